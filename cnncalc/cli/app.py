@@ -1,0 +1,21 @@
+"""The typer app: wiring only. Each command lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from cnncalc.cli import table, zoo_list
+
+app = typer.Typer(
+    name="cnncalc",
+    help="What a convolutional network does to its input: shapes, parameters and compute, layer by layer.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("table")(table.table)
+app.command("list")(zoo_list.list_specs)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,22 @@
+"""`cnncalc list`: the shipped specs with a one-line description."""
+
+from __future__ import annotations
+
+import typer
+
+from cnncalc.cli.common import handles_errors
+
+
+@handles_errors
+def list_specs() -> None:
+    """List the shipped architecture specs (usable by name in every command)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from cnncalc.zoo import describe, zoo_specs
+
+    table = Table("Name", "Description", header_style="bold")
+    for name, path in zoo_specs().items():
+        table.add_row(name, describe(path))
+    Console().print(table)
+    typer.echo("Use a name in place of a file, e.g. `cnncalc table resnet50`.")

@@ -1,0 +1,1 @@
+"""Propagation engine: shapes, parameters, MACs for every layer."""

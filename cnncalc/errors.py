@@ -1,0 +1,53 @@
+"""Errors that carry a source position and the exit code the CLI should use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+@dataclass(frozen=True)
+class Position:
+    """A place in a spec file; line and column are 1-based, as editors show them."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class CnncalcError(Exception):
+    """A problem the user can fix; rendered as one paragraph, never a traceback."""
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, position: Position | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.position = position
+        self.hint = hint
+
+    def render(self) -> str:
+        where = f"{self.position}: " if self.position else ""
+        hint = f" {self.hint}" if self.hint else ""
+        return f"{where}error: {self.message}{hint}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class SpecError(CnncalcError):
+    """The spec file cannot be read, parsed or validated (exit code 2)."""
+
+
+class LayerError(SpecError):
+    """A layer cannot be applied to its input (impossible shape, bad channels...)."""
+
+
+class StrictWarning(SpecError):
+    """A warning promoted to an error by --strict."""

@@ -1,0 +1,54 @@
+"""PyTorch's shape arithmetic as pure functions on ints (one spatial dimension each).
+
+Sources: torch/nn/modules/conv.py and pooling.py docs, aten/src/ATen/native/Pool.h
+(`pooling_output_shape`), AdaptivePooling.h; see shared/pytorch-arithmetic.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
+    """`floor((in + pads - dilation*(k-1) - 1) / stride) + 1`; may be < 1 (caller reports)."""
+    return (size + pad_before + pad_after - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def dropped_cells(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
+    """Input cells the last window never reaches because the stride does not tile."""
+    span = size + pad_before + pad_after - dilation * (kernel - 1) - 1
+    if span < 0:
+        return 0
+    return max(0, span % stride - pad_after)
+
+
+def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
+    """PyTorch's `padding='same'`: total dilation*(k-1), the odd one on the right."""
+    total = dilation * (kernel - 1)
+    return total // 2, total - total // 2
+
+
+def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """aten `pooling_output_shape`: ceil_mode's last window must start inside input + left pad."""
+    numerator = size + 2 * pad - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    out = numerator // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
+def conv_transpose_output_size(
+    size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int, output_padding: int
+) -> int:
+    """`(in - 1)*stride - pads + dilation*(k-1) + output_padding + 1`."""
+    return (size - 1) * stride - pad_before - pad_after + dilation * (kernel - 1) + output_padding + 1
+
+
+def adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """Bin i covers `[floor(i*in/out), ceil((i+1)*in/out))`; bins may overlap."""
+    return [((i * size) // out, -((-(i + 1) * size) // out)) for i in range(out)]
+
+
+def upsample_output_size(size: int, scale: float) -> int:
+    """nn.Upsample(scale_factor) gives floor(in * scale)."""
+    return math.floor(size * scale)

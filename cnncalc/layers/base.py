@@ -1,0 +1,132 @@
+"""The layer base class and the registry of kinds.
+
+Every kind is one pydantic model that owns its arithmetic (`output_shape`,
+`param_count`, `macs`, `explain`), the way Keras layers own `compute_output_shape`.
+Adding a kind means adding one class here and one forward function in the executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from cnncalc.errors import LayerError, Position
+
+Shape = tuple[int, ...]
+
+PositiveInt = Annotated[int, Field(gt=0)]
+NonNegativeInt = Annotated[int, Field(ge=0)]
+# One value for every spatial dimension, or one per dimension.
+SpatialInts = Annotated[
+    PositiveInt | list[PositiveInt],
+    Field(description="a positive integer, or a list with one per spatial dimension"),
+]
+Numbers = Annotated[Any, Field(description="nested lists of numbers")]
+
+DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+# name -> class; filled by @register. Kind aliases (`fc`, `dense`, `norm`) map here too.
+LAYER_KINDS: dict[str, type[Layer]] = {}
+
+
+def register(cls: type[Layer]) -> type[Layer]:
+    """Class decorator: make a kind (and its kind aliases) usable in specs."""
+    for name in (cls.kind, *cls.kind_aliases):
+        LAYER_KINDS[name] = cls
+    return cls
+
+
+class Layer(BaseModel):
+    """A layer's arguments plus where it came from; subclasses add the arithmetic."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, arbitrary_types_allowed=True)
+
+    kind: ClassVar[str]
+    kind_aliases: ClassVar[tuple[str, ...]] = ()
+    arg_aliases: ClassVar[dict[str, str]] = {}
+    summary: ClassVar[str] = ""
+
+    name: str | None = Field(None, description="row name; default `<kind><n>`")
+
+    _path: str = PrivateAttr("")
+    _source: Position | None = PrivateAttr(None)
+    _arg_sources: dict[str, Position] = PrivateAttr(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        """Dotted name of this layer in the network, e.g. `layer1.0.conv1`."""
+        return self._path
+
+    @property
+    def source(self) -> Position | None:
+        return self._source
+
+    @property
+    def kind_label(self) -> str:
+        """What the report calls this kind (a block use shows the block's name)."""
+        return self.kind
+
+    def error(self, message: str, arg: str | None = None, hint: str | None = None) -> LayerError:
+        """A LayerError pointing at this layer (or at one of its arguments)."""
+        position = self._arg_sources.get(arg, self._source) if arg else self._source
+        return LayerError(f"layer `{self.path}` ({self.kind}): {message}", position, hint)
+
+    # --- arithmetic; the defaults describe a shape-preserving, parameter-free layer ---
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return input_shape
+
+    def param_count(self, input_shape: Shape) -> int:
+        return 0
+
+    def buffer_count(self, input_shape: Shape) -> int:
+        """Non-trainable state (batchnorm running statistics), not counted as params."""
+        return 0
+
+    def macs(self, input_shape: Shape, output_shape: Shape) -> int:
+        return 0
+
+    def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
+        """The formulas with the numbers filled in, one line each."""
+        return []
+
+    def warnings(self, input_shape: Shape) -> list[str]:
+        return []
+
+    # --- helpers shared by the kinds ---
+
+    def spatial(self, input_shape: Shape, min_dims: int = 1) -> Shape:
+        """The spatial dims of a channels-first input, with a clear error if there are none."""
+        if len(input_shape) < 1 + min_dims or len(input_shape) > 4:
+            raise self.error(
+                f"needs a channels-first volume [C, L], [C, H, W] or [C, D, H, W], got {list(input_shape)}.",
+                hint="Is there a `flatten` before it by mistake?" if len(input_shape) == 1 else None,
+            )
+        return input_shape[1:]
+
+    def per_dim(self, value: int | Sequence[int], ndim: int, arg: str) -> tuple[int, ...]:
+        """Broadcast an int to every spatial dim, or check a per-dim list's length."""
+        if isinstance(value, int):
+            return (value,) * ndim
+        if len(value) != ndim:
+            raise self.error(
+                f"`{arg}` has {len(value)} entries, but the input has {ndim} spatial "
+                f"dimension{'s' if ndim > 1 else ''}.",
+                arg,
+                f"Give one value per spatial dimension, or a single number for all.",
+            )
+        return tuple(value)
+
+
+class Structure(Layer):
+    """A layer made of other layers (residual, concat, repeat, block)."""
+
+    def children(self) -> list[tuple[str, list[Layer]]]:
+        """Named groups of child layers, in execution order."""
+        raise NotImplementedError
+
+    def combine(self, input_shape: Shape, run: Callable[[list[Layer], Shape], Shape]) -> Shape:
+        """Output shape, given `run` that propagates a list of children."""
+        raise NotImplementedError

@@ -1,0 +1,70 @@
+"""`linear` (fully connected) and `flatten`."""
+
+from __future__ import annotations
+
+from math import prod
+
+from pydantic import Field
+
+from cnncalc.layers.base import Layer, Numbers, PositiveInt, Shape, register
+from cnncalc.layers.values import check_values_shape
+
+
+@register
+class Flatten(Layer):
+    """Channels-first flattening, as torch.flatten(x, 1): [C, H, W] -> [C*H*W]."""
+
+    kind = "flatten"
+    summary = "flatten a volume to a vector (channels first)"
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return (prod(input_shape),)
+
+    def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
+        return [f"F = {'*'.join(map(str, input_shape))} = {output_shape[0]:,}"]
+
+
+@register
+class Linear(Layer):
+    """torch.nn.Linear on a flat input."""
+
+    kind = "linear"
+    kind_aliases = ("fc", "dense")
+    arg_aliases = {"units": "out_features"}
+    summary = "fully connected layer (aliases: fc, dense)"
+
+    out_features: PositiveInt
+    bias: bool = True
+    weights: Numbers | None = Field(None, description="[out_features, in_features] matrix")
+    bias_values: list[float] | None = None
+
+    def in_features(self, input_shape: Shape) -> int:
+        if len(input_shape) != 1:
+            raise self.error(
+                f"needs a flat input [F], but gets the volume {list(input_shape)}.",
+                hint=f"Add `- flatten` before it (giving [{prod(input_shape)}]).",
+            )
+        return input_shape[0]
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        in_features = self.in_features(input_shape)
+        if self.weights is not None:
+            check_values_shape(self, self.weights, (self.out_features, in_features), "weights")
+        if self.bias_values is not None:
+            check_values_shape(self, self.bias_values, (self.out_features,), "bias_values")
+        return (self.out_features,)
+
+    def param_count(self, input_shape: Shape) -> int:
+        return self.in_features(input_shape) * self.out_features + (self.out_features if self.bias else 0)
+
+    def macs(self, input_shape: Shape, output_shape: Shape) -> int:
+        return self.in_features(input_shape) * self.out_features
+
+    def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
+        n_in = self.in_features(input_shape)
+        bias = f" + {self.out_features}" if self.bias else ""
+        return [
+            f"F = out_features = {self.out_features}",
+            f"params = {n_in}*{self.out_features}{bias} = {self.param_count(input_shape):,}",
+            f"macs = {n_in}*{self.out_features} = {self.macs(input_shape, output_shape):,}",
+        ]

@@ -1,0 +1,184 @@
+"""Pooling kinds: max/avg/min/LP windows, adaptive and global pooling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from cnncalc.layers import arithmetic
+from cnncalc.layers.base import DIM_NAMES, Layer, NonNegativeInt, PositiveInt, Shape, SpatialInts, register
+from cnncalc.layers.conv import _tiling_warnings
+
+PoolPadding = Annotated[
+    NonNegativeInt | list[NonNegativeInt],
+    Field(description="zero padding on both sides: one integer, or one per spatial dimension"),
+]
+
+
+class _WindowPool(Layer):
+    """A window slid over each channel; PyTorch's pooling_output_shape."""
+
+    arg_aliases = {"kernel": "kernel_size", "size": "kernel_size"}
+
+    kernel_size: SpatialInts
+    stride: SpatialInts | None = Field(None, description="defaults to kernel_size, as in PyTorch")
+    ceil_mode: bool = False
+
+    def window(self, input_shape: Shape) -> tuple[Shape, Shape, Shape, Shape, Shape]:
+        """(spatial, kernel, stride, padding, dilation), one entry per dim."""
+        spatial = self.spatial(input_shape)
+        ndim = len(spatial)
+        kernel = self.per_dim(self.kernel_size, ndim, "kernel_size")
+        stride = kernel if self.stride is None else self.per_dim(self.stride, ndim, "stride")
+        padding = self.per_dim(getattr(self, "padding", 0), ndim, "padding")
+        dilation = self.per_dim(getattr(self, "dilation", 1), ndim, "dilation")
+        for k, p, d in zip(kernel, padding, dilation):
+            if p > (d * (k - 1) + 1) // 2:
+                raise self.error(
+                    f"padding {p} is more than half the (effective) kernel size {d * (k - 1) + 1}; "
+                    "PyTorch refuses this, since a window could then hold only padding.",
+                    "padding",
+                )
+        return spatial, kernel, stride, padding, dilation
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        spatial, kernel, stride, padding, dilation = self.window(input_shape)
+        out = []
+        for size, k, s, p, d in zip(spatial, kernel, stride, padding, dilation):
+            n = arithmetic.pool_output_size(size, k, s, p, d, self.ceil_mode)
+            if n < 1:
+                raise self.error(
+                    f"the window does not fit: input {size} + padding 2*{p}, window {d * (k - 1) + 1}; "
+                    f"the output size would be {n}.",
+                    "kernel_size",
+                    "Use a smaller kernel_size, or remove a downsampling layer before this one.",
+                )
+            out.append(n)
+        return (input_shape[0], *out)
+
+    def warnings(self, input_shape: Shape) -> list[str]:
+        if self.ceil_mode:
+            return []
+        spatial, kernel, stride, padding, dilation = self.window(input_shape)
+        return _tiling_warnings(self, spatial, kernel, stride, tuple((p, p) for p in padding), dilation)
+
+    def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
+        spatial, kernel, stride, padding, dilation = self.window(input_shape)
+        lines = []
+        rounding = "ceil" if self.ceil_mode else "floor"
+        for name, size, k, s, p, d, n in zip(DIM_NAMES[len(spatial)], spatial, kernel, stride, padding, dilation, output_shape[1:]):
+            inner = f"{size} - {k} + 2*{p}" if d == 1 else f"{size} + 2*{p} - {d}*({k} - 1) - 1"
+            line = f"{name} = {rounding}(({inner}) / {s}) + 1"
+            naive = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if self.ceil_mode else 0)) // s + 1
+            if naive != n:
+                line += f" = {naive}, minus 1 because the last window would start in the right padding"
+            lines.append(f"{line} = {n}")
+        lines.append(f"C = {input_shape[0]} (pooling keeps the channels)")
+        lines.append("params = 0 (pooling has no weights)")
+        return lines
+
+
+@register
+class MaxPool(_WindowPool):
+    """torch.nn.MaxPool1d/2d/3d (pads with -inf)."""
+
+    kind = "maxpool"
+    summary = "max pooling"
+    padding: PoolPadding = 0
+    dilation: SpatialInts = 1
+
+
+@register
+class MinPool(_WindowPool):
+    """The minimum of each window (PyTorch: -max_pool(-x)); pads with +inf."""
+
+    kind = "minpool"
+    summary = "min pooling"
+    padding: PoolPadding = 0
+    dilation: SpatialInts = 1
+
+
+@register
+class AvgPool(_WindowPool):
+    """torch.nn.AvgPool1d/2d/3d."""
+
+    kind = "avgpool"
+    summary = "average pooling"
+    padding: PoolPadding = 0
+    count_include_pad: bool = True
+
+
+@register
+class LPPool(_WindowPool):
+    """torch.nn.LPPool1d/2d/3d: (sum of x^p)^(1/p); no padding argument, as in PyTorch."""
+
+    kind = "lppool"
+    summary = "power-average (Lp) pooling"
+    norm_type: float = Field(2.0, gt=0, description="the power p")
+
+
+OutputSize = Annotated[
+    PositiveInt | list[PositiveInt | None],
+    Field(description="output size: one integer, or one per spatial dimension (null keeps the input's)"),
+]
+
+
+class _AdaptivePool(Layer):
+    output_size: OutputSize
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        spatial = self.spatial(input_shape)
+        if isinstance(self.output_size, int):
+            sizes: tuple[int | None, ...] = (self.output_size,) * len(spatial)
+        else:
+            sizes = tuple(self.per_dim(self.output_size, len(spatial), "output_size"))  # type: ignore[arg-type]
+        return (input_shape[0], *(size if out is None else out for size, out in zip(spatial, sizes)))
+
+    def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
+        return [
+            f"output = [C, *output_size] = {list(output_shape)}; bin i covers "
+            "[floor(i*in/out), ceil((i+1)*in/out))",
+            "params = 0",
+        ]
+
+
+@register
+class AdaptiveAvgPool(_AdaptivePool):
+    """torch.nn.AdaptiveAvgPool1d/2d/3d."""
+
+    kind = "adaptive_avgpool"
+    summary = "adaptive average pooling to a fixed output size"
+
+
+@register
+class AdaptiveMaxPool(_AdaptivePool):
+    """torch.nn.AdaptiveMaxPool1d/2d/3d."""
+
+    kind = "adaptive_maxpool"
+    summary = "adaptive max pooling to a fixed output size"
+
+
+class _GlobalPool(Layer):
+    def output_shape(self, input_shape: Shape) -> Shape:
+        spatial = self.spatial(input_shape)
+        return (input_shape[0], *(1 for _ in spatial))
+
+    def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
+        return [f"output = [C, 1, ...] = {list(output_shape)} (one value per channel)", "params = 0"]
+
+
+@register
+class GlobalAvgPool(_GlobalPool):
+    """Mean over all spatial positions (AdaptiveAvgPool with output size 1)."""
+
+    kind = "global_avgpool"
+    summary = "global average pooling"
+
+
+@register
+class GlobalMaxPool(_GlobalPool):
+    """Max over all spatial positions (AdaptiveMaxPool with output size 1)."""
+
+    kind = "global_maxpool"
+    summary = "global max pooling"

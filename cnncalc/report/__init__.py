@@ -1,0 +1,1 @@
+"""Rendering an Analysis: rich table, JSON, markdown, CSV, worked formulas."""

@@ -1,0 +1,36 @@
+"""Markdown and CSV tables (for READMEs, homework write-ups and spreadsheets)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from cnncalc.engine.propagate import Analysis
+from cnncalc.report.columns import COLUMNS, Layout
+
+
+def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[str]]:
+    return [[COLUMNS[c].cell(row, layout) for c in columns] for row in analysis.leaves]
+
+
+def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "chw") -> str:
+    cols = [COLUMNS[c] for c in columns]
+    lines = [
+        "| " + " | ".join(c.header for c in cols) + " |",
+        "|" + "|".join("---:" if c.numeric else "---" for c in cols) + "|",
+    ]
+    lines += ["| " + " | ".join(cells) + " |" for cells in _rows(analysis, columns, layout)]
+    totals = [c.total(analysis) if c.total else "" for c in cols]
+    totals[0] = "**Total**"
+    lines.append("| " + " | ".join(totals) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(analysis: Analysis, columns: list[str], layout: Layout = "chw") -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in analysis.leaves:
+        # Raw integers (no thousands separators) so spreadsheets read numbers.
+        writer.writerow([COLUMNS[c].raw(row) if COLUMNS[c].raw else COLUMNS[c].cell(row, layout) for c in columns])
+    return out.getvalue()

@@ -1,0 +1,1 @@
+"""Spec language: YAML with positions -> pydantic layer models."""

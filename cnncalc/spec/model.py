@@ -1,0 +1,70 @@
+"""The loaded spec: input, layer tree, expectations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cnncalc.errors import Position
+from cnncalc.layers import Layer, Shape
+
+Count = Annotated[int, Field(ge=0)]
+ShapeList = Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1, description="channels-first shape")]
+
+
+class LayerExpect(BaseModel):
+    """What one named layer should give (a homework answer, or a CI assertion)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output_shape: ShapeList | None = None
+    params: Count | None = None
+    macs: Count | None = None
+    flops: Count | None = None
+
+
+class Expect(BaseModel):
+    """`expect:` of a spec, or a separate answers file of the same form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output_shape: ShapeList | None = None
+    params: Count | None = None
+    trainable_params: Count | None = None
+    macs: Count | None = None
+    flops: Count | None = None
+    max_params: Annotated[float, Field(ge=0)] | None = None
+    max_macs: Annotated[float, Field(ge=0)] | None = None
+    max_flops: Annotated[float, Field(ge=0)] | None = None
+    layers: dict[str, LayerExpect] = Field(default_factory=dict)
+
+
+@dataclass
+class Spec:
+    """A parsed, validated architecture file."""
+
+    name: str
+    file: str
+    input_shape: Shape
+    layers: list[Layer]
+    description: str = ""
+    input_values: Any = None  # nested lists of the input's shape, when the spec gives numbers
+    expect: Expect | None = None
+    expect_raw: Any = None  # the positioned YAML of `expect:`, to point at a wrong answer
+    source: Position | None = None
+    blocks: dict[str, Any] = field(default_factory=dict)
+
+    def walk(self) -> list[Layer]:
+        """Every layer, structures included, in execution order (parents first)."""
+        out: list[Layer] = []
+
+        def visit(layers: list[Layer]) -> None:
+            for layer in layers:
+                out.append(layer)
+                for group in getattr(layer, "children", lambda: [])():
+                    visit(group)
+
+        visit(self.layers)
+        return out

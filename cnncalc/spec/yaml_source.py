@@ -1,0 +1,179 @@
+"""Read YAML into plain Python values that remember where each came from.
+
+PyYAML silently keeps the last of two duplicate keys and expands aliases without
+limit; both are refused here, so nothing the user wrote is lost or explodes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cnncalc.errors import Position, SpecError
+
+# Aliases are expanded into fresh values; a "billion laughs" file must be refused,
+# not expanded. Real specs (ResNet-50 with blocks) use a few thousand nodes.
+MAX_NODES = 200_000
+
+# PyYAML (YAML 1.1) reads `5e9` as a string; a PyTorch user means a float.
+_FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$")
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YMap(dict):
+    """A mapping with the position of itself, its keys and its values."""
+
+    pos: Position
+    key_pos: dict[Any, Position]
+    value_pos: dict[Any, Position]
+
+
+class YList(list):
+    """A sequence with the position of itself and of each item."""
+
+    pos: Position
+    item_pos: list[Position]
+
+
+def position_of(node: Any, default: Position) -> Position:
+    """The position recorded on a YMap/YList, or `default` for a plain scalar."""
+    return getattr(node, "pos", default)
+
+
+def child_position(container: Any, key: Any, default: Position) -> Position:
+    """Position of `container[key]` (a YMap key or a YList index)."""
+    if isinstance(container, YMap):
+        return container.value_pos.get(key, container.pos)
+    if isinstance(container, YList) and isinstance(key, int) and 0 <= key < len(container.item_pos):
+        return container.item_pos[key]
+    return position_of(container, default)
+
+
+def key_position(container: Any, key: Any, default: Position) -> Position:
+    """Position of a key of a YMap (where a misspelt argument is)."""
+    if isinstance(container, YMap):
+        return container.key_pos.get(key, container.pos)
+    return position_of(container, default)
+
+
+def read_text(path: Path, display: str | None = None) -> str:
+    """Read a spec file as UTF-8, turning every OS problem into a SpecError."""
+    name = display or str(path)
+    start = Position(name, 1, 1)
+    if path.is_dir():
+        raise SpecError("is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders.")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("no such file.", start) from None
+    except OSError as exc:
+        raise SpecError(f"cannot be read ({exc.strerror}).", start) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpecError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded).",
+            Position(name, line, column),
+            "Save the file as UTF-8.",
+        ) from None
+    if not text.strip():
+        raise SpecError("is empty.", start, "A spec needs at least `input:` and `layers:`.")
+    return text
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    """Parse YAML text into YMap/YList/scalars with positions, or raise SpecError."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
+        problem = (exc.problem or "invalid YAML").rstrip(".")
+        context = f" ({exc.context})" if exc.context else ""
+        raise SpecError(f"invalid YAML: {problem}{context}.", pos) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {exc}.", Position(file, 1, 1)) from None
+    if node is None:
+        raise SpecError("is empty.", Position(file, 1, 1), "A spec needs at least `input:` and `layers:`.")
+    return _Converter(file).convert(node)
+
+
+def load_yaml_file(path: Path, display: str | None = None) -> Any:
+    """Read and parse one YAML file with positions."""
+    return parse_yaml(read_text(path, display), display or str(path))
+
+
+class _Converter:
+    """Turn a composed node graph into positioned Python values."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.nodes_seen = 0
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def pos(self, node: yaml.Node) -> Position:
+        return Position(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def convert(self, node: yaml.Node) -> Any:
+        self.nodes_seen += 1
+        if self.nodes_seen > MAX_NODES:
+            raise SpecError(
+                f"the document expands to more than {MAX_NODES:,} YAML values "
+                "(aliases that refer to aliases multiply; is this a 'billion laughs' file?).",
+                self.pos(node),
+                "Use `repeat:` or `blocks:` instead of nested YAML aliases.",
+            )
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node)
+        if isinstance(node, yaml.SequenceNode):
+            seq = YList(self.convert(item) for item in node.value)
+            seq.pos = self.pos(node)
+            seq.item_pos = [self.pos(item) for item in node.value]
+            return seq
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            raise SpecError(f"invalid YAML value: {exc.problem}.", self.pos(node)) from None
+        if isinstance(value, str) and node.style is None and _FLOAT_WITHOUT_DOT.match(value):
+            return float(value)
+        return value
+
+    def mapping(self, node: yaml.MappingNode) -> YMap:
+        result = YMap()
+        result.pos, result.key_pos, result.value_pos = self.pos(node), {}, {}
+        merged: list[yaml.MappingNode] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
+                continue
+            key = self.convert(key_node)
+            if isinstance(key, (YMap, YList)):
+                raise SpecError("a mapping key must be a plain word, not a list or mapping.", self.pos(key_node))
+            if key in result:
+                first = result.key_pos[key]
+                raise SpecError(
+                    f"duplicate key `{key}` (first given at line {first.line}, column {first.column}); "
+                    "YAML would silently keep only the last one.",
+                    self.pos(key_node),
+                    "Remove or rename one of them.",
+                )
+            result[key] = self.convert(value_node)
+            result.key_pos[key] = self.pos(key_node)
+            result.value_pos[key] = self.pos(value_node)
+        for source in merged:  # `<<: *defaults`: explicit keys win, as YAML specifies
+            if not isinstance(source, yaml.MappingNode):
+                raise SpecError("`<<` must merge a mapping.", self.pos(source))
+            for key, value in self.mapping(source).items():
+                if key not in result:
+                    result[key] = value
+                    result.key_pos[key] = result.value_pos[key] = self.pos(source)
+        return result
