@@ -9,5 +9,15 @@ from cnncalc.engine.propagate import Analysis, LayerRow, analyze
 from cnncalc.errors import CnncalcError, LayerError, Position, SpecError
 from cnncalc.spec.build import load_spec, parse_spec
 
-__all__ = ["Analysis", "CnncalcError", "LayerError", "LayerRow", "Position", "SpecError", "analyze", "load_spec", "parse_spec"]
+__all__ = [
+    "Analysis",
+    "CnncalcError",
+    "LayerError",
+    "LayerRow",
+    "Position",
+    "SpecError",
+    "analyze",
+    "load_spec",
+    "parse_spec",
+]
 __version__ = "0.1.0"

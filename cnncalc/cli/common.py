@@ -46,7 +46,7 @@ def handles_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def load(spec: str):  # noqa: ANN201 - returns cnncalc.spec.model.Spec
+def load(spec: str):
     """Load a spec given as a path or a shipped name."""
     from cnncalc.spec.build import load_spec
     from cnncalc.zoo import resolve_spec, zoo_dir

@@ -115,7 +115,7 @@ class Layer(BaseModel):
                 f"`{arg}` has {len(value)} entries, but the input has {ndim} spatial "
                 f"dimension{'s' if ndim > 1 else ''}.",
                 arg,
-                f"Give one value per spatial dimension, or a single number for all.",
+                "Give one value per spatial dimension, or a single number for all.",
             )
         return tuple(value)
 

@@ -22,13 +22,9 @@ from cnncalc.layers.base import (
 from cnncalc.layers.values import check_values_shape
 
 Padding = Annotated[
-    NonNegativeInt
-    | list[NonNegativeInt]
-    | list[tuple[NonNegativeInt, NonNegativeInt]]
-    | Literal["same", "valid"],
+    NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"],
     Field(
-        description="an integer, one per spatial dimension, one [before, after] pair per "
-        "dimension, or 'same' / 'valid'"
+        description="an integer, one per spatial dimension, one [before, after] pair per dimension, or 'same' / 'valid'"
     ),
 ]
 
@@ -75,7 +71,9 @@ class _ConvBase(Layer):
                     "groups",
                     "Both the input channels and out_channels must be multiples of groups.",
                 )
-        return ConvGeometry(in_channels, spatial, kernel, stride, dilation, self.resolve_padding(kernel, stride, dilation))
+        return ConvGeometry(
+            in_channels, spatial, kernel, stride, dilation, self.resolve_padding(kernel, stride, dilation)
+        )
 
     def resolve_padding(self, kernel: Shape, stride: Shape, dilation: Shape) -> tuple[tuple[int, int], ...]:
         ndim, padding = len(kernel), self.padding
@@ -232,16 +230,21 @@ class ConvTranspose(_ConvBase):
         g = self.geometry(input_shape)
         lines = []
         for name, size, k, s, (before, after), d, op, n in zip(
-            DIM_NAMES[len(g.spatial)], g.spatial, g.kernel, g.stride, g.pads, g.dilation,
-            self.output_paddings(g), output_shape[1:],
+            DIM_NAMES[len(g.spatial)],
+            g.spatial,
+            g.kernel,
+            g.stride,
+            g.pads,
+            g.dilation,
+            self.output_paddings(g),
+            output_shape[1:],
         ):
             lines.append(f"{name} = ({size} - 1)*{s} - ({_pad_text(before, after)}) + {d}*({k} - 1) + {op} + 1 = {n}")
         lines.append(f"C = out_channels = {self.out_channels}")
         kernel = "*".join(map(str, g.kernel))
         bias = f" + {self.out_channels}" if self.bias else ""
-        lines.append(
-            f"params = ({kernel}*{self.out_channels // self.groups})*{g.in_channels}{bias} = {self.param_count(input_shape):,}"
-        )
+        params = self.param_count(input_shape)
+        lines.append(f"params = ({kernel}*{self.out_channels // self.groups})*{g.in_channels}{bias} = {params:,}")
         in_spatial = "*".join(map(str, g.spatial))
         lines.append(
             f"macs = {in_spatial} * ({kernel}*{self.out_channels // self.groups}) * {g.in_channels} "

@@ -129,5 +129,7 @@ class Upsample(Layer):
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         return [
             f"{name} = floor({n} * {s:g}) = {o}"
-            for name, n, s, o in zip(DIM_NAMES[len(input_shape) - 1], input_shape[1:], self.scales(input_shape), output_shape[1:])
+            for name, n, s, o in zip(
+                DIM_NAMES[len(input_shape) - 1], input_shape[1:], self.scales(input_shape), output_shape[1:]
+            )
         ]

@@ -67,7 +67,9 @@ class _WindowPool(Layer):
         spatial, kernel, stride, padding, dilation = self.window(input_shape)
         lines = []
         rounding = "ceil" if self.ceil_mode else "floor"
-        for name, size, k, s, p, d, n in zip(DIM_NAMES[len(spatial)], spatial, kernel, stride, padding, dilation, output_shape[1:]):
+        for name, size, k, s, p, d, n in zip(
+            DIM_NAMES[len(spatial)], spatial, kernel, stride, padding, dilation, output_shape[1:]
+        ):
             inner = f"{size} - {k} + 2*{p}" if d == 1 else f"{size} + 2*{p} - {d}*({k} - 1) - 1"
             line = f"{name} = {rounding}(({inner}) / {s}) + 1"
             naive = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if self.ceil_mode else 0)) // s + 1
@@ -137,8 +139,7 @@ class _AdaptivePool(Layer):
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         return [
-            f"output = [C, *output_size] = {list(output_shape)}; bin i covers "
-            "[floor(i*in/out), ceil((i+1)*in/out))",
+            f"output = [C, *output_size] = {list(output_shape)}; bin i covers [floor(i*in/out), ceil((i+1)*in/out))",
             "params = 0",
         ]
 

@@ -11,7 +11,7 @@ from cnncalc.report.columns import COLUMNS, Layout, format_count, format_shape
 
 FLOPS_NOTE = (
     "FLOPs = 2 x MACs, as torch.utils.flop_counter counts. torchvision's \"GFLOPS\", fvcore's "
-    "\"flops\" and the slides' H2*W2*F^2*D1*D2 count one multiply-add as one: those are the MACs here."
+    '"flops" and the slides\' H2*W2*F^2*D1*D2 count one multiply-add as one: those are the MACs here.'
 )
 
 

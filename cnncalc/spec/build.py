@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cnncalc.errors import Position, SpecError
-from cnncalc.layers import LAYER_KINDS, STRUCTURE_KINDS, BlockCall, Layer, Repeat
+from cnncalc.layers import LAYER_KINDS, STRUCTURE_KINDS, BlockCall, Layer
 from cnncalc.layers.values import nested_shape
 from cnncalc.spec.model import Expect, Spec
 from cnncalc.spec.substitute import substitute
@@ -60,7 +60,9 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
             )
     for key in ("input", "layers"):
         if key not in root:
-            raise SpecError(f"the spec has no `{key}:`.", root.pos, "A spec needs `input:` and a non-empty `layers:` list.")
+            raise SpecError(
+                f"the spec has no `{key}:`.", root.pos, "A spec needs `input:` and a non-empty `layers:` list."
+            )
     name = root.get("name", default_name)
     description = root.get("description", "")
     for key, value in (("name", name), ("description", description)):
@@ -71,7 +73,9 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
     layers_pos = child_position(root, "layers", root.pos)
     raw_layers = substitute(root["layers"], None, layers_pos, None)
     if not isinstance(raw_layers, YList) or not raw_layers:
-        raise SpecError("`layers` must be a non-empty list.", layers_pos, "Start each layer with `- `, e.g. `- conv: {...}`.")
+        raise SpecError(
+            "`layers` must be a non-empty list.", layers_pos, "Start each layer with `- `, e.g. `- conv: {...}`."
+        )
     layers = builder.build_layers(raw_layers, layers_pos, "", ())
     expect = None
     if root.get("expect") is not None:
@@ -171,7 +175,9 @@ def parse_blocks(raw: Any, pos: Position) -> dict[str, BlockDef]:
         if name in LAYER_KINDS or name in STRUCTURE_KINDS:
             raise SpecError(f"block name `{name}` is already a layer kind.", where, "Choose another name.")
         if not isinstance(body, YMap) or "layers" not in body:
-            raise SpecError(f"block `{name}` needs `layers:` (and optionally `args:`).", child_position(raw, name, where))
+            raise SpecError(
+                f"block `{name}` needs `layers:` (and optionally `args:`).", child_position(raw, name, where)
+            )
         for key in body:
             if key not in ("args", "layers"):
                 raise SpecError(f"block `{name}` has no key `{key}`; it takes `args` and `layers`.", body.key_pos[key])
@@ -179,10 +185,14 @@ def parse_blocks(raw: Any, pos: Position) -> dict[str, BlockDef]:
         if isinstance(args, YList):  # `args: [width, stride]`: all required
             args = dict.fromkeys(args)
         if not isinstance(args, dict) or not all(isinstance(a, str) and a.isidentifier() for a in args):
-            raise SpecError(f"`args` of block `{name}` must map argument names to defaults.", child_position(body, "args", where))
+            raise SpecError(
+                f"`args` of block `{name}` must map argument names to defaults.", child_position(body, "args", where)
+            )
         layers = body["layers"]
         if not isinstance(layers, YList) or not layers:
-            raise SpecError(f"`layers` of block `{name}` must be a non-empty list.", child_position(body, "layers", where))
+            raise SpecError(
+                f"`layers` of block `{name}` must be a non-empty list.", child_position(body, "layers", where)
+            )
         blocks[name] = BlockDef(name, dict(args), {a for a, v in args.items() if v is None}, layers, where)
     return blocks
 
@@ -252,7 +262,12 @@ class SpecBuilder:
             raise SpecError(
                 f"a layer must be a kind (like `relu`) or a mapping (like `conv: {{...}}`); got {item!r}.", pos
             )
-        if not isinstance(kind, str) or kind not in LAYER_KINDS and kind not in STRUCTURE_KINDS and kind not in self.blocks:
+        if (
+            not isinstance(kind, str)
+            or (kind not in LAYER_KINDS
+            and kind not in STRUCTURE_KINDS
+            and kind not in self.blocks)
+        ):
             guess = did_you_mean(kind, self.known_kinds())
             raise SpecError(
                 f"unknown layer kind `{kind}`.",
@@ -334,7 +349,9 @@ class SpecBuilder:
         if e.kind == "residual":
             data["body"] = self.build_layers(need("body"), arg_pos["body"], path + ".", stack)
             shortcut = e.args.get("shortcut")
-            data["shortcut"] = [] if not shortcut else self.build_group(shortcut, arg_pos["shortcut"], path + ".shortcut", stack)
+            data["shortcut"] = (
+                [] if not shortcut else self.build_group(shortcut, arg_pos["shortcut"], path + ".shortcut", stack)
+            )
         elif e.kind == "concat":
             branches = need("branches")
             if not isinstance(branches, YList) or not branches:
@@ -346,9 +363,13 @@ class SpecBuilder:
         else:  # repeat
             times = need("times")
             if not isinstance(times, int) or isinstance(times, bool) or not 1 <= times <= MAX_REPEAT:
-                raise SpecError(f"`times` must be a whole number from 1 to {MAX_REPEAT:,}; got {times!r}.", arg_pos["times"])
+                raise SpecError(
+                    f"`times` must be a whole number from 1 to {MAX_REPEAT:,}; got {times!r}.", arg_pos["times"]
+                )
             data["times"] = times
-            data["iterations"] = [self.build_group(need("layers"), arg_pos["layers"], f"{path}.{i}", stack) for i in range(times)]
+            data["iterations"] = [
+                self.build_group(need("layers"), arg_pos["layers"], f"{path}.{i}", stack) for i in range(times)
+            ]
         cls = STRUCTURE_KINDS[e.kind]
         try:
             layer = cls.model_validate(data)
@@ -359,7 +380,7 @@ class SpecBuilder:
     def block_call(self, e: _Entry, path: str, local_name: str, stack: tuple[str, ...]) -> Layer:
         block = self.blocks[e.kind]
         if e.kind in stack:
-            chain = " -> ".join((*stack[stack.index(e.kind):], e.kind))
+            chain = " -> ".join((*stack[stack.index(e.kind) :], e.kind))
             raise SpecError(f"block `{e.kind}` uses itself ({chain}).", e.pos, "A block may not contain itself.")
         for key in e.args:
             if key not in block.defaults:
@@ -372,7 +393,9 @@ class SpecBuilder:
                 )
         missing = sorted(block.required - set(e.args))
         if missing:
-            raise SpecError(f"block `{e.kind}` needs the argument{'s' if len(missing) > 1 else ''} {', '.join(missing)}.", e.pos)
+            raise SpecError(
+                f"block `{e.kind}` needs the argument{'s' if len(missing) > 1 else ''} {', '.join(missing)}.", e.pos
+            )
         env = {**block.defaults, **e.args}
         layers = substitute(block.layers, env, block.pos, e.kind)
         built = self.build_layers(layers, block.pos, path + ".", (*stack, e.kind))
@@ -417,7 +440,9 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
     loc = first["loc"]
     field = loc[0] if loc else None
     aliases = getattr(model, "arg_aliases", {})
-    field = next((alias for alias, canon in aliases.items() if canon == field and isinstance(raw, YMap) and alias in raw), field)
+    field = next(
+        (alias for alias, canon in aliases.items() if canon == field and isinstance(raw, YMap) and alias in raw), field
+    )
     fields = [f for f in model.model_fields if f != "name"]
     if first["type"] == "extra_forbidden":
         guess = did_you_mean(field, [*fields, *aliases])
@@ -434,7 +459,13 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
     where = pos
     value: Any = raw
     for part in loc:  # follow the path into the YAML for the best position
-        if isinstance(value, (dict, list)) and (isinstance(value, dict) and part in value or isinstance(part, int) and isinstance(value, list) and part < len(value)):
+        if isinstance(value, (dict, list)) and (
+            (isinstance(value, dict)
+            and part in value)
+            or (isinstance(part, int)
+            and isinstance(value, list)
+            and part < len(value))
+        ):
             where = child_position(value, part, where)
             value = value[part]
     same_field = [err for err in errors if err["loc"][:1] == loc[:1]]
@@ -442,4 +473,7 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
     if len(same_field) > 1 and description:
         return SpecError(f"{what} argument `{field}` must be {description}; got {shown!r}.", where)
     sub = "".join(f"[{p}]" for p in loc[1:] if isinstance(p, int))
-    return SpecError(f"{what} argument `{field}`{sub}: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.", where)
+    return SpecError(
+        f"{what} argument `{field}`{sub}: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.",
+        where,
+    )

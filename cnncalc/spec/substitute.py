@@ -53,9 +53,7 @@ def _evaluate(text: str, env: dict[str, Any] | None, pos: Position, block: str |
     for name in names:
         if name not in env:
             known = ", ".join(f"${n}" for n in env) or "none"
-            raise SpecError(
-                f"`${name}` is not an argument of block `{block}` (its arguments: {known}).", pos
-            )
+            raise SpecError(f"`${name}` is not an argument of block `{block}` (its arguments: {known}).", pos)
     whole = _REFERENCE.fullmatch(text.strip())
     if whole:  # `$width` alone keeps the argument's own type (a list, a bool...)
         return env[whole.group(1)]

@@ -65,7 +65,9 @@ def read_text(path: Path, display: str | None = None) -> str:
     name = display or str(path)
     start = Position(name, 1, 1)
     if path.is_dir():
-        raise SpecError("is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders.")
+        raise SpecError(
+            "is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders."
+        )
     try:
         data = path.read_bytes()
     except FileNotFoundError:
