@@ -8,8 +8,8 @@ from cnncalc.errors import SpecError
 
 
 def zoo_dir() -> Path:
-    """Installed wheels carry the specs as `cnncalc/zoo`; a checkout has them in `specs/`."""
-    installed = Path(__file__).parent / "zoo"
+    """Installed wheels carry the specs as `cnncalc/specs`; a checkout has them in `specs/`."""
+    installed = Path(__file__).parent / "specs"
     return installed if installed.is_dir() else Path(__file__).parent.parent / "specs"
 
 

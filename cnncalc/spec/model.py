@@ -17,7 +17,7 @@ ShapeList = Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1, des
 class LayerExpect(BaseModel):
     """What one named layer should give (a homework answer, or a CI assertion)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     output_shape: ShapeList | None = None
     params: Count | None = None
@@ -28,7 +28,7 @@ class LayerExpect(BaseModel):
 class Expect(BaseModel):
     """`expect:` of a spec, or a separate answers file of the same form."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     output_shape: ShapeList | None = None
     params: Count | None = None
