@@ -15,11 +15,18 @@ def conv_output_size(size: int, kernel: int, stride: int, pad_before: int, pad_a
 
 
 def dropped_cells(size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int) -> int:
-    """Input cells the last window never reaches because the stride does not tile."""
-    span = size + pad_before + pad_after - dilation * (kernel - 1) - 1
+    """Input cells at the end that no window reads because the stride does not tile.
+
+    Cells in the right padding don't count, nor does a tail no longer than the gap a stride
+    larger than the window leaves between windows anyway (a 1x1 stride-2 shortcut skips every
+    other row by design).
+    """
+    effective_kernel = dilation * (kernel - 1) + 1
+    span = size + pad_before + pad_after - effective_kernel
     if span < 0:
         return 0
-    return max(0, span % stride - pad_after)
+    regular_gap = max(0, stride - effective_kernel)
+    return max(0, span % stride - pad_after - regular_gap)
 
 
 def same_padding(kernel: int, dilation: int) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from cnncalc.layers.base import (
     NonNegativeInt,
     Numbers,
     PositiveInt,
+    ReceptiveWindow,
     Shape,
     SpatialInts,
     register,
@@ -150,6 +151,12 @@ class Conv(_ConvBase):
         g = self.geometry(input_shape)
         return _tiling_warnings(self, g.spatial, g.kernel, g.stride, g.pads, g.dilation)
 
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        g = self.geometry(input_shape)
+        return tuple(
+            (d * (k - 1) + 1, s, before) for k, s, d, (before, _) in zip(g.kernel, g.stride, g.dilation, g.pads)
+        )
+
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         g = self.geometry(input_shape)
         lines = []
@@ -221,6 +228,9 @@ class ConvTranspose(_ConvBase):
         self.check_values(g)
         return (self.out_channels, *out)
 
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        return "n/a"  # Araujo et al. cover sliding windows only; an upsampling layer is out of scope
+
     def macs(self, input_shape: Shape, output_shape: Shape) -> int:
         # torch.utils.flop_counter counts a transposed conv per *input* position.
         g = self.geometry(input_shape)
@@ -261,15 +271,18 @@ def _tiling_warnings(
     pads: tuple[tuple[int, int], ...],
     dilation: Shape,
 ) -> list[str]:
-    """A warning per spatial dim where the stride leaves input cells unused."""
+    """One warning naming every spatial dim where the stride leaves input cells unread."""
     found = []
     for name, size, k, s, (before, after), d in zip(DIM_NAMES[len(spatial)], spatial, kernel, stride, pads, dilation):
         dropped = arithmetic.dropped_cells(size, k, s, before, after, d)
         if dropped:
             span = size + before + after - d * (k - 1) - 1
+            noun = {"H": "row", "W": "column"}.get(name, "cell")
             found.append(
-                f"{layer.path}: stride {s} does not tile {name}={size} "
-                f"(({size} + {before + after} - {d * (k - 1) + 1}) / {s} = {span / s:.4g}, not whole): "
-                f"the last {dropped} input {'cell is' if dropped == 1 else 'cells are'} silently dropped."
+                f"{name}: ({size} + {before + after} - {d * (k - 1) + 1}) / {s} = {span / s:.4g} is not whole, "
+                f"so the last {dropped} input {noun}{'s' if dropped > 1 else ''} "
+                f"{'is' if dropped == 1 else 'are'} never read"
             )
-    return found
+    if not found:
+        return []
+    return [f"{layer.path}: the stride does not tile the input; " + "; ".join(found) + "."]
