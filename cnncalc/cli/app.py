@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli import table, zoo_list
+from cnncalc.cli import check, table, zoo_list
 
 app = typer.Typer(
     name="cnncalc",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command("table")(table.table)
 app.command("list")(zoo_list.list_specs)
+app.command("check")(check.check)
 
 
 def main() -> None:
