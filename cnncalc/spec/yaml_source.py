@@ -18,8 +18,8 @@ from cnncalc.errors import Position, SpecError
 # not expanded. Real specs (ResNet-50 with blocks) use a few thousand nodes.
 MAX_NODES = 200_000
 
-# PyYAML (YAML 1.1) reads `5e9` as a string; a PyTorch user means a float.
-_FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?[0-9]+[eE][-+]?[0-9]+$")
+# PyYAML (YAML 1.1) reads `5e9` and `5.0e9` (exponent without a sign) as strings; a PyTorch user means floats.
+_FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -145,7 +145,8 @@ class _Converter:
             value = self.constructor.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as exc:
             raise SpecError(f"invalid YAML value: {exc.problem}.", self.pos(node)) from None
-        if isinstance(value, str) and node.style is None and _FLOAT_WITHOUT_DOT.match(value):
+        # libyaml marks a plain (unquoted) scalar with style '', pure-Python PyYAML with None.
+        if isinstance(value, str) and not node.style and _FLOAT_WITHOUT_DOT.match(value):
             return float(value)
         return value
 
