@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import typer
 
 from cnncalc.cli.common import Layout, OutputFormat, handles_errors, load
 from cnncalc.errors import SpecError
+
+
+class SortKey(str, Enum):
+    macs = "macs"
+    params = "params"
+    flops = "flops"
+    activations = "activations"
+
+
+class DType(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
 
 
 def parse_columns(text: str | None, default: tuple[str, ...]) -> list[str]:
@@ -33,9 +49,17 @@ def table(
     explain: bool = typer.Option(False, "--explain", help="Show each layer's formulas with the numbers filled in."),
     columns: str = typer.Option(None, help="Comma-separated columns, e.g. name,output,params."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings (e.g. a stride that drops rows) as errors."),
+    sort: SortKey = typer.Option(None, help="Sort the layers by this figure, largest first (blocks hidden)."),
+    depth: int = typer.Option(None, min=0, help="Collapse blocks nested deeper than N into one row (0 = top level)."),
+    dtype: DType = typer.Option(DType.float32, help="Bytes per value for the memory figures."),
+    batch: int = typer.Option(1, min=1, help="Batch size for the activation memory."),
+    memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals."""
+    from cnncalc.engine import memory as memory_estimate
+    from cnncalc.engine import receptive_field
     from cnncalc.engine.propagate import analyze
+    from cnncalc.report import row_views
     from cnncalc.report.columns import DEFAULT_COLUMNS
 
     analysis = analyze(load(spec), strict=strict)
@@ -43,8 +67,15 @@ def table(
     if format is OutputFormat.json:
         from cnncalc.report.json_report import render_json
 
-        typer.echo(render_json(analysis))
-    elif format is OutputFormat.markdown:
+        typer.echo(render_json(analysis, dtype.value, batch))
+        return
+    fields = receptive_field.annotate(analysis)
+    estimate = memory_estimate.annotate(analysis, dtype.value, batch)
+    if depth is not None:
+        analysis = row_views.collapse_below(analysis, depth)
+    if sort is not None:
+        analysis = row_views.sort_leaves(analysis, sort.value)
+    if format is OutputFormat.markdown:
         from cnncalc.report.text_formats import render_markdown
 
         typer.echo(render_markdown(analysis, chosen, layout.value), nl=False)
@@ -54,7 +85,17 @@ def table(
         typer.echo(render_csv(analysis, chosen, layout.value), nl=False)
     else:
         from rich.console import Console
+        from rich.text import Text
 
+        from cnncalc.report.columns import MEMORY_COLUMNS, RF_COLUMNS
         from cnncalc.report.table import render_table
 
-        Console().print(render_table(analysis, chosen, layout.value, explain))
+        console = Console()
+        console.print(render_table(analysis, chosen, layout.value, explain))
+        if memory or any(key in MEMORY_COLUMNS for key in chosen):
+            console.print(Text(estimate.footer()))
+            console.print(Text(memory_estimate.EXPLANATION, style="dim"))
+        if any(key in RF_COLUMNS for key in chosen):
+            console.print(Text(receptive_field.CONVENTION, style="dim"))
+            for warning in fields.warnings:
+                console.print(Text(f"warning: {warning}", style="yellow"))

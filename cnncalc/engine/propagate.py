@@ -22,6 +22,8 @@ class LayerRow:
     macs: int = 0
     leaf: bool = True
     warnings: list[str] = field(default_factory=list)
+    # Figures later passes attach by name (engine/receptive_field.py, engine/memory.py).
+    extras: dict[str, object] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

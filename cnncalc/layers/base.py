@@ -8,7 +8,7 @@ Adding a kind means adding one class here and one forward function in the execut
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -24,6 +24,10 @@ SpatialInts = Annotated[
     Field(description="a positive integer, or a list with one per spatial dimension"),
 ]
 Numbers = Annotated[Any, Field(description="nested lists of numbers")]
+# What a layer does to receptive fields: None keeps them (elementwise), a window per spatial
+# dim (effective kernel, stride, padding before), "global" sees its whole input, "n/a" is
+# not covered by the sliding-window theory (Araujo et al., Distill 2019).
+ReceptiveWindow = tuple[tuple[int, int, int], ...] | Literal["global", "n/a"] | None
 
 DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -95,6 +99,10 @@ class Layer(BaseModel):
     def warnings(self, input_shape: Shape) -> list[str]:
         return []
 
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        """(k_eff, stride, pad_before) per spatial dim; None for an elementwise layer."""
+        return None
+
     # --- helpers shared by the kinds ---
 
     def spatial(self, input_shape: Shape, min_dims: int = 1) -> Shape:
@@ -122,6 +130,10 @@ class Layer(BaseModel):
 
 class Structure(Layer):
     """A layer made of other layers (residual, concat, repeat, block)."""
+
+    # True when children() are paths fed the same input and merged (residual, concat);
+    # False when they run one after another (repeat, block).
+    parallel: ClassVar[bool] = False
 
     def children(self) -> list[tuple[str, list[Layer]]]:
         """Named groups of child layers, in execution order."""

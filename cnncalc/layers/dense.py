@@ -6,7 +6,7 @@ from math import prod
 
 from pydantic import Field
 
-from cnncalc.layers.base import Layer, Numbers, PositiveInt, Shape, register
+from cnncalc.layers.base import Layer, Numbers, PositiveInt, ReceptiveWindow, Shape, register
 from cnncalc.layers.values import check_values_shape
 
 
@@ -53,6 +53,9 @@ class Linear(Layer):
         if self.bias_values is not None:
             check_values_shape(self, self.bias_values, (self.out_features,), "bias_values")
         return (self.out_features,)
+
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        return "global"  # every output sees every input feature
 
     def param_count(self, input_shape: Shape) -> int:
         return self.in_features(input_shape) * self.out_features + (self.out_features if self.bias else 0)

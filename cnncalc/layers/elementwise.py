@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from cnncalc.layers import arithmetic
-from cnncalc.layers.base import DIM_NAMES, Layer, PositiveInt, Shape, register
+from cnncalc.layers.base import DIM_NAMES, Layer, PositiveInt, ReceptiveWindow, Shape, register
 
 
 def _activation(kind_name: str, doc: str) -> type[Layer]:
@@ -125,6 +125,9 @@ class Upsample(Layer):
         if min(sizes) < 1:
             raise self.error(f"scale_factor makes an empty output {sizes}.", "scale_factor")
         return (input_shape[0], *sizes)
+
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        return "n/a"  # upsampling is outside Araujo et al.'s sliding-window theory
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         return [

@@ -7,7 +7,16 @@ from typing import Annotated
 from pydantic import Field
 
 from cnncalc.layers import arithmetic
-from cnncalc.layers.base import DIM_NAMES, Layer, NonNegativeInt, PositiveInt, Shape, SpatialInts, register
+from cnncalc.layers.base import (
+    DIM_NAMES,
+    Layer,
+    NonNegativeInt,
+    PositiveInt,
+    ReceptiveWindow,
+    Shape,
+    SpatialInts,
+    register,
+)
 from cnncalc.layers.conv import _tiling_warnings
 
 PoolPadding = Annotated[
@@ -56,6 +65,10 @@ class _WindowPool(Layer):
                 )
             out.append(n)
         return (input_shape[0], *out)
+
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        _, kernel, stride, padding, dilation = self.window(input_shape)
+        return tuple((d * (k - 1) + 1, s, p) for k, s, p, d in zip(kernel, stride, padding, dilation))
 
     def warnings(self, input_shape: Shape) -> list[str]:
         if self.ceil_mode:
@@ -137,6 +150,13 @@ class _AdaptivePool(Layer):
             sizes = tuple(self.per_dim(self.output_size, len(spatial), "output_size"))  # type: ignore[arg-type]
         return (input_shape[0], *(size if out is None else out for size, out in zip(spatial, sizes)))
 
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        # Equal bins are a plain window (k = stride = in/out); unequal ones have no single stride.
+        out = self.output_shape(input_shape)[1:]
+        if any(size % n for size, n in zip(input_shape[1:], out)):
+            return "n/a"
+        return tuple((size // n, size // n, 0) for size, n in zip(input_shape[1:], out))
+
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         return [
             f"output = [C, *output_size] = {list(output_shape)}; bin i covers [floor(i*in/out), ceil((i+1)*in/out))",
@@ -164,6 +184,9 @@ class _GlobalPool(Layer):
     def output_shape(self, input_shape: Shape) -> Shape:
         spatial = self.spatial(input_shape)
         return (input_shape[0], *(1 for _ in spatial))
+
+    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
+        return "global"
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         return [f"output = [C, 1, ...] = {list(output_shape)} (one value per channel)", "params = 0"]

@@ -15,6 +15,7 @@ class Residual(Structure):
     """body(x) + shortcut(x); the shortcut defaults to the identity."""
 
     kind = "residual"
+    parallel = True
     summary = "output = body(x) + shortcut(x)"
     body: list[Layer] = Field(description="layers of the main path")
     shortcut: list[Layer] = Field(default_factory=list, description="layers of the skip path; empty = identity")
@@ -39,6 +40,7 @@ class Concat(Structure):
     """Channel-wise concatenation of branches; an empty branch is the identity."""
 
     kind = "concat"
+    parallel = True
     summary = "concatenate branches along the channels"
     branches: list[list[Layer]] = Field(min_length=1, description="one list of layers per branch")
 

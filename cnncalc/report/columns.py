@@ -60,3 +60,64 @@ for _key, _header in (("params", "Params"), ("macs", "MACs"), ("flops", "FLOPs")
     )
 
 DEFAULT_COLUMNS = ("name", "kind", "output", "params", "macs")
+
+
+# --- receptive field and memory columns: read what engine/receptive_field.py and
+# engine/memory.py attach to row.extras (`cnncalc table` attaches them when asked for).
+
+
+def _rf_cell(attr: str) -> Callable[[LayerRow, Layout], str]:
+    def cell(row: LayerRow, _: Layout) -> str:
+        from cnncalc.engine.receptive_field import format_dims, format_size
+
+        rf = row.extras.get("receptive_field")
+        if rf is None:
+            return ""
+        if attr == "size":
+            return format_size(rf)  # type: ignore[arg-type]
+        return format_dims(getattr(rf, attr)) if rf.status == "window" else "-"  # type: ignore[attr-defined]
+
+    return cell
+
+
+column(Column("rf", "RF", _rf_cell("size"), numeric=True))
+column(Column("jump", "Jump", _rf_cell("jump"), numeric=True))
+column(Column("rf_start", "RF start", _rf_cell("start"), numeric=True))
+column(Column("center", "RF centre", _rf_cell("center"), numeric=True))
+
+
+def format_bytes(n: int) -> str:
+    """Bytes in torchinfo's units (MB = 10^6 bytes)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:,.2f} {unit}"
+    return f"{n} B"
+
+
+def _memory(row: LayerRow, attr: str) -> int:
+    figures = row.extras.get("memory")
+    return getattr(figures, attr) if figures is not None else 0
+
+
+def _memory_total(analysis: Analysis, attr: str) -> int:
+    return sum(_memory(row, attr) for row in analysis.leaves)
+
+
+for _key, _header, _attr, _fmt in (
+    ("activations", "Activations", "activations", format_count),
+    ("act_bytes", "Act. bytes", "activation_bytes", format_bytes),
+    ("param_bytes", "Param bytes", "param_bytes", format_bytes),
+):
+    column(
+        Column(
+            _key,
+            _header,
+            lambda r, _, a=_attr, f=_fmt: f(_memory(r, a)),
+            lambda an, a=_attr, f=_fmt: f(_memory_total(an, a)),
+            numeric=True,
+            raw=lambda r, a=_attr: _memory(r, a),
+        )
+    )
+
+RF_COLUMNS = ("rf", "jump", "rf_start", "center")
+MEMORY_COLUMNS = ("activations", "act_bytes", "param_bytes")

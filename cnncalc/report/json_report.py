@@ -18,11 +18,33 @@ def layer_dict(row: LayerRow) -> dict[str, Any]:
         "macs": row.macs,
         "flops": row.flops,
         "depth": row.depth,
+        **_extras_dict(row),
     }
 
 
-def analysis_dict(analysis: Analysis) -> dict[str, Any]:
+def _extras_dict(row: LayerRow) -> dict[str, Any]:
+    """Receptive field (per spatial dim; null where not covered) and memory, when attached."""
+    found: dict[str, Any] = {}
+    rf = row.extras.get("receptive_field")
+    if rf is not None:
+        found["receptive_field"] = list(rf.size) if rf.size is not None else None  # type: ignore[attr-defined]
+        found["receptive_field_kind"] = rf.status  # type: ignore[attr-defined]
+        found["effective_stride"] = list(rf.jump) if rf.jump is not None else None  # type: ignore[attr-defined]
+        found["receptive_field_start"] = list(rf.start) if rf.status == "window" else None  # type: ignore[attr-defined]
+    memory = row.extras.get("memory")
+    if memory is not None:
+        found["activations"] = memory.activations  # type: ignore[attr-defined]
+        found["activation_bytes"] = memory.activation_bytes  # type: ignore[attr-defined]
+        found["param_bytes"] = memory.param_bytes  # type: ignore[attr-defined]
+    return found
+
+
+def analysis_dict(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> dict[str, Any]:
     """The stable JSON report: leaf layers in execution order, with totals."""
+    from cnncalc.engine import memory, receptive_field
+
+    fields = receptive_field.annotate(analysis)
+    estimate = memory.annotate(analysis, dtype, batch)
     spec = analysis.spec
     return {
         "name": spec.name,
@@ -35,11 +57,13 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
             "buffers": analysis.buffers,
             "macs": analysis.macs,
             "flops": analysis.flops,
+            "memory": estimate.totals(),
         },
         "layers": [layer_dict(row) for row in analysis.leaves],
         "warnings": list(analysis.warnings),
+        "receptive_field_warnings": fields.warnings,
     }
 
 
-def render_json(analysis: Analysis) -> str:
-    return json.dumps(analysis_dict(analysis), indent=2)
+def render_json(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> str:
+    return json.dumps(analysis_dict(analysis, dtype, batch), indent=2)

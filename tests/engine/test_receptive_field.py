@@ -1,0 +1,177 @@
+"""Receptive fields (Araujo, Norris, Sim, "Computing Receptive Fields of CNNs", Distill 2019)."""
+
+import pytest
+
+from cnncalc import analyze, load_spec, parse_spec
+from cnncalc.engine.receptive_field import receptive_fields
+from tests.conftest import SPECS
+
+
+def fields(text: str):
+    return receptive_fields(analyze(parse_spec(text)))
+
+
+def test_lecture_alexnet_conv5_sees_163_and_pool3_195_pixels():
+    result = receptive_fields(analyze(load_spec(SPECS / "alexnet_cs231n.yaml")))
+    # Forward recurrence r += S*(k-1), S *= s: conv1 11 (S 4), pool1 19 (S 8), conv2 51, pool2 67 (S 16),
+    # conv3 99, conv4 131, conv5 163, pool3 195 (S 32); the figures the brief quotes for this net.
+    assert result.by_name["conv5"].size == (163, 163)
+    assert result.by_name["pool3"].size == (195, 195)
+    assert result.by_name["pool3"].jump == (32, 32)
+    # conv2 pads 2 at jump 8, conv3..5 pad 1 at jump 16: u = -(2*8 + 3*16) = -64.
+    assert result.by_name["conv5"].start == (-64, -64)
+    # fc6 sees the whole 227x227 input.
+    assert result.by_name["fc6"].status == "global"
+    assert result.by_name["fc6"].size == (227, 227)
+    assert result.warnings == []
+
+
+VGG16_CONFIG = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+def vgg16_features() -> str:
+    """VGG-16's conv stack from Simonyan & Zisserman's configuration D (3x3 pad 1 convs, 2x2/2 max pools)."""
+    lines, stage, index = ["input: [3, 224, 224]", "layers:"], 1, 1
+    for entry in VGG16_CONFIG:
+        if entry == "M":
+            lines.append(f"  - maxpool: {{name: pool{stage}, kernel_size: 2, stride: 2}}")
+            stage, index = stage + 1, 1
+        else:
+            lines.append(f"  - conv: {{name: conv{stage}_{index}, out_channels: {entry}, kernel_size: 3, padding: 1}}")
+            lines.append("  - relu")
+            index += 1
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("source", "conv5_3", "pool5"),
+    [("paper", "conv5_3", "pool5"), ("shipped", "block5.conv.2.conv1", "block5.pool")],
+)
+def test_vgg16_conv5_3_sees_196_and_pool5_212_pixels(source, conv5_3, pool5):
+    if source == "shipped":
+        result = receptive_fields(analyze(load_spec(SPECS / "vgg16.yaml")))
+    else:
+        result = fields(vgg16_features())
+    # Closed form: r = 1 + sum_l (k_l - 1) * prod_{i<l} s_i. Stage j (jump 2^(j-1)) has n_j 3x3 convs adding
+    # 2*2^(j-1) each, then a 2x2/2 pool adding 2^(j-1): conv5_3 = 1 + 2*(2*1 + 2*2 + 3*4 + 3*8 + 3*16)
+    # + (1 + 2 + 4 + 8) = 1 + 180 + 15 = 196; pool5 = 196 + 16 = 212.
+    assert result.by_name[conv5_3].size == (196, 196)
+    assert result.by_name[pool5].size == (212, 212)
+    assert result.by_name[pool5].jump == (32, 32)
+
+
+def test_dilation_padding_and_stride_by_hand_with_one_exceeds_warning():
+    result = fields(
+        """
+input: [1, 10]
+layers:
+  - conv: {name: a, out_channels: 1, kernel_size: 3, dilation: 2, padding: 2}
+  - conv: {name: b, out_channels: 1, kernel_size: 3, stride: 2, padding: 1}
+  - maxpool: {name: p, kernel_size: 2, stride: 2}
+  - conv: {name: c, out_channels: 1, kernel_size: 3, padding: 1}
+  - conv: {name: d, out_channels: 1, kernel_size: 1}
+  - conv: {name: e, out_channels: 1, kernel_size: 3, padding: 1}
+"""
+    )
+    a, b, p, c, d, e = (result.by_name[n] for n in "abpcde")
+    # a: k_eff = 2*(3-1)+1 = 5, r = 1 + 1*4 = 5, S = 1, u = 0 - 1*2 = -2 (centre 0).
+    assert (a.size, a.jump, a.start, a.center) == ((5,), (1,), (-2,), (0.0,))
+    # b: r = 5 + 1*2 = 7, u = -2 - 1*1 = -3, S = 2 (centre 0).
+    assert (b.size, b.jump, b.start, b.center) == ((7,), (2,), (-3,), (0.0,))
+    # p: r = 7 + 2*1 = 9, u = -3, S = 4 (centre 1).
+    assert (p.size, p.jump, p.start, p.center) == ((9,), (4,), (-3,), (1.0,))
+    # c: r = 9 + 4*2 = 17 > 10: the first layer seeing more than the input; d (1x1) keeps 17, e: 25.
+    assert (c.size, d.size, e.size) == ((17,), (17,), (25,))
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("c: receptive field 17 already exceeds the input 10")
+
+
+def test_residual_paths_take_the_largest_field_and_warn_when_misaligned():
+    aligned = fields(
+        """
+input: [4, 16, 16]
+layers:
+  - residual:
+      body:
+        - conv: {out_channels: 8, kernel_size: 3, stride: 2, padding: 1}
+        - conv: {out_channels: 8, kernel_size: 3, padding: 1}
+      shortcut: [conv: {out_channels: 8, kernel_size: 1, stride: 2}]
+"""
+    )
+    # Body: r = 1 + 2 = 3 (u -1, S 2), then 3 + 2*2 = 7 (u -1 - 2 = -3), centre -3 + 3 = 0.
+    # Shortcut 1x1/2: r 1, u 0, centre 0, S 2: aligned, so the block's field is the body's 7.
+    assert aligned.by_name["residual1"].size == (7, 7)
+    assert aligned.by_name["residual1"].jump == (2, 2)
+    assert aligned.warnings == []
+
+    shifted = fields(
+        """
+input: [1, 10]
+layers:
+  - residual:
+      body: [conv: {out_channels: 1, kernel_size: 3, padding: [[2, 0]]}]
+"""
+    )
+    # Body: r 3, u -2, centre -1; identity shortcut: r 1, centre 0. Not aligned: max r = 3 and a warning.
+    assert shifted.by_name["residual1"].size == (3,)
+    assert len(shifted.warnings) == 1
+    assert "not aligned" in shifted.warnings[0]
+
+
+def test_concat_of_inception_style_branches():
+    result = fields(
+        """
+input: [4, 8, 8]
+layers:
+  - concat:
+      branches:
+        - [conv: {out_channels: 2, kernel_size: 1}]
+        - [conv: {out_channels: 2, kernel_size: 3, padding: 1}]
+        - [conv: {out_channels: 2, kernel_size: 5, padding: 2}]
+        - [maxpool: {kernel_size: 3, stride: 1, padding: 1}]
+"""
+    )
+    # Every branch is centred on the same pixel (u = -pad, r = k); the widest is the 5x5.
+    assert result.by_name["concat1"].size == (5, 5)
+    assert result.by_name["concat1"].center == (0.0, 0.0)
+    assert result.warnings == []
+
+
+def test_transposed_conv_and_upsample_are_not_covered_and_linear_is_global():
+    result = fields(
+        """
+input: [1, 8, 8]
+layers:
+  - conv: {name: down, out_channels: 1, kernel_size: 3}
+  - conv_transpose: {name: up, out_channels: 1, kernel_size: 3}
+  - conv: {name: after, out_channels: 1, kernel_size: 3}
+  - upsample: {name: nearest, scale_factor: 2}
+  - flatten
+  - linear: {name: fc, out_features: 2}
+"""
+    )
+    assert result.by_name["down"].size == (3, 3)
+    # Araujo et al. give no formula for transposed convolutions or upsampling: no invented number.
+    for name in ("up", "after", "nearest", "flatten1"):
+        assert result.by_name[name].status == "n/a"
+        assert result.by_name[name].size is None
+    assert result.by_name["fc"].status == "global"
+
+
+@pytest.mark.parametrize(("output_size", "expected"), [(4, (3, 2)), (3, None)])
+def test_adaptive_pool_is_a_window_only_with_equal_bins(output_size, expected):
+    result = fields(
+        f"""
+input: [1, 8]
+layers:
+  - conv: {{name: c, out_channels: 1, kernel_size: 2, padding: [[1, 0]]}}
+  - adaptive_avgpool: {{name: a, output_size: {output_size}}}
+"""
+    )
+    pooled = result.by_name["a"]
+    if expected is None:
+        # 8 -> 3: bins [0,3), [2,6), [5,8) have no common stride.
+        assert pooled.status == "n/a"
+    else:
+        # 8 -> 4: bins of 2 with stride 2, as maxpool(2): r = 2 + 1*(2-1) = 3, S = 2.
+        assert (pooled.size[0], pooled.jump[0]) == expected
