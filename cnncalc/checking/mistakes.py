@@ -128,15 +128,10 @@ MISTAKES: list[Mistake] = [
         "Same numbers in HWC order (the slides write 55x55x96); cnncalc writes shapes channels first, [C, H, W].",
     ),
     Mistake(
-        "rounded-up",
+        "rounded-up",  # rounding to nearest gives the same as ceil whenever it differs from floor
         lambda q: _shape_is(q, rounding=math.ceil) or _any_count_is(q, rounding=math.ceil),
-        "This rounds the division up; PyTorch floors it (the last window must fit inside the padded input).",
-    ),
-    Mistake(
-        "rounded",
-        lambda q: _shape_is(q, rounding=variants.round_half_up) or _any_count_is(q, rounding=variants.round_half_up),
-        "This rounds the division to the nearest whole number; PyTorch floors it "
-        "(a window that does not fit is dropped).",
+        "This rounds the division up (or to the nearest whole number); PyTorch floors it: "
+        "a window that does not fit inside the padded input is dropped.",
     ),
     Mistake(
         "plus-one-forgotten",

@@ -17,11 +17,6 @@ from cnncalc.layers.pooling import _WindowPool
 Rounding = Callable[[Fraction], int]
 
 
-def round_half_up(x: Fraction) -> int:
-    """School rounding (2.5 -> 3), which is what a student means by "rounded"."""
-    return math.floor(x + Fraction(1, 2))
-
-
 # One spatial dim of a sliding window: (size, kernel, stride, pad_before, pad_after, dilation).
 WindowDim = tuple[int, int, int, int, int, int]
 

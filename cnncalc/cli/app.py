@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli import check, table, zoo_list
+from cnncalc.cli import check, run, table, validate, verify, zoo_list
 
 app = typer.Typer(
     name="cnncalc",
@@ -15,7 +15,10 @@ app = typer.Typer(
 )
 app.command("table")(table.table)
 app.command("list")(zoo_list.list_specs)
+app.command("verify")(verify.verify)
+app.command("run")(run.run)
 app.command("check")(check.check)
+app.command("validate")(validate.validate)
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -444,6 +445,18 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
         (alias for alias, canon in aliases.items() if canon == field and isinstance(raw, YMap) and alias in raw), field
     )
     fields = [f for f in model.model_fields if f != "name"]
+    if first["type"] == "extra_forbidden" and len(loc) > 1:  # a nested key, e.g. expect.layers.conv1.param
+        container, inner = raw, model
+        for part in loc[:-1]:
+            container = container.get(part) if isinstance(container, dict) else container
+            inner = _type_at(inner, part)
+        known = [f for f in getattr(inner, "model_fields", {}) if f != "name"]
+        guess = did_you_mean(loc[-1], known)
+        return SpecError(
+            f"{what}.{'.'.join(map(str, loc[:-1]))} has no key `{loc[-1]}`.",
+            key_position(container, loc[-1], pos),
+            f"Did you mean `{guess}`?" if guess else f"Its keys: {', '.join(known) or 'none'}.",
+        )
     if first["type"] == "extra_forbidden":
         guess = did_you_mean(field, [*fields, *aliases])
         return SpecError(
@@ -477,3 +490,16 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
         f"{what} argument `{field}`{sub}: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.",
         where,
     )
+
+
+def _type_at(tp: Any, part: Any) -> Any:
+    """The type found at `part` inside `tp`: a model's field, a dict's value or a list's item."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        info = tp.model_fields.get(str(part))
+        return info.annotation if info else None
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) is dict and len(args) == 2:
+        return args[1]
+    if typing.get_origin(tp) is list and args:
+        return args[0]
+    return next((found for a in args if (found := _type_at(a, part)) is not None), None)

@@ -1,0 +1,136 @@
+"""`cnncalc validate PATH...`: check many spec files at once, for CI and pre-commit."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from cnncalc.cli.common import handles_errors
+from cnncalc.validation import FileResult, Message
+
+
+class ValidateFormat(str, Enum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@handles_errors
+def validate(
+    paths: list[str] = typer.Argument(..., help="Spec files, folders (searched for *.yaml, *.yml) or globs."),
+    strict: bool = typer.Option(False, "--strict", help="Treat warnings (e.g. a stride that drops rows) as errors."),
+    execute: bool = typer.Option(False, "--execute", help="Also run the NumPy forward pass and compare its shapes."),
+    format: ValidateFormat = typer.Option(
+        ValidateFormat.text, "--format", "-f", help="text, json, or github (Actions annotations)."
+    ),
+    junit: Path = typer.Option(None, "--junit", help="Also write a JUnit XML report to this file."),
+) -> None:
+    """Parse, propagate and check the `expect:` of every spec; exit 0 all pass, 1 a check failed, 2 unusable."""
+    from cnncalc.validation import exit_code, validate_paths
+
+    results = validate_paths(paths, strict=strict, execute=execute)
+    if format is ValidateFormat.json:
+        typer.echo(json.dumps({"files": [r.to_dict() for r in results], "summary": counts(results)}, indent=2))
+    else:
+        for result in results:
+            for line in text_lines(result) if format is ValidateFormat.text else github_lines(result):
+                typer.echo(line)
+        typer.echo(summary_line(results))
+    if junit is not None:
+        write_junit(results, junit)
+    raise typer.Exit(exit_code(results))
+
+
+def counts(results: list[FileResult]) -> dict[str, int]:
+    return {
+        "files": len(results),
+        "passed": sum(r.status == "passed" for r in results),
+        "failed": sum(r.status == "failed" for r in results),
+        "errors": sum(r.status == "error" for r in results),
+        "warnings": sum(len(r.warnings) for r in results),
+    }
+
+
+def summary_line(results: list[FileResult]) -> str:
+    c = counts(results)
+    warned = f", {c['warnings']} warning{'s' if c['warnings'] != 1 else ''}" if c["warnings"] else ""
+    return (
+        f"{c['files']} file{'s' if c['files'] != 1 else ''}: {c['passed']} passed, {c['failed']} failed, "
+        f"{c['errors']} unusable{warned}."
+    )
+
+
+def located(result: FileResult, message: Message) -> str:
+    return str(message.position) if message.position else result.path
+
+
+def text_lines(result: FileResult) -> list[str]:
+    """`✓ path: summary`, or `✗ path:line:col: message` and further problems indented."""
+    if result.status == "passed":
+        lines = [f"✓ {result.path}: {result.summary()}"]
+    else:
+        first, *more = result.errors
+        lines = [f"✗ {located(result, first)}: {first.text}"]
+        lines += [f"    {located(result, m)}: {m.text}" for m in more]
+    lines += [f"    {located(result, m)}: warning: {m.text}" for m in result.warnings]
+    return lines
+
+
+def github_lines(result: FileResult) -> list[str]:
+    """GitHub Actions workflow commands, which show as annotations on the file's lines."""
+    if result.status == "passed" and not result.messages:
+        return [f"✓ {result.path}: {result.summary()}"]
+    lines = []
+    for message in result.messages:
+        props = f"file={_escape_property(result.path)}"
+        if message.position:
+            props = f"file={_escape_property(message.position.file)},line={message.position.line},"
+            props += f"col={message.position.column}"
+        lines.append(f"::{message.level} {props},title=cnncalc::{_escape_data(message.text)}")
+    return lines
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def write_junit(results: list[FileResult], path: Path) -> None:
+    """One testcase per file; a failed check is a <failure>, an unusable file an <error>."""
+    import xml.etree.ElementTree as ET
+
+    c = counts(results)
+    suites = ET.Element("testsuites", name="cnncalc validate")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="cnncalc validate",
+        tests=str(c["files"]),
+        failures=str(c["failed"]),
+        errors=str(c["errors"]),
+        skipped="0",
+    )
+    for result in results:
+        case = ET.SubElement(suite, "testcase", classname="cnncalc.validate", name=result.path)
+        if result.status != "passed":
+            tag = "error" if result.status == "error" else "failure"
+            first = result.errors[0]
+            element = ET.SubElement(case, tag, message=f"{located(result, first)}: {first.text}", type=result.status)
+            element.text = "\n".join(f"{located(result, m)}: {m.level}: {m.text}" for m in result.messages)
+        elif result.messages:
+            ET.SubElement(case, "system-out").text = "\n".join(
+                f"{located(result, m)}: warning: {m.text}" for m in result.warnings
+            )
+    ET.indent(suites)
+    try:
+        ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    except OSError as exc:
+        from cnncalc.errors import SpecError
+
+        raise SpecError(f"cannot write the JUnit report `{path}` ({exc.strerror}).") from None

@@ -1,0 +1,200 @@
+"""Validate many spec files for CI: find them, then parse, propagate and check each one."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, Position
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+GLOB_CHARS = set("*?[")
+
+Status = Literal["passed", "failed", "error"]
+
+
+@dataclass
+class Message:
+    """One problem found in a file: an error (the file fails) or a warning."""
+
+    level: Literal["error", "warning"]
+    text: str
+    position: Position | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        pos = self.position
+        return {
+            "level": self.level,
+            "message": self.text,
+            "position": str(pos) if pos else None,
+            "line": pos.line if pos else None,
+            "column": pos.column if pos else None,
+        }
+
+
+@dataclass
+class FileResult:
+    """The outcome for one file: `error` (unusable, exit 2), `failed` (a check, exit 1) or `passed`."""
+
+    path: str
+    status: Status = "passed"
+    messages: list[Message] = field(default_factory=list)
+    output_shape: list[int] | None = None
+    params: int | None = None
+    macs: int | None = None
+    checks: int = 0  # expectations checked (and executed layers compared, with --execute)
+
+    @property
+    def exit_code(self) -> int:
+        return {"passed": EXIT_OK, "failed": EXIT_CHECK_FAILED, "error": EXIT_BAD_INPUT}[self.status]
+
+    @property
+    def errors(self) -> list[Message]:
+        return [m for m in self.messages if m.level == "error"]
+
+    @property
+    def warnings(self) -> list[Message]:
+        return [m for m in self.messages if m.level == "warning"]
+
+    def summary(self) -> str:
+        if self.params is None:
+            return ""
+        checks = f", {self.checks} check{'s' if self.checks != 1 else ''} passed" if self.checks else ""
+        return f"output {self.output_shape}, {self.params:,} params, {self.macs:,} MACs{checks}"
+
+    def fail(self, status: Status, text: str, position: Position | None) -> None:
+        """Record an error; an unusable file (`error`) outranks a failed check."""
+        self.messages.append(Message("error", text, position))
+        if self.status != "error":
+            self.status = status
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "output_shape": self.output_shape,
+            "params": self.params,
+            "macs": self.macs,
+            "flops": None if self.macs is None else 2 * self.macs,
+            "checks": self.checks,
+            "messages": [m.to_dict() for m in self.messages],
+        }
+
+
+def exit_code(results: list[FileResult]) -> int:
+    """0 when all pass, 2 if any file is unusable, else 1 if any check failed."""
+    return max((r.exit_code for r in results), default=EXIT_BAD_INPUT)
+
+
+def discover(paths: list[str]) -> list[Path | FileResult]:
+    """Spec files named by `paths` (files, folders searched recursively, globs), in order;
+    a path that names no file at all becomes an unusable-input result in its place."""
+    found: list[Path | FileResult] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            files = folder_specs(path)
+            found.extend(files or [_unusable(given, "folder holds no .yaml or .yml spec files.")])
+        elif path.exists() or not GLOB_CHARS & set(given):
+            found.append(path)  # a missing file is reported when it is read, with its name
+        else:  # a glob the shell did not expand (Windows shells, or quoted in CI)
+            matches = [Path(m) for m in sorted(glob.glob(given, recursive=True))]
+            files = [f for m in matches for f in (folder_specs(m) if m.is_dir() else [m])]
+            found.extend(files or [_unusable(given, "the pattern matches no files.")])
+    seen: set[Path] = set()
+    unique = []
+    for item in found:  # a file named twice is validated once
+        if isinstance(item, FileResult) or item not in seen:
+            unique.append(item)
+            if isinstance(item, Path):
+                seen.add(item)
+    return unique
+
+
+def folder_specs(folder: Path) -> list[Path]:
+    """*.yaml / *.yml under `folder`, recursively, skipping hidden files and folders (.git, .github...)."""
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix in SPEC_SUFFIXES
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def validate_paths(paths: list[str], strict: bool = False, execute: bool = False) -> list[FileResult]:
+    """Validate every spec file the paths name, in order."""
+    return [item if isinstance(item, FileResult) else validate_file(item, strict, execute) for item in discover(paths)]
+
+
+def validate_file(path: Path, strict: bool = False, execute: bool = False) -> FileResult:
+    """Parse, propagate and check one file's `expect:`; with `execute`, also run the NumPy forward pass."""
+    from cnncalc.checking import check_expect
+    from cnncalc.engine.propagate import analyze
+    from cnncalc.spec.build import load_spec
+
+    result = FileResult(str(path))
+    try:
+        spec = load_spec(path, str(path))
+        analysis = analyze(spec)
+        result.output_shape, result.params, result.macs = list(analysis.output_shape), analysis.params, analysis.macs
+        for row in analysis.leaves:
+            for warning in row.warnings:
+                if strict:  # as `cnncalc table --strict`: an unusable spec (exit 2)
+                    result.fail("error", f"{warning} (an error under --strict)", row.layer.source)
+                else:
+                    result.messages.append(Message("warning", warning, row.layer.source))
+        if spec.expect is not None:
+            checked = check_expect(analysis, spec.expect, spec.expect_raw)
+            result.checks += len(checked.answers)
+            for answer in checked.wrong:
+                hint = f" {answer.hint}" if answer.hint else ""
+                result.fail(
+                    "failed",
+                    f"expect `{answer.key}`: {_show(answer.expected)} given, but cnncalc computes "
+                    f"{_show(answer.actual)}.{hint}",
+                    answer.position,
+                )
+        if execute and result.status != "error":
+            _execute(spec, analysis, result)
+    except CnncalcError as error:
+        hint = f" {error.hint}" if error.hint else ""
+        status: Status = "error" if error.exit_code == EXIT_BAD_INPUT else "failed"
+        result.fail(status, f"{error.message}{hint}", error.position)
+    return result
+
+
+def _execute(spec: Any, analysis: Any, result: FileResult) -> None:
+    """Run the NumPy forward pass and compare every executed shape with the arithmetic."""
+    try:
+        from cnncalc.executor.verify import verify_spec
+    except ImportError:
+        result.fail("error", "--execute needs the NumPy executor (cnncalc.executor.verify), which is missing.", None)
+        return
+    report = verify_spec(spec, analysis=analysis, seed=0, batch=1)
+    result.checks += len(report.layers)
+    for layer in report.layers:
+        if not layer.match:
+            row = analysis.row(layer.name)
+            result.fail(
+                "failed",
+                f"executing `{layer.name}` gives {_show(layer.executed_shape)}, "
+                f"but the arithmetic says {_show(layer.expected_shape)}.",
+                row.layer.source if row else None,
+            )
+    if not report.match and result.status == "passed":
+        result.fail("failed", "the executed network does not match the computed shapes.", None)
+
+
+def _unusable(path: str, text: str) -> FileResult:
+    result = FileResult(path)
+    result.fail("error", text, Position(path, 1, 1))
+    return result
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return f"{value:,}" if isinstance(value, int) else str(value)
