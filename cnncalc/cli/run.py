@@ -1,0 +1,107 @@
+"""`cnncalc run SPEC`: a forward pass on the spec's numbers, every layer's output shown."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from typing import Any
+
+import typer
+
+from cnncalc.cli.common import handles_errors, load
+
+# Tensors larger than this are summarised (shape, min/max/mean/std) instead of printed.
+MAX_VALUES_PER_CHANNEL = 64
+MAX_CHANNELS = 8
+
+
+class RunFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def plain_number(value: float) -> int | float:
+    """4.0 -> 4; other values to 7 significant digits (float32 holds no more)."""
+    if value == value and abs(value) != float("inf") and value == round(value):
+        return int(value)
+    return float(f"{value:.7g}")
+
+
+def plain_values(values) -> Any:
+    """Nested lists of plain numbers (see `plain_number`)."""
+    import numpy as np
+
+    if values.ndim == 0:
+        return plain_number(float(values))
+    return np.vectorize(plain_number, otypes=[object])(values).tolist()
+
+
+def _cell(value: Any) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
+def _matrix(rows: list) -> object:
+    from rich.table import Table
+
+    grid = Table(show_header=False, box=None, padding=(0, 1))
+    rows = rows if isinstance(rows[0], list) else [rows]
+    for _ in rows[0]:
+        grid.add_column(justify="right")
+    for row in rows:
+        grid.add_row(*(_cell(v) for v in row))
+    return grid
+
+
+def render_layer(console, name: str, kind: str, values) -> None:
+    """Matrices channel by channel when small, else summary statistics."""
+    shape = list(values.shape)
+    console.print(f"[bold]{name}[/] ({kind}) {shape}")
+    channels = shape[0] if len(shape) > 1 else 1
+    per_channel = values.size // max(channels, 1)
+    if channels > MAX_CHANNELS or per_channel > MAX_VALUES_PER_CHANNEL:
+        console.print(
+            f"  min {values.min():.4g}  max {values.max():.4g}  mean {values.mean():.4g}  std {values.std():.4g}"
+            f"  ({values.size:,} values; too many to print)"
+        )
+        return
+    if len(shape) == 1:
+        console.print(_matrix(plain_values(values)))
+        return
+    for c in range(channels):
+        channel = values[c].reshape(-1, values.shape[-1]) if values.ndim > 2 else values[c].reshape(1, -1)
+        console.print(f"  channel {c}:")
+        console.print(_matrix(plain_values(channel)))
+
+
+@handles_errors
+def run(
+    spec: str = typer.Argument(..., help="A spec file (ideally with `input: {values: ...}`) or a shipped name."),
+    seed: int = typer.Option(0, help="Seed for random weights (and the input, if the spec gives none)."),
+    format: RunFormat = typer.Option(RunFormat.table, "--format", "-f", help="Output format."),
+) -> None:
+    """Run the spec forward with NumPy and print every layer's output values."""
+    from rich.console import Console
+
+    from cnncalc.engine.propagate import analyze
+    from cnncalc.executor.forward import run_spec
+
+    loaded = load(spec)
+    analyze(loaded)  # refuse specs the engine refuses, with its positioned message
+    executor, _ = run_spec(loaded, seed=seed)
+    note = None
+    if loaded.input_values is None:
+        note = f"The spec gives no input values: using a random input (seed {seed})."
+    if format is RunFormat.json:
+        layers = [
+            {"name": r.name, "kind": r.kind, "output_shape": list(r.shape), "values": plain_values(r.values[0])}
+            for r in executor.records
+        ]
+        typer.echo(json.dumps({"name": loaded.name, "layers": layers}))
+        if note:
+            Console(stderr=True).print(note)
+        return
+    console = Console()
+    if note:
+        console.print(f"[yellow]{note}[/]")
+    for record in executor.records:
+        render_layer(console, record.name, record.kind, record.values[0])

@@ -1,0 +1,107 @@
+"""`cnncalc verify SPEC...`: run a real forward pass and check every layer's shape against the engine."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+
+import typer
+
+from cnncalc.cli.common import handles_errors, load
+
+
+class VerifyFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _shape(shape: list[int] | None) -> str:
+    return "-" if shape is None else str(shape)
+
+
+def render_report(report) -> object:
+    """A rich table: one row per layer with a ✓/✗ mark, then time and memory in the caption."""
+    from rich.table import Table
+
+    table = Table(title=f"{report.name}: forward pass vs engine", header_style="bold")
+    for header in ("", "Layer", "Kind", "Engine shape", "Executed shape", "Params (engine)", "Params (executed)"):
+        table.add_column(header, justify="right" if header.startswith("Params") else "left")
+    for layer in report.layers:
+        mark = "[green]✓[/]" if layer.match else "[bold red]✗[/]"
+        executed = "-" if layer.executed_params is None else f"{layer.executed_params:,}"
+        table.add_row(
+            mark,
+            layer.name,
+            layer.kind,
+            _shape(layer.expected_shape),
+            _shape(layer.executed_shape),
+            f"{layer.expected_params:,}",
+            executed,
+        )
+    verdict = "all layers match" if report.match else f"{len(report.mismatches)} layer(s) differ"
+    table.caption = (
+        f"{verdict}; forward pass {report.forward_seconds * 1000:.1f} ms (batch {report.batch}), "
+        f"peak memory during it {report.peak_memory_bytes / 2**20:.1f} MiB "
+        f"(weights {report.weights_bytes / 2**20:.1f} MiB apart)"
+    )
+    return table
+
+
+def _progress(console):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+
+
+@handles_errors
+def verify(
+    specs: list[str] = typer.Argument(..., help="Spec files or shipped spec names."),
+    seed: int = typer.Option(0, help="Seed for the random weights and input."),
+    batch: int = typer.Option(1, min=1, help="Batch size of the forward pass."),
+    format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
+) -> None:
+    """Run each spec forward with NumPy and check every layer's shape and params against the engine."""
+    from rich.console import Console
+
+    from cnncalc.engine.propagate import analyze
+    from cnncalc.executor.verify import verify_spec
+
+    loaded = [load(name) for name in specs]  # every file is checked before any (slow) forward pass
+    analyses = [analyze(spec) for spec in loaded]
+    err = Console(stderr=True)
+    reports = []
+    with _progress(err) as progress:
+        for spec, analysis in zip(loaded, analyses):
+            task = progress.add_task(spec.name, total=len(analysis.rows))
+            report = verify_spec(
+                spec, analysis, seed=seed, batch=batch, on_layer=lambda _record, t=task: progress.advance(t)
+            )
+            progress.remove_task(task)
+            reports.append(report)
+    if format is VerifyFormat.json:
+        import json
+
+        dumped = [report.model_dump() for report in reports]
+        typer.echo(json.dumps(dumped[0] if len(dumped) == 1 else dumped, indent=2))
+    else:
+        out = Console()
+        for report in reports:
+            out.print(render_report(report))
+    failed = [(report, layer) for report in reports for layer in report.mismatches]
+    for report, layer in failed:
+        print(
+            f"error: {report.name}: layer `{layer.name}` ({layer.kind}): the forward pass gave shape "
+            f"{_shape(layer.executed_shape)} and {layer.executed_params} params, the engine says "
+            f"{_shape(layer.expected_shape)} and {layer.expected_params} params.",
+            file=sys.stderr,
+        )
+    if failed:
+        raise typer.Exit(1)

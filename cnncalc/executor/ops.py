@@ -1,0 +1,439 @@
+"""One forward function per layer class: `OPS[type(layer)](layer, x, ctx) -> y` on [N, C, *spatial] arrays.
+
+Shapes come only from the arrays; a layer's arguments are read and normalised (`per_dim`,
+`resolve_padding`), never its engine arithmetic. `ctx` is the running `Executor` (`ctx.params`
+for weights, `ctx.run(layers, x)` for structures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from math import prod
+from typing import Any
+
+import numpy as np
+
+from cnncalc.executor.windows import ceil_extra, pad, windows
+from cnncalc.layers import Layer
+from cnncalc.layers.conv import Conv, ConvTranspose
+from cnncalc.layers.dense import Flatten, Linear
+from cnncalc.layers.elementwise import (
+    GELU,
+    LRN,
+    BatchNorm,
+    Dropout,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+    Upsample,
+)
+from cnncalc.layers.pooling import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AvgPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    LPPool,
+    MaxPool,
+    MinPool,
+)
+from cnncalc.layers.structure import BlockCall, Concat, Repeat, Residual
+
+Op = Callable[[Any, np.ndarray, Any], np.ndarray]
+OPS: dict[type[Layer], Op] = {}
+
+
+def op(*classes: type[Layer]) -> Callable[[Op], Op]:
+    """Register a forward function for one or more layer classes."""
+
+    def register(fn: Op) -> Op:
+        for cls in classes:
+            OPS[cls] = fn
+        return fn
+
+    return register
+
+
+def spatial_dims(layer: Layer, x: np.ndarray) -> int:
+    if x.ndim < 3:
+        raise layer.error(f"needs a channels-first volume, got {list(x.shape[1:])}.")
+    return x.ndim - 2
+
+
+def channel_shape(x: np.ndarray) -> tuple[int, ...]:
+    """Broadcast shape for a per-channel vector: (1, C, 1, ...)."""
+    return (1, x.shape[1], *(1,) * (x.ndim - 2))
+
+
+# --- convolution ---
+
+
+def correlate(x: np.ndarray, weight: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...], groups: int):
+    """Cross-correlation of a padded [N, C, *in] with [C_out, C/groups, *k]: im2col, then one matmul."""
+    n, c = x.shape[:2]
+    c_out, kernel = weight.shape[0], weight.shape[2:]
+    ndim = len(kernel)
+    view = windows(x, kernel, stride, dilation)  # [N, C, *out, *k]
+    out_spatial = view.shape[2 : 2 + ndim]
+    positions, taps = prod(out_spatial), prod(kernel)
+    # Columns [N, G, (C/G)*k, positions]: reduction axis next to the channels, so W @ cols is NC*-ordered.
+    order = (0, 1, *range(2 + ndim, 2 + 2 * ndim), *range(2, 2 + ndim))
+    cols = view.transpose(order).reshape(n, groups, (c // groups) * taps, positions)
+    w = weight.reshape(groups, c_out // groups, (c // groups) * taps)
+    return np.matmul(w, cols).reshape(n, c_out, *out_spatial)
+
+
+def conv_args(layer, ndim: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    kernel = layer.per_dim(layer.kernel_size, ndim, "kernel_size")
+    return kernel, layer.per_dim(layer.stride, ndim, "stride"), layer.per_dim(layer.dilation, ndim, "dilation")
+
+
+def check_groups(layer, channels: int) -> None:
+    for count, what in ((channels, "input channels"), (layer.out_channels, "out_channels")):
+        if count % layer.groups:
+            raise layer.error(f"groups={layer.groups} does not divide the {count} {what}.", "groups")
+
+
+def add_bias(layer, y: np.ndarray, ctx, channels: int) -> np.ndarray:
+    if layer.bias:
+        bias = ctx.params.get(layer, "bias_values", (channels,), given=layer.bias_values, fill="small")
+        y += bias.reshape(channel_shape(y))
+    return y
+
+
+@op(Conv)
+def conv(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
+    ndim = spatial_dims(layer, x)
+    kernel, stride, dilation = conv_args(layer, ndim)
+    channels = x.shape[1]
+    check_groups(layer, channels)
+    per_group = channels // layer.groups
+    weight = ctx.params.get(
+        layer,
+        "weights",
+        (layer.out_channels, per_group, *kernel),
+        given=layer.weights,
+        fan_in=per_group * prod(kernel),
+    )
+    padded = pad(x, layer.resolve_padding(kernel, stride, dilation))
+    return add_bias(layer, correlate(padded, weight, stride, dilation, layer.groups), ctx, layer.out_channels)
+
+
+@op(ConvTranspose)
+def conv_transpose(layer: ConvTranspose, x: np.ndarray, ctx) -> np.ndarray:
+    """Zero-stuff the input by the stride, pad by dilation*(k-1) - padding, correlate with the flipped kernel."""
+    ndim = spatial_dims(layer, x)
+    kernel, stride, dilation = conv_args(layer, ndim)
+    extra = layer.per_dim(layer.output_padding, ndim, "output_padding")
+    n, channels = x.shape[:2]
+    check_groups(layer, channels)
+    groups, out_per_group = layer.groups, layer.out_channels // layer.groups
+    weight = ctx.params.get(
+        layer,
+        "weights",
+        (channels, out_per_group, *kernel),
+        given=layer.weights,
+        fan_in=(channels // groups) * prod(kernel),
+    )
+    stuffed = np.zeros((n, channels, *((size - 1) * s + 1 for size, s in zip(x.shape[2:], stride))), x.dtype)
+    stuffed[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = x
+    crops, pads = [], []
+    for (before, after), k, d, op_ in zip(layer.resolve_padding(kernel, stride, dilation), kernel, dilation, extra):
+        left, right = d * (k - 1) - before, d * (k - 1) - after + op_
+        crops.append(slice(max(0, -left), stuffed.shape[2 + len(crops)] - max(0, -right)))
+        pads.append((max(0, left), max(0, right)))
+    padded = pad(stuffed[(slice(None), slice(None), *crops)], tuple(pads))
+    # [C_in, C_out/G, *k] -> [C_out, C_in/G, *k], kernel flipped in every spatial dim.
+    w = weight.reshape(groups, channels // groups, out_per_group, *kernel).swapaxes(1, 2)
+    w = w.reshape(layer.out_channels, channels // groups, *kernel)[(..., *(slice(None, None, -1),) * ndim)]
+    y = correlate(padded, np.ascontiguousarray(w), (1,) * ndim, dilation, groups)
+    return add_bias(layer, y, ctx, layer.out_channels)
+
+
+# --- window pooling ---
+
+
+def pool_args(layer, x: np.ndarray):
+    """(kernel, stride, padding, dilation, extra end padding for ceil_mode), one entry per dim."""
+    ndim = spatial_dims(layer, x)
+    kernel = layer.per_dim(layer.kernel_size, ndim, "kernel_size")
+    stride = kernel if layer.stride is None else layer.per_dim(layer.stride, ndim, "stride")
+    padding = layer.per_dim(getattr(layer, "padding", 0), ndim, "padding")
+    dilation = layer.per_dim(getattr(layer, "dilation", 1), ndim, "dilation")
+    extra = tuple(
+        ceil_extra(size, k, s, p, d, layer.ceil_mode)
+        for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)
+    )
+    return kernel, stride, padding, dilation, extra
+
+
+def window_reduce(x: np.ndarray, fill: float, layer, reduce: Callable) -> np.ndarray:
+    kernel, stride, padding, dilation, extra = pool_args(layer, x)
+    padded = pad(x, tuple((p, p + e) for p, e in zip(padding, extra)), fill)
+    view = windows(padded, kernel, stride, dilation)
+    return reduce(view, axis=tuple(range(-len(kernel), 0)))
+
+
+@op(MaxPool)
+def max_pool(layer: MaxPool, x: np.ndarray, ctx) -> np.ndarray:
+    return window_reduce(x, -np.inf, layer, np.max)
+
+
+@op(MinPool)
+def min_pool(layer: MinPool, x: np.ndarray, ctx) -> np.ndarray:
+    return window_reduce(x, np.inf, layer, np.min)
+
+
+def window_mean(x: np.ndarray, layer, count_include_pad: bool) -> np.ndarray:
+    """PyTorch's avg_pool: the divisor counts the padding only if asked, never the ceil_mode overhang."""
+    kernel, stride, padding, _, extra = pool_args(layer, x)
+    ones = (1,) * len(kernel)
+    sums = windows(pad(x, tuple((p, p + e) for p, e in zip(padding, extra))), kernel, stride, ones)
+    mask = np.ones((1, 1, *x.shape[2:]), x.dtype)
+    if count_include_pad:
+        mask = pad(mask, tuple((p, p) for p in padding), 1.0)
+        mask = pad(mask, tuple((0, e) for e in extra))
+    else:
+        mask = pad(mask, tuple((p, p + e) for p, e in zip(padding, extra)))
+    axes = tuple(range(-len(kernel), 0))
+    counts = windows(mask, kernel, stride, ones).sum(axis=axes)
+    return sums.sum(axis=axes) / counts
+
+
+@op(AvgPool)
+def avg_pool(layer: AvgPool, x: np.ndarray, ctx) -> np.ndarray:
+    return window_mean(x, layer, layer.count_include_pad)
+
+
+@op(LPPool)
+def lp_pool(layer: LPPool, x: np.ndarray, ctx) -> np.ndarray:
+    """PyTorch's definition: (avg_pool(x^p) * prod(kernel))^(1/p)."""
+    p = layer.norm_type
+    kernel = layer.per_dim(layer.kernel_size, spatial_dims(layer, x), "kernel_size")
+    with np.errstate(invalid="ignore"):  # negative inputs to a fractional power give NaN, as in PyTorch
+        return (window_mean(x**p, layer, True) * prod(kernel)) ** (1.0 / p)
+
+
+# --- adaptive and global pooling ---
+
+
+def adaptive_sizes(layer, x: np.ndarray) -> tuple[int, ...]:
+    ndim = spatial_dims(layer, x)
+    sizes = layer.output_size if isinstance(layer.output_size, list) else [layer.output_size] * ndim
+    sizes = layer.per_dim(sizes, ndim, "output_size")
+    return tuple(size if out is None else out for size, out in zip(x.shape[2:], sizes))
+
+
+def adaptive_bins(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices [out, longest bin] (padded by repeating the bin's start) and a validity mask."""
+    starts = np.arange(out) * size // out
+    ends = -(-(np.arange(out) + 1) * size // out)
+    longest = int((ends - starts).max())
+    index = starts[:, None] + np.arange(longest)[None, :]
+    valid = index < ends[:, None]
+    return np.where(valid, index, starts[:, None]), valid
+
+
+def adaptive_reduce(layer, x: np.ndarray, mean: bool) -> np.ndarray:
+    """Bins are boxes, so reduce one spatial axis at a time (max and mean are both separable)."""
+    for axis, out in enumerate(adaptive_sizes(layer, x), start=2):
+        index, valid = adaptive_bins(x.shape[axis], out)
+        gathered = np.take(x, index, axis=axis)  # [..., out, longest, ...]
+        if mean:
+            shape = [1] * gathered.ndim
+            shape[axis : axis + 2] = valid.shape
+            mask = valid.reshape(shape)
+            counts = mask.sum(axis=axis + 1).astype(x.dtype)
+            x = (gathered * mask).sum(axis=axis + 1) / counts
+        else:
+            x = gathered.max(axis=axis + 1)
+    return x
+
+
+@op(AdaptiveAvgPool)
+def adaptive_avg_pool(layer: AdaptiveAvgPool, x: np.ndarray, ctx) -> np.ndarray:
+    return adaptive_reduce(layer, x, mean=True)
+
+
+@op(AdaptiveMaxPool)
+def adaptive_max_pool(layer: AdaptiveMaxPool, x: np.ndarray, ctx) -> np.ndarray:
+    return adaptive_reduce(layer, x, mean=False)
+
+
+@op(GlobalAvgPool)
+def global_avg_pool(layer: GlobalAvgPool, x: np.ndarray, ctx) -> np.ndarray:
+    return x.mean(axis=tuple(range(2, 2 + spatial_dims(layer, x))), keepdims=True)
+
+
+@op(GlobalMaxPool)
+def global_max_pool(layer: GlobalMaxPool, x: np.ndarray, ctx) -> np.ndarray:
+    return x.max(axis=tuple(range(2, 2 + spatial_dims(layer, x))), keepdims=True)
+
+
+# --- dense ---
+
+
+@op(Flatten)
+def flatten(layer: Flatten, x: np.ndarray, ctx) -> np.ndarray:
+    return x.reshape(x.shape[0], prod(x.shape[1:]))  # not -1: the batch may be empty (see Executor.prepare)
+
+
+@op(Linear)
+def linear(layer: Linear, x: np.ndarray, ctx) -> np.ndarray:
+    if x.ndim != 2:
+        raise layer.error(f"needs a flat input, got {list(x.shape[1:])}.", hint="Add `- flatten` before it.")
+    in_features = x.shape[1]
+    weight = ctx.params.get(
+        layer, "weights", (layer.out_features, in_features), given=layer.weights, fan_in=in_features
+    )
+    return add_bias(layer, x @ weight.T, ctx, layer.out_features)
+
+
+# --- normalisation ---
+
+
+@op(BatchNorm)
+def batch_norm(layer: BatchNorm, x: np.ndarray, ctx) -> np.ndarray:
+    """Inference form: (x - running_mean) / sqrt(running_var + eps) * weight + bias."""
+    c = (x.shape[1],)
+    weight = ctx.params.get(layer, "weight", c, fill="near_one")
+    bias = ctx.params.get(layer, "bias", c, fill="small")
+    mean = ctx.params.get(layer, "running_mean", c, fill="small", trainable=False)
+    var = ctx.params.get(layer, "running_var", c, fill="positive", trainable=False)
+    scale = weight / np.sqrt(var + np.asarray(layer.eps, x.dtype))
+    shift = bias - mean * scale
+    return x * scale.reshape(channel_shape(x)) + shift.reshape(channel_shape(x))
+
+
+@op(LRN)
+def local_response_norm(layer: LRN, x: np.ndarray, ctx) -> np.ndarray:
+    """torch.nn.LocalResponseNorm: x / (k + alpha * mean of x^2 over `size` channels around)^beta."""
+    size = layer.size
+    squares = np.pad(x * x, ((0, 0), (size // 2, (size - 1) // 2), *((0, 0),) * (x.ndim - 2)))
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    mean = sliding_window_view(squares, size, axis=1).sum(axis=-1) / size
+    return x / (layer.k + layer.alpha * mean) ** layer.beta
+
+
+# --- elementwise ---
+
+
+@op(Identity, Dropout)
+def identity(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return x
+
+
+@op(ReLU)
+def relu(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return np.maximum(x, 0)
+
+
+@op(ReLU6)
+def relu6(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return np.clip(x, 0, 6)
+
+
+@op(LeakyReLU)
+def leaky_relu(layer: LeakyReLU, x: np.ndarray, ctx) -> np.ndarray:
+    return np.where(x > 0, x, x * np.asarray(layer.negative_slope, x.dtype))
+
+
+def sigmoid_of(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1 + np.tanh(0.5 * x))  # no overflow for large |x|, unlike 1 / (1 + exp(-x))
+
+
+@op(Sigmoid)
+def sigmoid(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return sigmoid_of(x)
+
+
+@op(Tanh)
+def tanh(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return np.tanh(x)
+
+
+@op(SiLU)
+def silu(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return x * sigmoid_of(x)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Abramowitz & Stegun 7.1.26 (absolute error < 1.5e-7); NumPy has no erf."""
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(x))
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(x) * (1.0 - poly * np.exp(-x * x))
+
+
+@op(GELU)
+def gelu(layer: GELU, x: np.ndarray, ctx) -> np.ndarray:
+    if layer.approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+    return (0.5 * x * (1 + erf(x / np.sqrt(2)))).astype(x.dtype, copy=False)
+
+
+@op(Softmax)
+def softmax(layer: Softmax, x: np.ndarray, ctx) -> np.ndarray:
+    if not -(x.ndim - 1) <= layer.dim < x.ndim - 1:
+        raise layer.error(f"dim {layer.dim} is out of range for {list(x.shape[1:])}.", "dim")
+    axis = layer.dim + 1 if layer.dim >= 0 else layer.dim  # skip the batch axis
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+@op(Upsample)
+def upsample(layer: Upsample, x: np.ndarray, ctx) -> np.ndarray:
+    """Nearest, as PyTorch's CPU kernel: size floor(in*scale), source floor(dst * float32(1/scale))."""
+    ndim = spatial_dims(layer, x)
+    scales = layer.scale_factor if isinstance(layer.scale_factor, list) else [layer.scale_factor] * ndim
+    for axis, scale in enumerate(layer.per_dim(scales, ndim, "scale_factor"), start=2):
+        size = x.shape[axis]
+        out = int(np.floor(size * float(scale)))
+        if out == size:
+            continue
+        if out == 2 * size:
+            index = np.arange(out) >> 1
+        else:
+            step = np.float32(1.0 / float(scale))
+            index = np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
+        x = np.take(x, index, axis=axis)
+    return x
+
+
+# --- structures ---
+
+
+@op(Residual)
+def residual(layer: Residual, x: np.ndarray, ctx) -> np.ndarray:
+    body, shortcut = ctx.run(layer.body, x), ctx.run(layer.shortcut, x)
+    if body.shape != shortcut.shape:
+        raise layer.error(
+            f"the body gives {list(body.shape[1:])} but the shortcut gives {list(shortcut.shape[1:])}; cannot add."
+        )
+    return body + shortcut  # a new array: either side may be a view that is recorded or reused
+
+
+@op(Concat)
+def concat(layer: Concat, x: np.ndarray, ctx) -> np.ndarray:
+    outputs = [ctx.run(branch, x) for branch in layer.branches]
+    if len({out.shape[2:] for out in outputs}) > 1 or len({out.ndim for out in outputs}) > 1:
+        shown = ", ".join(f"branch {i}: {list(out.shape[1:])}" for i, out in enumerate(outputs))
+        raise layer.error(f"branches disagree on sizes other than the channels: {shown}.")
+    return np.concatenate(outputs, axis=1)
+
+
+@op(Repeat)
+def repeat(layer: Repeat, x: np.ndarray, ctx) -> np.ndarray:
+    for iteration in layer.iterations:
+        x = ctx.run(iteration, x)
+    return x
+
+
+@op(BlockCall)
+def block_call(layer: BlockCall, x: np.ndarray, ctx) -> np.ndarray:
+    return ctx.run(layer.layers, x)

@@ -1,0 +1,103 @@
+"""Compare the shapes and parameter counts the executor produced with the engine's.
+
+Timing and memory: parameters are created first (a forward pass on an empty batch), then one
+forward pass on the real input is timed with `time.perf_counter`. Peak memory is measured with
+`tracemalloc` (NumPy reports its array buffers to it) over that pass only: it is the most memory
+the pass allocated at once (activations, im2col columns), not counting the weights, which were
+allocated before and are reported apart as `weights_bytes`.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from cnncalc.engine.propagate import Analysis, analyze
+from cnncalc.executor.forward import Executor, LayerRecord
+from cnncalc.spec.model import Spec
+
+
+class LayerCheck(BaseModel):
+    """One layer: what the engine computed and what the forward pass produced."""
+
+    name: str
+    kind: str
+    expected_shape: list[int]
+    executed_shape: list[int] | None
+    expected_params: int
+    executed_params: int | None
+    match: bool
+
+
+class VerifyReport(BaseModel):
+    """The JSON of `cnncalc verify --format json` for one spec."""
+
+    name: str
+    match: bool
+    forward_seconds: float
+    peak_memory_bytes: int
+    weights_bytes: int
+    batch: int
+    seed: int
+    layers: list[LayerCheck]
+
+    @property
+    def mismatches(self) -> list[LayerCheck]:
+        return [layer for layer in self.layers if not layer.match]
+
+
+def verify_spec(
+    spec: Spec,
+    analysis: Analysis | None = None,
+    seed: int = 0,
+    batch: int = 1,
+    on_layer: Callable[[LayerRecord], None] | None = None,
+) -> VerifyReport:
+    """Run the spec forward and check every layer against the engine (computed here if not given)."""
+    analysis = analysis or analyze(spec)
+    executor = Executor(seed)
+    executor.prepare(spec)
+    x = executor.make_input(spec, batch)
+    executor.on_layer = on_layer
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    start = time.perf_counter()
+    try:
+        executor.forward(spec, x)
+        seconds = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    records = {record.name: record for record in executor.records}
+    checks = [_check(row.name, row.kind, row.output_shape, row.params, records.get(row.name)) for row in analysis.rows]
+    return VerifyReport(
+        name=spec.name,
+        match=all(check.match for check in checks),
+        forward_seconds=seconds,
+        peak_memory_bytes=max(peak, 0),
+        weights_bytes=executor.params.nbytes,
+        batch=batch,
+        seed=seed,
+        layers=checks,
+    )
+
+
+def _check(name: str, kind: str, shape: tuple[int, ...], params: int, record: LayerRecord | None) -> LayerCheck:
+    executed_shape = list(record.shape) if record else None
+    executed_params = record.params if record else None
+    return LayerCheck(
+        name=name,
+        kind=kind,
+        expected_shape=list(shape),
+        executed_shape=executed_shape,
+        expected_params=params,
+        executed_params=executed_params,
+        match=executed_shape == list(shape) and executed_params == params,
+    )

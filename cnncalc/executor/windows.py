@@ -1,0 +1,50 @@
+"""Padding and the one sliding-window routine shared by conv and every pooling.
+
+Arrays are channels-first with a batch axis: [N, C, *spatial]. Like tinygrad, `ceil_mode`
+becomes extra end padding, so every windowed op is "pad, then take windows".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+Pads = tuple[tuple[int, int], ...]
+
+
+def pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
+    """Pad the spatial axes of [N, C, *spatial] with `value`; no copy when nothing to pad."""
+    if not any(before or after for before, after in pads):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), *pads), constant_values=value)
+
+
+def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
+    """A view [N, C, *out, *kernel] of every window (no copy); the caller has padded `x`."""
+    ndim = len(kernel)
+    extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    view = sliding_window_view(x, extent, axis=tuple(range(2, 2 + ndim)))
+    steps = (
+        slice(None),
+        slice(None),
+        *(slice(None, None, s) for s in stride),
+        *(slice(None, None, d) for d in dilation),
+    )
+    return view[steps]
+
+
+def ceil_extra(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+    """End padding beyond `pad` that ceil_mode needs for its last, partial window.
+
+    PyTorch keeps a last window only if it starts inside the input or its left padding.
+    """
+    if not ceil_mode:
+        return 0
+    extent = dilation * (kernel - 1) + 1
+    span = size + 2 * pad - extent
+    if span < 0:
+        return 0
+    windows_count = -(-span // stride) + 1
+    if (windows_count - 1) * stride >= size + pad:
+        windows_count -= 1
+    return max(0, (windows_count - 1) * stride + extent - (size + 2 * pad))
