@@ -29,7 +29,7 @@ class Residual(Structure):
             raise self.error(
                 f"the body gives {list(body)} but the shortcut gives {list(shortcut)}; they must be equal to add.",
                 hint="Give the shortcut a projection, e.g. `shortcut: [{conv: {out_channels: "
-                f"{body[0]}, kernel_size: 1, stride: ...}}]`."
+                f"{body[0]}, kernel_size: 1, stride: ...}}}}]`."
                 if len(body) > 1
                 else None,
             )

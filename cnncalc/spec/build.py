@@ -257,6 +257,12 @@ class SpecBuilder:
                     item.value_pos[kind],
                 )
             if "name" in args:
+                if name is not None:  # `name:` both beside and inside the arguments: which one was meant?
+                    raise SpecError(
+                        "the layer's name is given twice, beside its arguments and inside them.",
+                        item.key_pos["name"],
+                        "Keep one `name:`.",
+                    )
                 name = args["name"]
                 args = _without(args, "name")
         else:
@@ -437,7 +443,8 @@ def _without(mapping: YMap, key: str) -> YMap:
 def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, model: type[BaseModel]) -> SpecError:
     """One clear, positioned message from pydantic's first error."""
     errors = exc.errors(include_url=False)
-    first = errors[0]
+    # A misspelt key also makes its intended argument "missing"; the misspelling is the news.
+    first = next((err for err in errors if err["type"] == "extra_forbidden"), errors[0])
     loc = first["loc"]
     field = loc[0] if loc else None
     aliases = getattr(model, "arg_aliases", {})
