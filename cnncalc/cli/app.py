@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli import check, run, table, validate, verify, zoo_list
+from cnncalc.cli import check, run, schema, table, validate, verify, zoo_list
 
 app = typer.Typer(
     name="cnncalc",
@@ -19,6 +19,7 @@ app.command("verify")(verify.verify)
 app.command("run")(run.run)
 app.command("check")(check.check)
 app.command("validate")(validate.validate)
+app.command("schema")(schema.schema)
 
 
 def main() -> None:
