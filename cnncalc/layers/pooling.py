@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -33,6 +33,7 @@ class _WindowPool(Layer):
     kernel_size: SpatialInts
     stride: SpatialInts | None = Field(None, description="defaults to kernel_size, as in PyTorch")
     ceil_mode: bool = False
+    kernel_must_fit_3d_input: ClassVar[bool] = False
 
     def window(self, input_shape: Shape) -> tuple[Shape, Shape, Shape, Shape, Shape]:
         """(spatial, kernel, stride, padding, dilation), one entry per dim."""
@@ -42,13 +43,20 @@ class _WindowPool(Layer):
         stride = kernel if self.stride is None else self.per_dim(self.stride, ndim, "stride")
         padding = self.per_dim(getattr(self, "padding", 0), ndim, "padding")
         dilation = self.per_dim(getattr(self, "dilation", 1), ndim, "dilation")
-        for k, p, d in zip(kernel, padding, dilation):
-            if p > (d * (k - 1) + 1) // 2:
+        for k, p in zip(kernel, padding):
+            if p > k // 2:  # aten Pool.h checks kernel_size / 2, whatever the dilation
                 raise self.error(
-                    f"padding {p} is more than half the (effective) kernel size {d * (k - 1) + 1}; "
+                    f"padding {p} is more than half the kernel size {k}; "
                     "PyTorch refuses this, since a window could then hold only padding.",
                     "padding",
                 )
+        if self.kernel_must_fit_3d_input and ndim == 3 and any(n < k for n, k in zip(spatial, kernel)):
+            raise self.error(  # aten pool3d_shape_check(check_input_size=True), used by avg_pool3d
+                f"PyTorch's 3-D {self.kind} refuses an input {list(spatial)} smaller than the kernel "
+                f"{list(kernel)} in any dimension (padding and ceil_mode do not count).",
+                "kernel_size",
+                "Use a smaller kernel_size.",
+            )
         return spatial, kernel, stride, padding, dilation
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -120,6 +128,7 @@ class AvgPool(_WindowPool):
 
     kind = "avgpool"
     summary = "average pooling"
+    kernel_must_fit_3d_input = True
     padding: PoolPadding = 0
     count_include_pad: bool = True
 
@@ -130,6 +139,7 @@ class LPPool(_WindowPool):
 
     kind = "lppool"
     summary = "power-average (Lp) pooling"
+    kernel_must_fit_3d_input = True  # PyTorch computes it with avg_pool3d
     norm_type: float = Field(2.0, gt=0, description="the power p")
 
 

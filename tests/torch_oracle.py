@@ -1,0 +1,330 @@
+"""A PyTorch twin of a cnncalc spec: real torch.nn modules, measured by PyTorch itself.
+
+`measure(spec)` builds the twin and reports, per leaf layer path, the output shape
+(forward hooks), the parameters (`numel` of the module's parameters) and the MACs
+(torch.utils.flop_counter.FlopCounterMode per module, FLOPs / 2). The twin reads only
+the spec's raw arguments (never cnncalc's arithmetic), so it is an independent oracle.
+Needs torch; the tests that use it skip without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from cnncalc.layers import Layer, Structure
+from cnncalc.spec.model import Spec
+
+Shape = tuple[int, ...]
+# kind -> builder(layer, input shape without the batch) -> module
+LeafBuilder = Callable[[Any, Shape], nn.Module]
+
+
+@dataclass
+class LeafMeasure:
+    """What PyTorch says about one leaf layer."""
+
+    output_shape: Shape
+    params: int
+    macs: int
+
+
+@dataclass
+class TorchMeasure:
+    """What PyTorch says about a whole spec."""
+
+    output_shape: Shape
+    params: int
+    macs: int
+    leaves: dict[str, LeafMeasure] = field(default_factory=dict)
+
+
+# --- leaf modules ---------------------------------------------------------------
+
+
+def _nd(shape: Shape) -> int:
+    """Spatial dimensions of a channels-first shape (0 for a flat [F])."""
+    return len(shape) - 1
+
+
+def _ints(value: Any) -> Any:
+    """cnncalc's int-or-list argument as torch takes it (an int or a tuple)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def _per_side(padding: Any) -> list[tuple[int, int]] | None:
+    """`[[before, after], ...]` padding as pairs, or None for symmetric/'same'/'valid'."""
+    if isinstance(padding, (list, tuple)) and padding and isinstance(padding[0], (list, tuple)):
+        return [tuple(pair) for pair in padding]
+    return None
+
+
+def _f_pad(pairs: list[tuple[int, int]]) -> tuple[int, ...]:
+    """F.pad's order: last dimension first, (before, after) each."""
+    return tuple(n for pair in reversed(pairs) for n in pair)
+
+
+class MinPool(nn.Module):
+    """Min pooling the way PyTorch users write it: -max_pool(-x)."""
+
+    def __init__(self, pool: nn.Module):
+        super().__init__()
+        self.pool = pool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return -self.pool(-x)
+
+
+class PadThen(nn.Module):
+    """Explicit per-side zero padding (F.pad), then the wrapped module."""
+
+    def __init__(self, pads: tuple[int, ...], inner: nn.Module):
+        super().__init__()
+        self.pads, self.inner = pads, inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(F.pad(x, self.pads))
+
+
+class ThenCrop(nn.Module):
+    """The wrapped module, then per-side cropping (a transposed conv's uneven padding)."""
+
+    def __init__(self, inner: nn.Module, pairs: list[tuple[int, int]]):
+        super().__init__()
+        self.inner, self.pairs = inner, pairs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.inner(x)
+        index = [slice(None), slice(None)] + [slice(b, y.shape[2 + i] - a) for i, (b, a) in enumerate(self.pairs)]
+        return y[tuple(index)]
+
+
+def _conv(layer: Any, shape: Shape) -> nn.Module:
+    cls = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[_nd(shape) - 1]
+    pairs = _per_side(layer.padding)
+    padding = 0 if pairs else _ints(layer.padding)
+    conv = cls(
+        shape[0],
+        layer.out_channels,
+        _ints(layer.kernel_size),
+        stride=_ints(layer.stride),
+        padding=padding,
+        dilation=_ints(layer.dilation),
+        groups=layer.groups,
+        bias=layer.bias,
+    )
+    return PadThen(_f_pad(pairs), conv) if pairs else conv
+
+
+def _conv_transpose(layer: Any, shape: Shape) -> nn.Module:
+    cls = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[_nd(shape) - 1]
+    pairs = _per_side(layer.padding)
+    conv = cls(
+        shape[0],
+        layer.out_channels,
+        _ints(layer.kernel_size),
+        stride=_ints(layer.stride),
+        padding=0 if pairs else _ints(layer.padding),
+        output_padding=_ints(layer.output_padding),
+        dilation=_ints(layer.dilation),
+        groups=layer.groups,
+        bias=layer.bias,
+    )
+    return ThenCrop(conv, pairs) if pairs else conv
+
+
+def _maxpool(layer: Any, shape: Shape) -> nn.Module:
+    cls = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)[_nd(shape) - 1]
+    return cls(
+        _ints(layer.kernel_size),
+        stride=_ints(layer.stride),
+        padding=_ints(layer.padding),
+        dilation=_ints(layer.dilation),
+        ceil_mode=layer.ceil_mode,
+    )
+
+
+def _avgpool(layer: Any, shape: Shape) -> nn.Module:
+    cls = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)[_nd(shape) - 1]
+    return cls(
+        _ints(layer.kernel_size),
+        stride=_ints(layer.stride),
+        padding=_ints(layer.padding),
+        ceil_mode=layer.ceil_mode,
+        count_include_pad=layer.count_include_pad,
+    )
+
+
+def _lppool(layer: Any, shape: Shape) -> nn.Module:
+    cls = (nn.LPPool1d, nn.LPPool2d, nn.LPPool3d)[_nd(shape) - 1]
+    return cls(layer.norm_type, _ints(layer.kernel_size), stride=_ints(layer.stride), ceil_mode=layer.ceil_mode)
+
+
+def _adaptive(avg: bool) -> LeafBuilder:
+    def build(layer: Any, shape: Shape) -> nn.Module:
+        family = (
+            (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
+            if avg
+            else (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
+        )
+        return family[_nd(shape) - 1](_ints(layer.output_size))
+
+    return build
+
+
+def _global(avg: bool) -> LeafBuilder:
+    def build(layer: Any, shape: Shape) -> nn.Module:
+        family = (
+            (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d)
+            if avg
+            else (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d)
+        )
+        return family[_nd(shape) - 1](1)
+
+    return build
+
+
+def _batchnorm(layer: Any, shape: Shape) -> nn.Module:
+    cls = (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[_nd(shape)]
+    return cls(shape[0], eps=layer.eps, momentum=layer.momentum)
+
+
+def _upsample(layer: Any, shape: Shape) -> nn.Module:
+    scale = layer.scale_factor
+    return nn.Upsample(scale_factor=tuple(float(s) for s in scale) if isinstance(scale, list) else float(scale))
+
+
+def _softmax(layer: Any, shape: Shape) -> nn.Module:
+    return nn.Softmax(dim=layer.dim + 1 if layer.dim >= 0 else layer.dim)  # cnncalc's dims exclude the batch
+
+
+LEAF_BUILDERS: dict[str, LeafBuilder] = {
+    "conv": _conv,
+    "conv_transpose": _conv_transpose,
+    "maxpool": _maxpool,
+    "minpool": lambda layer, shape: MinPool(_maxpool(layer, shape)),
+    "avgpool": _avgpool,
+    "lppool": _lppool,
+    "adaptive_avgpool": _adaptive(avg=True),
+    "adaptive_maxpool": _adaptive(avg=False),
+    "global_avgpool": _global(avg=True),
+    "global_maxpool": _global(avg=False),
+    "linear": lambda layer, shape: nn.Linear(shape[0], layer.out_features, bias=layer.bias),
+    "flatten": lambda layer, shape: nn.Flatten(),
+    "batchnorm": _batchnorm,
+    "lrn": lambda layer, shape: nn.LocalResponseNorm(layer.size, alpha=layer.alpha, beta=layer.beta, k=layer.k),
+    "dropout": lambda layer, shape: nn.Dropout(layer.p),
+    "relu": lambda layer, shape: nn.ReLU(),
+    "relu6": lambda layer, shape: nn.ReLU6(),
+    "leaky_relu": lambda layer, shape: nn.LeakyReLU(layer.negative_slope),
+    "sigmoid": lambda layer, shape: nn.Sigmoid(),
+    "tanh": lambda layer, shape: nn.Tanh(),
+    "gelu": lambda layer, shape: nn.GELU(approximate=layer.approximate),
+    "silu": lambda layer, shape: nn.SiLU(),
+    "softmax": _softmax,
+    "identity": lambda layer, shape: nn.Identity(),
+    "upsample": _upsample,
+}
+
+# Structures whose children all read the same input, and how their outputs are joined.
+PARALLEL: dict[str, Callable[[list[torch.Tensor]], torch.Tensor]] = {
+    "residual": lambda outs: outs[0] + outs[1],
+    "concat": lambda outs: torch.cat(outs, dim=1),
+}
+
+
+# --- the twin network -------------------------------------------------------------
+
+
+class TorchTwin(nn.Module):
+    """The spec as a torch module; leaf `a.b.c` is registered as the submodule `a.b.c`."""
+
+    def __init__(self, spec: Spec, device: str | torch.device = "meta"):
+        super().__init__()
+        self.spec = spec
+        self.device_ = torch.device(device)
+        self.leaf_modules: dict[str, nn.Module] = {}
+        with torch.no_grad():
+            self(self.example_input())  # builds each leaf from the tensor that reaches it
+        self.eval()
+
+    def example_input(self, batch: int = 1) -> torch.Tensor:
+        return torch.zeros((batch, *self.spec.input_shape), device=self.device_)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.run(self.spec.layers, x)
+
+    def run(self, layers: list[Layer], x: torch.Tensor) -> torch.Tensor:
+        for layer in layers:
+            x = self.step(layer, x)
+        return x
+
+    def step(self, layer: Layer, x: torch.Tensor) -> torch.Tensor:
+        if isinstance(layer, Structure):
+            groups = layer.children()
+            if layer.kind in PARALLEL:
+                return PARALLEL[layer.kind]([self.run(group, x) for group in groups])
+            for group in groups:  # repeat and block uses run their children in sequence
+                x = self.run(group, x)
+            return x
+        return self.leaf(layer, x)(x)
+
+    def leaf(self, layer: Layer, x: torch.Tensor) -> nn.Module:
+        if layer.path not in self.leaf_modules:
+            if layer.kind not in LEAF_BUILDERS:
+                raise NotImplementedError(f"tests/torch_oracle.py has no PyTorch twin for kind `{layer.kind}`")
+            with self.device_:
+                module = LEAF_BUILDERS[layer.kind](layer, tuple(x.shape[1:])).eval()  # inference: BN, dropout
+            self.leaf_modules[layer.path] = module
+            self._register(layer.path, module)
+        return self.leaf_modules[layer.path]
+
+    def _register(self, path: str, module: nn.Module) -> None:
+        """Mirror the dotted path as nested submodules, so FlopCounterMode names it `TorchTwin.<path>`."""
+        parent: nn.Module = self
+        *outer, last = path.split(".")
+        for part in outer:
+            if part not in parent._modules:
+                parent.add_module(part, nn.Module())
+            parent = parent._modules[part]
+        parent.add_module(last, module)
+
+
+def build_torch(spec: Spec, device: str | torch.device = "meta") -> TorchTwin:
+    """The PyTorch network equivalent to `spec` (meta tensors by default: shapes only, instant)."""
+    return TorchTwin(spec, device)
+
+
+def measure(spec: Spec, device: str | torch.device = "meta") -> TorchMeasure:
+    """Run the twin once and collect PyTorch's figures per leaf layer and in total."""
+    twin = build_torch(spec, device)
+    shapes: dict[str, Shape] = {}
+    hooks = [
+        module.register_forward_hook(lambda _m, _i, out, path=path: shapes.__setitem__(path, tuple(out.shape[1:])))
+        for path, module in twin.leaf_modules.items()
+    ]
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        output = twin(twin.example_input())
+    for hook in hooks:
+        hook.remove()
+    counts = counter.get_flop_counts()
+    root = type(twin).__name__
+    leaves = {}
+    for path, module in twin.leaf_modules.items():
+        flops = sum(counts.get(f"{root}.{path}", {}).values())
+        assert flops % 2 == 0, f"{path}: odd FLOP count {flops}"
+        leaves[path] = LeafMeasure(shapes[path], sum(p.numel() for p in module.parameters()), flops // 2)
+    total_flops = counter.get_total_flops()
+    return TorchMeasure(
+        output_shape=tuple(output.shape[1:]),
+        params=sum(p.numel() for p in twin.parameters()),
+        macs=total_flops // 2,
+        leaves=leaves,
+    )
