@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli import check, run, schema, table, validate, verify, zoo_list
+from cnncalc.cli import check, draw, plot, run, schema, table, validate, verify, zoo_list
 
 app = typer.Typer(
     name="cnncalc",
@@ -15,6 +15,8 @@ app = typer.Typer(
 )
 app.command("table")(table.table)
 app.command("list")(zoo_list.list_specs)
+app.command("draw")(draw.draw)
+app.command("plot")(plot.plot)
 app.command("verify")(verify.verify)
 app.command("run")(run.run)
 app.command("check")(check.check)

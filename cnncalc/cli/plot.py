@@ -1,0 +1,24 @@
+"""`cnncalc plot SPEC -o cost.png`: parameters and MACs per layer as bars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cnncalc.cli.common import handles_errors, load
+
+
+@handles_errors
+def plot(
+    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Image file (.png, .pdf, .svg), written by matplotlib."),
+    log: bool = typer.Option(False, "--log", help="Logarithmic x axes, so small layers stay visible."),
+) -> None:
+    """Bar chart of each layer's parameters and MACs (needs the `plot` extra: matplotlib)."""
+    from cnncalc.engine.propagate import analyze
+    from cnncalc.report.plot import import_pyplot, plot_costs
+
+    import_pyplot()  # fail before the analysis if matplotlib is missing
+    plot_costs(analyze(load(spec)), str(output), log)
+    typer.echo(f"wrote {output}")

@@ -1,0 +1,40 @@
+"""`cnncalc plot`: params and MACs per layer as bars (matplotlib extra)."""
+
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("extra", [[], ["--log"]])
+def test_cost_chart_png(tmp_path, extra):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "cost.png"
+    result = runner.invoke(app, ["plot", "alexnet_cs231n", "-o", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_cost_chart_names_the_layers_with_cost(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "cost.svg"  # matplotlib's SVG keeps the tick labels as text
+    result = runner.invoke(app, ["plot", "alexnet_cs231n", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    svg = out.read_text()
+    # conv1..conv5 and fc6..fc8 carry parameters; pools and ReLUs do not and get no bar.
+    assert "conv1" in svg and "fc8" in svg
+    assert "relu1" not in svg and "pool1" not in svg
+
+
+def test_missing_matplotlib_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    result = runner.invoke(app, ["plot", "alexnet_cs231n", "-o", str(tmp_path / "cost.png")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        'error: this command needs matplotlib; install it with: pip install "cnncalc[plot]"'
+    ]
