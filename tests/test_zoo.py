@@ -1,0 +1,127 @@
+"""The shipped zoo: every spec loads and is described; the architectures equal PyTorch's figures.
+
+Runs without torch: PyTorch's per-layer figures are stored in tests/reference/*.json by
+benchmarks/torch_reference.py (PyTorch 2.13.0, tests/torch_oracle.py); tests/test_torch_oracle.py
+checks the same specs live when torch is installed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cnncalc import analyze, load_spec
+from tests.conftest import ROOT, SPECS
+
+REFERENCE = ROOT / "tests" / "reference"
+ALL_SPECS = sorted(SPECS.glob("*.yaml"))
+ARCHITECTURES = [p for p in ALL_SPECS if not p.stem.startswith("seed_")]  # seed_* are lecture examples
+
+# Published totals. Params: torchvision's weights metadata `num_params` (the "Params" column of
+# https://pytorch.org/vision/stable/models.html). Compute: its `_ops` field, the "GFLOPS" column,
+# which counts one multiply-add as one, i.e. our MACs, rounded as published. The exact MACs of
+# AlexNet, VGG-16 and ResNet-18/50 are the ones cited in shared/pytorch-arithmetic.md (fvcore/ptflops
+# agree); at 224x224 except R3D-18 (16x112x112 clip).
+TORCHVISION = {
+    "alexnet": (61_100_840, "0.714", 714_188_480),
+    "vgg16": (138_357_544, "15.47", 15_470_264_320),
+    "resnet18": (11_689_512, "1.814", 1_814_073_344),
+    "resnet50": (25_557_032, "4.089", 4_089_184_256),
+    "googlenet": (6_624_904, "1.498", None),  # without the aux heads, as torchvision evaluates it
+    "densenet121": (7_978_856, "2.834", None),
+    "mobilenet_v2": (3_504_872, "0.301", None),
+    "resnext50_32x4d": (25_028_904, "4.23", None),
+    "r3d_18": (33_371_472, "40.697", None),  # torchvision.models.video, R3D_18_Weights
+}
+
+
+def _analysis(stem: str):
+    return analyze(load_spec(SPECS / f"{stem}.yaml"))
+
+
+def test_the_zoo_has_the_required_families():
+    names = {p.stem for p in ARCHITECTURES}
+    assert set(TORCHVISION) | {"lenet5", "m5", "dcgan_generator"} <= names
+
+
+@pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: p.stem)
+def test_every_spec_loads_and_has_a_one_line_description(path: Path):
+    spec = load_spec(path)
+    assert spec.description.strip(), f"{path.name} has no description"
+    assert "\n" not in spec.description.strip(), f"{path.name}: the description should be one line"
+    analyze(spec)  # and propagates without an error
+
+
+@pytest.mark.parametrize("stem", TORCHVISION)
+def test_published_torchvision_totals(stem: str):
+    params, gmacs, exact_macs = TORCHVISION[stem]
+    analysis = _analysis(stem)
+    assert analysis.params == params
+    decimals = len(gmacs.split(".")[1])
+    assert f"{analysis.macs / 1e9:.{decimals}f}" == gmacs
+    if exact_macs is not None:
+        assert analysis.macs == exact_macs
+    assert analysis.flops == 2 * analysis.macs  # torch.utils.flop_counter's FLOPs
+
+
+def test_published_figures_of_the_other_families():
+    # LeNet-5 paper (LeCun et al. 1998, section II.B): C1 156 trainable parameters, C5 48,120
+    # connections (= its parameters), F6 10,164 parameters.
+    lenet = _analysis("lenet5")
+    assert [lenet.row(n).params for n in ("C1", "C5", "F6")] == [156, 48120, 10164]
+    # PyTorch's torchaudio speech-command tutorial prints "Number of parameters: 26915" for M5.
+    assert _analysis("m5").params == 26915
+    # PyTorch DCGAN tutorial: the generator turns a 100x1x1 latent into a 3x64x64 image.
+    assert _analysis("dcgan_generator").output_shape == (3, 64, 64)
+
+
+def _reference(stem: str) -> dict:
+    path = REFERENCE / f"{stem}.json"
+    assert path.exists(), f"no {path.relative_to(ROOT)}; run `python benchmarks/torch_reference.py` with torch"
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("path", ARCHITECTURES, ids=lambda p: p.stem)
+def test_every_layer_equals_pytorch_reference(path: Path):
+    reference = _reference(path.stem)
+    assert reference["generated_by"].startswith("PyTorch ")
+    analysis = analyze(load_spec(path))
+    engine = {
+        row.name: {"output_shape": list(row.output_shape), "params": row.params, "macs": row.macs}
+        for row in analysis.leaves
+    }
+    assert list(engine) == list(reference["layers"]), "the leaf layers differ from the reference's"
+    wrong = {n: (engine[n], reference["layers"][n]) for n in engine if engine[n] != reference["layers"][n]}
+    assert not wrong, f"cnncalc vs PyTorch: {wrong}"
+    assert list(analysis.output_shape) == reference["output_shape"]
+    assert {"params": analysis.params, "macs": analysis.macs} == reference["totals"]
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_SPECS if load_spec(p).expect], ids=lambda p: p.stem)
+def test_every_expect_block_holds(path: Path):
+    spec = load_spec(path)
+    analysis = analyze(spec)
+    expect = spec.expect
+    totals = {
+        "output_shape": analysis.output_shape,
+        "params": analysis.params,
+        "macs": analysis.macs,
+        "flops": analysis.flops,
+    }
+    for key, actual in totals.items():
+        wanted = getattr(expect, key)
+        if wanted is not None:
+            assert actual == (tuple(wanted) if key == "output_shape" else wanted), f"{key}"
+    for key, actual in (("max_params", analysis.params), ("max_macs", analysis.macs), ("max_flops", analysis.flops)):
+        limit = getattr(expect, key)
+        assert limit is None or actual <= limit, key
+    for name, figures in expect.layers.items():
+        row = analysis.row(name)
+        assert row is not None, f"expect names a layer `{name}` the spec does not have"
+        for key in ("output_shape", "params", "macs", "flops"):
+            wanted = getattr(figures, key)
+            if wanted is not None:
+                actual = getattr(row, key)
+                assert actual == (tuple(wanted) if key == "output_shape" else wanted), f"{name}.{key}"
