@@ -23,6 +23,7 @@ STRUCTURE_ARGS = {"residual": ("body", "shortcut"), "concat": ("branches",), "re
 # Bounds that keep a hostile or mistaken file from hanging the tool.
 MAX_LAYERS = 100_000
 MAX_REPEAT = 10_000
+MAX_NESTING = 64  # ResNet-50 nests 4 deep (block > residual > body > conv)
 
 
 def load_spec(path: str | Path, display: str | None = None) -> Spec:
@@ -309,6 +310,12 @@ class SpecBuilder:
         return names
 
     def build(self, e: _Entry, path: str, stack: tuple[str, ...]) -> Layer:
+        if path.count(".") >= MAX_NESTING:
+            raise SpecError(
+                f"layers nest more than {MAX_NESTING} levels deep (structures and blocks inside each other).",
+                e.pos,
+                "Use `repeat:` for long chains instead of nesting.",
+            )
         if path in self.paths:
             raise SpecError(f"the layer name `{path}` is used twice (also at line {self.paths[path].line}).", e.pos)
         self.paths[path] = e.pos
@@ -374,8 +381,17 @@ class SpecBuilder:
                     f"`times` must be a whole number from 1 to {MAX_REPEAT:,}; got {times!r}.", arg_pos["times"]
                 )
             data["times"] = times
-            data["iterations"] = [
-                self.build_group(need("layers"), arg_pos["layers"], f"{path}.{i}", stack) for i in range(times)
+            before = self.layer_count
+            data["iterations"] = [self.build_group(need("layers"), arg_pos["layers"], f"{path}.0", stack)]
+            if before + (self.layer_count - before) * times > MAX_LAYERS:  # refuse now, not after building them
+                raise SpecError(
+                    f"the network expands to more than {MAX_LAYERS:,} layers ({times:,} times "
+                    f"{self.layer_count - before:,}); refusing to go on.",
+                    arg_pos["times"],
+                    "Check the `times:` of `repeat` blocks.",
+                )
+            data["iterations"] += [
+                self.build_group(need("layers"), arg_pos["layers"], f"{path}.{i}", stack) for i in range(1, times)
             ]
         cls = STRUCTURE_KINDS[e.kind]
         try:

@@ -17,6 +17,8 @@ from cnncalc.errors import Position, SpecError
 # Aliases are expanded into fresh values; a "billion laughs" file must be refused,
 # not expanded. Real specs (ResNet-50 with blocks) use a few thousand nodes.
 MAX_NODES = 200_000
+# Real specs nest about 10 levels (block > residual > body > layer > arguments); deeper is hostile.
+MAX_DEPTH = 100
 
 # PyYAML (YAML 1.1) reads `5e9` and `5.0e9` (exponent without a sign) as strings; a PyTorch user means floats.
 _FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
@@ -101,6 +103,8 @@ def parse_yaml(text: str, file: str) -> Any:
         raise SpecError(f"invalid YAML: {problem}{context}.", pos) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}.", Position(file, 1, 1)) from None
+    except RecursionError:  # the pure-Python composer recurses once per nesting level
+        raise SpecError(f"the document nests more than {MAX_DEPTH} levels deep.", Position(file, 1, 1)) from None
     if node is None:
         raise SpecError("is empty.", Position(file, 1, 1), "A spec needs at least `input:` and `layers:`.")
     return _Converter(file).convert(node)
@@ -117,6 +121,7 @@ class _Converter:
     def __init__(self, file: str):
         self.file = file
         self.nodes_seen = 0
+        self.depth = 0
         self.constructor = yaml.constructor.SafeConstructor()
 
     def pos(self, node: yaml.Node) -> Position:
@@ -131,14 +136,24 @@ class _Converter:
                 self.pos(node),
                 "Use `repeat:` or `blocks:` instead of nested YAML aliases.",
             )
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node)
-        if isinstance(node, yaml.SequenceNode):
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return self.scalar(node)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise SpecError(
+                    f"the document nests lists and mappings more than {MAX_DEPTH} levels deep.",
+                    self.pos(node),
+                    "Use `repeat:` or `blocks:` instead of deep nesting.",
+                )
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node)
             seq = YList(self.convert(item) for item in node.value)
             seq.pos = self.pos(node)
             seq.item_pos = [self.pos(item) for item in node.value]
             return seq
-        return self.scalar(node)
+        finally:
+            self.depth -= 1
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         try:

@@ -1,0 +1,240 @@
+"""Bad input never crashes: each case exits 2 with file:line:column, the gist, and no traceback.
+
+Run through the CLI (`cnncalc table`, or `check` where stated), as a user would meet them.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.cli import app
+
+runner = CliRunner()
+HEADER = "input: [3, 32, 32]\nlayers:\n"
+MEMORY_CAP = 512 * 2**20  # the CLI refusing a bomb needs about 80 MB
+
+
+def refused(tmp_path: Path, content: str | bytes, command: str = "table", name: str = "bad.yaml") -> tuple[str, str]:
+    """Run `cnncalc <command>` on a file with `content`; assert exit 2 without a traceback; give (path, stderr)."""
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, [command, str(path)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.stderr.count("\n") == 1, "one paragraph"
+    return str(path), result.stderr
+
+
+def test_malformed_yaml(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3\n  - relu\n")
+    assert err.startswith(f"{path}:5:1: error: invalid YAML: did not find expected ',' or '}}'")
+
+
+def test_duplicate_keys(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3, out_channels: 4}\n")
+    assert err.startswith(f"{path}:3:45: error: duplicate key `out_channels` (first given at line 3, column 12)")
+
+
+def test_unknown_kind_suggests_the_close_one(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - convv: {out_channels: 8, kernel_size: 3}\n")
+    assert err == f"{path}:3:5: error: unknown layer kind `convv`. Did you mean `conv`?\n"
+
+
+def test_unknown_argument_suggests_the_close_one(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernal_size: 3}\n")
+    assert err == f"{path}:3:29: error: `conv` has no argument `kernal_size`. Did you mean `kernel_size`?\n"
+
+
+def test_wrong_type(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: abc}\n")
+    assert err.startswith(f"{path}:3:42: error: `conv` argument `kernel_size` must be a positive integer")
+    assert "'abc'" in err
+
+
+def test_zero_size(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 0, kernel_size: 3}\n")
+    assert err.startswith(f"{path}:3:26: error: `conv` argument `out_channels`") and "greater than 0" in err
+
+
+def test_negative_size(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: -3}\n")
+    assert err.startswith(f"{path}:3:42: error: `conv` argument `kernel_size` must be a positive integer")
+
+
+def test_zero_input_size(tmp_path):
+    path, err = refused(tmp_path, "input: [3, 0, 32]\nlayers:\n  - relu\n")
+    assert err.startswith(f"{path}:1:8: error: the input shape must be 1 to 4 positive integers")
+
+
+def test_kernel_larger_than_the_padded_input(tmp_path):
+    # (5 + 2*1 - 9)/1 + 1 = -1: PyTorch refuses it too ("Kernel size can't be greater than actual input size").
+    path, err = refused(
+        tmp_path, "input: [3, 5, 5]\nlayers:\n  - conv: {out_channels: 8, kernel_size: 9, padding: 1}\n"
+    )
+    assert err.startswith(f"{path}:3:42: error: layer `conv1` (conv): the kernel does not fit")
+    assert "input 5 + padding 1+1 = 7, effective kernel 9" in err
+
+
+def test_groups_that_do_not_divide_the_channels(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3, groups: 2}\n")
+    assert err.startswith(f"{path}:3:53: error: layer `conv1` (conv): groups=2 does not divide the 3 input channels")
+
+
+def test_mismatched_residual_shapes_show_both(tmp_path):
+    text = HEADER + "  - residual:\n      body:\n        - conv: {out_channels: 8, kernel_size: 3, padding: 1}\n"
+    path, err = refused(tmp_path, text)
+    assert err.startswith(f"{path}:3:5: error: layer `residual1` (residual): the body gives [8, 32, 32]")
+    assert "the shortcut gives [3, 32, 32]" in err and "projection" in err
+
+
+def test_mismatched_concat_spatial_sizes_are_shown(tmp_path):
+    text = HEADER + (
+        "  - concat:\n      branches:\n"
+        "        - [conv: {out_channels: 8, kernel_size: 3}]\n"
+        "        - [conv: {out_channels: 8, kernel_size: 1}]\n"
+    )
+    path, err = refused(tmp_path, text)
+    assert err.startswith(f"{path}:3:5: error: layer `concat1` (concat): branches must agree")
+    assert "branch 0: [8, 30, 30], branch 1: [8, 32, 32]" in err
+
+
+def test_linear_on_a_volume_suggests_flatten(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - linear: {out_features: 10}\n")
+    assert err.startswith(f"{path}:3:5: error: layer `linear1` (linear): needs a flat input [F]")
+    assert "Add `- flatten` before it (giving [3072])" in err
+
+
+BLOCK = (
+    "input: [3, 32, 32]\nblocks:\n  unit:\n    args: {width: 8}\n"
+    "    layers:\n      - conv: {out_channels: $width, kernel_size: 3}\n"
+)
+
+
+def test_unknown_block_argument(tmp_path):
+    path, err = refused(tmp_path, BLOCK + "layers:\n  - unit: {widht: 4}\n")
+    assert (
+        err
+        == f"{path}:8:12: error: block `unit` has no argument `widht` (its arguments: width). Did you mean `width`?\n"
+    )
+
+
+def test_a_block_using_itself(tmp_path):
+    text = "input: [3, 32, 32]\nblocks:\n  a:\n    layers: [b]\n  b:\n    layers: [a]\nlayers:\n  - a\n"
+    path, err = refused(tmp_path, text)
+    assert err.startswith(f"{path}:6:14: error: block `a` uses itself (a -> b -> a)")
+
+
+def test_non_utf8_file(tmp_path):
+    path, err = refused(tmp_path, HEADER.encode() + b"  - relu # caf\xe9\n")
+    assert err.startswith(f"{path}:3:15: error: is not UTF-8 text (byte 0xe9")
+
+
+def test_empty_file(tmp_path):
+    path, err = refused(tmp_path, "")
+    assert err.startswith(f"{path}:1:1: error: is empty.")
+
+
+def test_comments_only_file(tmp_path):
+    path, err = refused(tmp_path, "# nothing here yet\n")
+    assert err.startswith(f"{path}:1:1: error: is empty.")
+
+
+def test_folder_given_as_a_file_to_table(tmp_path):
+    folder = tmp_path / "models.yaml"
+    folder.mkdir()
+    result = runner.invoke(app, ["table", str(folder)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"{folder}:1:1: error: is a folder, not a spec file.")
+
+
+def test_folder_given_as_answers_to_check(tmp_path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text(HEADER + "  - relu\n")
+    result = runner.invoke(app, ["check", str(spec), "--answers", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"{tmp_path}:1:1: error: is a folder, not a spec file.")
+
+
+def test_missing_file(tmp_path):
+    missing = tmp_path / "nowhere.yaml"
+    result = runner.invoke(app, ["table", str(missing)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr == f"{missing}:1:1: error: no such file.\n"
+
+
+def test_alias_bomb_is_refused_fast_with_bounded_memory(tmp_path):
+    # "Billion laughs": 9 references per level, 12 levels = 9**12 (282 billion) layers if expanded.
+    lines = ["input: [3, 8, 8]", "a0: &a0 [relu, relu, relu, relu, relu, relu, relu, relu, relu]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 12)]
+    lines.append("layers: *a11")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    resource = pytest.importorskip("resource")  # POSIX: cap the child's address space
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "table", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        preexec_fn=cap_memory,
+    )
+    assert time.perf_counter() - started < 5
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and "MemoryError" not in result.stderr
+    assert result.stderr.startswith(f"{path}:2:") and "billion laughs" in result.stderr
+
+
+def test_absurd_repeat_count_is_refused_quickly(tmp_path):
+    started = time.perf_counter()
+    path, err = refused(tmp_path, HEADER + "  - repeat: {times: 1000000000, layers: [relu]}\n")
+    assert time.perf_counter() - started < 1
+    assert err.startswith(f"{path}:3:21: error: `times` must be a whole number from 1 to 10,000; got 1000000000.")
+
+
+def test_nested_repeats_that_multiply_are_refused_quickly(tmp_path):
+    text = HEADER + "  - repeat: {times: 10000, layers: [{repeat: {times: 10000, layers: [relu]}}]}\n"
+    started = time.perf_counter()
+    path, err = refused(tmp_path, text)
+    assert time.perf_counter() - started < 5
+    assert err.startswith(f"{path}:3:") and "expands to more than 100,000 layers" in err
+
+
+def test_deep_yaml_nesting(tmp_path):
+    path, err = refused(tmp_path, "input: [3, 8, 8]\nlayers: " + "[" * 5000 + "relu" + "]" * 5000 + "\n")
+    assert err.startswith(f"{path}:2:") and "more than 100 levels deep" in err
+
+
+def test_deeply_nested_structures(tmp_path):
+    layer = "relu"
+    for _ in range(300):
+        layer = f"{{residual: {{body: [{layer}]}}}}"
+    path, err = refused(tmp_path, f"input: [3, 8, 8]\nlayers:\n  - {layer}\n")
+    assert err.startswith(f"{path}:3:") and "levels deep" in err
+
+
+def test_long_chain_of_blocks(tmp_path):
+    lines = ["input: [3, 8, 8]", "blocks:"]
+    for i in range(300):
+        lines += [f"  b{i}:", f"    layers: [b{i + 1}]"]
+    lines += ["  b300:", "    layers: [relu]", "layers: [b0]"]
+    path, err = refused(tmp_path, "\n".join(lines) + "\n")
+    assert err.startswith(f"{path}:") and "layers nest more than 64 levels deep" in err
+
+
+def test_argument_reference_outside_a_block(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: $x, kernel_size: 3}\n")
+    assert err.startswith(f"{path}:3:26: error: `$x` refers to a block argument, but it is not inside a block")
