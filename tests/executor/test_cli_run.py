@@ -1,0 +1,47 @@
+"""`cnncalc run`: every layer's values as matrices, or JSON as in the spec-language contract."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from cnncalc.cli import app
+from tests.conftest import SPECS
+
+runner = CliRunner()
+
+
+def test_run_json_matches_the_contract_example():
+    # shared/spec-language.md, last section: conv1 -> [1, 3, 3], values [[[4, 3, 4], [2, 4, 3], [2, 3, 4]]]
+    # (the seed 004 worked example).
+    result = runner.invoke(app, ["run", str(SPECS / "seed_004_conv5x5.yaml"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["layers"] == [
+        {"name": "conv1", "kind": "conv", "output_shape": [1, 3, 3], "values": [[[4, 3, 4], [2, 4, 3], [2, 3, 4]]]}
+    ]
+
+
+def test_run_table_shows_each_channel_as_integers():
+    # Seed 000: feature map 1 [[54,26],[100,56],[36,50]], map 2 [[-1,-3],[12,-13],[5,6]], then [54 100 50 -1 12 6].
+    result = runner.invoke(app, ["run", str(SPECS / "seed_000_two_filters.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in result.output.splitlines()]
+    assert ["100", "56"] in lines and ["12", "-13"] in lines
+    assert ["54", "100", "50", "-1", "12", "6"] in lines
+    assert "54.0" not in result.output
+
+
+def test_run_shows_fractions_and_summarises_big_tensors():
+    result = runner.invoke(app, ["run", str(SPECS / "seed_003_pooling.yaml")])
+    assert ["9.5", "4.75"] in [line.split() for line in result.output.splitlines()]  # mean of 4, 8, 16, 10
+    result = runner.invoke(app, ["run", str(SPECS / "lenet5.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "random input (seed 0)" in result.output
+    assert "min" in result.output and "std" in result.output
+
+
+def test_run_exits_2_on_a_missing_file(tmp_path):
+    result = runner.invoke(app, ["run", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
