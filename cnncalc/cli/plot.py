@@ -14,11 +14,14 @@ def plot(
     spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
     output: Path = typer.Option(..., "--output", "-o", help="Image file (.png, .pdf, .svg), written by matplotlib."),
     log: bool = typer.Option(False, "--log", help="Logarithmic x axes, so small layers stay visible."),
+    depth: int = typer.Option(None, min=0, help="One bar per block nested at depth N (0 = top level)."),
 ) -> None:
     """Bar chart of each layer's parameters and MACs (needs the `plot` extra: matplotlib)."""
     from cnncalc.engine.propagate import analyze
     from cnncalc.report.plot import import_pyplot, plot_costs
+    from cnncalc.report.row_views import collapse_below
 
     import_pyplot()  # fail before the analysis if matplotlib is missing
-    plot_costs(analyze(load(spec)), str(output), log)
+    analysis = analyze(load(spec))
+    plot_costs(analysis if depth is None else collapse_below(analysis, depth), str(output), log)
     typer.echo(f"wrote {output}")

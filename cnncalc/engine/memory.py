@@ -89,7 +89,11 @@ class MemoryEstimate:
 
 
 def mb(n_bytes: int) -> str:
-    return f"{n_bytes / 1e6:,.2f} MB"
+    """Bytes in torchinfo's units (MB = 10^6 bytes), smaller units for small nets."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:,.2f} {unit}"
+    return f"{n_bytes} B"
 
 
 def estimate(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> MemoryEstimate:

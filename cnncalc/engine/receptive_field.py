@@ -74,7 +74,7 @@ def format_dims(values: tuple[float, ...] | None) -> str:
 
 def format_size(rf: ReceptiveField) -> str:
     text = format_dims(rf.size)
-    return f"{text} (all)" if rf.status == "global" else text
+    return f"{text} (all)" if rf.status == "global" and rf.size else text
 
 
 class _Walker:

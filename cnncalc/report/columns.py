@@ -87,11 +87,9 @@ column(Column("center", "RF centre", _rf_cell("center"), numeric=True))
 
 
 def format_bytes(n: int) -> str:
-    """Bytes in torchinfo's units (MB = 10^6 bytes)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:,.2f} {unit}"
-    return f"{n} B"
+    from cnncalc.engine.memory import mb
+
+    return mb(n)
 
 
 def _memory(row: LayerRow, attr: str) -> int:

@@ -126,8 +126,9 @@ def volume(name: str, shape: tuple[int, ...], colour: str) -> Block:
         prism = Prism(0, 0, 10, min(0.75 * size_px(shape[0]), 160), 0, colour)
     else:
         spatial = shape[1:]
-        height = size_px(spatial[-2] if len(spatial) > 1 else 1)
-        depth = 0.45 * size_px(spatial[-1])
+        # H up, W into the page; a 1-D [C, L] stands up as a slab of height L.
+        height = size_px(spatial[-2] if len(spatial) > 1 else spatial[0])
+        depth = 0.45 * size_px(spatial[-1] if len(spatial) > 1 else 1)
         prism = Prism(0, depth, 4 + 5 * log2(shape[0] + 1), height, depth, colour)
     body_w, body_h = prism.width + prism.depth, prism.height + prism.depth
     text = [name, shape_text(shape)]
@@ -195,8 +196,9 @@ class _Layout:
         self.depth = depth
 
     def drawn(self, row: LayerRow) -> bool:
-        """Layers that change the volume or compute on it; activations and norms are left out."""
-        return row.macs > 0 or row.output_shape != row.input_shape
+        """Layers that change the volume or slide a window over it; activations and norms are left out."""
+        window = row.layer.receptive_window(row.input_shape)
+        return row.macs > 0 or row.output_shape != row.input_shape or window is not None
 
     def items(self, layers: list[Layer], prefix: str = "") -> list[Block]:
         """Blocks for a list of layers, sequential structures inlined; names shown relative to `prefix`."""

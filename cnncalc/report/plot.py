@@ -47,7 +47,7 @@ def plot_costs(analysis: Analysis, path: str, log_scale: bool = False, dpi: int 
             ax.set_xscale("log")
         ax.grid(axis="x", alpha=0.3)
     ax_params.set_yticks(list(positions), names, fontsize=8 if len(rows) < 40 else 6)
-    ax_params.invert_yaxis()  # first layer on top
+    ax_params.set_ylim(len(rows) - 0.5, -0.5)  # first layer on top, no empty margin
     fig.suptitle(f"{analysis.spec.name}: cost per layer", fontsize=12)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)

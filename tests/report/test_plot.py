@@ -38,3 +38,14 @@ def test_missing_matplotlib_is_one_line_and_exit_2(tmp_path, monkeypatch):
     assert result.output.strip().splitlines() == [
         'error: this command needs matplotlib; install it with: pip install "cnncalc[plot]"'
     ]
+
+
+def test_depth_gives_one_bar_per_stage(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "cost.svg"
+    result = runner.invoke(app, ["plot", "resnet50", "-o", str(out), "--depth", "0"])
+    assert result.exit_code == 0, result.output
+    svg = out.read_text()
+    # The four stages of torchvision resnet50 each get one bar; their inner convs do not.
+    assert all(f"layer{i}" in svg for i in range(1, 5))
+    assert "layer1.0" not in svg
