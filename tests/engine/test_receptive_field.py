@@ -175,3 +175,60 @@ layers:
     else:
         # 8 -> 4: bins of 2 with stride 2, as maxpool(2): r = 2 + 1*(2-1) = 3, S = 2.
         assert (pooled.size[0], pooled.jump[0]) == expected
+
+
+def gradient_footprint(layers, input_shape, unit):
+    """Rows and columns of the input that one output unit's gradient reaches, measured by PyTorch."""
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(*layers).double()
+    for parameter in net.parameters():
+        torch.nn.init.ones_(parameter) if parameter.dim() > 1 else torch.nn.init.zeros_(parameter)
+    x = torch.ones(1, *input_shape, dtype=torch.float64, requires_grad=True)
+    net(x)[(0, 0, *unit)].backward()
+    touched = x.grad[0].abs().sum(0).nonzero()
+    return [int(touched[:, d].max() - touched[:, d].min() + 1) for d in range(touched.shape[1])]
+
+
+def test_alexnet_fields_match_pytorch_gradient_footprints():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    # The lecture AlexNet's geometry, written out independently of the spec; average pools stand in for
+    # the max pools (same windows) so the gradient reaches every pixel of a window, not just the argmax.
+    stack = [
+        nn.Conv2d(3, 4, 11, stride=4),
+        nn.AvgPool2d(3, 2),
+        nn.Conv2d(4, 4, 5, padding=2),
+        nn.AvgPool2d(3, 2),
+        nn.Conv2d(4, 4, 3, padding=1),
+        nn.Conv2d(4, 4, 3, padding=1),
+        nn.Conv2d(4, 4, 3, padding=1),
+    ]
+    ours = receptive_fields(analyze(load_spec(SPECS / "alexnet_cs231n.yaml"))).by_name
+    # conv5's unit (6, 6) covers [-64 + 6*16, ... + 162] = [32, 194] and pool3's unit (2, 2) [0, 194]:
+    # both inside the 227x227 input, so the footprint is the whole field.
+    assert gradient_footprint(stack, (3, 227, 227), (6, 6)) == list(ours["conv5"].size) == [163, 163]
+    pooled = [*stack, nn.AvgPool2d(3, 2)]
+    assert gradient_footprint(pooled, (3, 227, 227), (2, 2)) == list(ours["pool3"].size) == [195, 195]
+
+
+def test_dilated_padded_1d_field_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    nn = torch.nn
+    ours = fields(
+        """
+input: [1, 40]
+layers:
+  - conv: {name: a, out_channels: 1, kernel_size: 3, dilation: 2, padding: 2}
+  - conv: {name: b, out_channels: 1, kernel_size: 3, stride: 2, padding: 1}
+  - avgpool: {name: p, kernel_size: 2, stride: 2}
+  - conv: {name: c, out_channels: 1, kernel_size: 3, dilation: 3}
+"""
+    ).by_name
+    stack = [
+        nn.Conv1d(1, 1, 3, dilation=2, padding=2),
+        nn.Conv1d(1, 1, 3, stride=2, padding=1),
+        nn.AvgPool1d(2, 2),
+        nn.Conv1d(1, 1, 3, dilation=3),
+    ]
+    # c's unit 1 starts at u + 1*S = -3 + 4 = 1, inside the 40-sample input.
+    assert gradient_footprint(stack, (1, 40), (1,)) == list(ours["c"].size)
