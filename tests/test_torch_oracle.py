@@ -192,3 +192,21 @@ def test_random_layers_agree_with_pytorch_or_both_refuse(seed: int):
             assert expected is None, f"cnncalc refuses what PyTorch accepts ({expected}):\n{text}{exc.render()}"
             continue
         assert got == expected, f"cnncalc {got} != PyTorch {expected} for\n{text}"
+
+
+# Inputs PyTorch refuses, found by the random sweep; cnncalc must refuse them too.
+REFUSED = {
+    # aten pool3d_shape_check(check_input_size=True): avg_pool3d wants every input dim >= kernel,
+    # whatever the padding or ceil_mode ("input image (T: 1 H: 5 W: 5) smaller than kernel size").
+    "avgpool_3d_input_below_kernel": "input: [1, 1, 5, 5]\nlayers:\n  - avgpool: {kernel_size: 2, stride: 1}\n",
+    "lppool_3d_input_below_kernel": "input: [1, 4, 9, 9]\nlayers:\n  - lppool: {kernel_size: 5, ceil_mode: true}\n",
+    # "pad should be smaller than or equal to half of kernel size": kernel_size, not the dilated window.
+    "maxpool_pad_over_half_kernel": "input: [1, 9]\nlayers:\n  - maxpool: {kernel_size: 3, padding: 2, dilation: 2}\n",
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_what_pytorch_refuses_cnncalc_refuses(name: str):
+    assert _pytorch_figures(REFUSED[name]) is None
+    with pytest.raises(CnncalcError):
+        analyze(parse_spec(REFUSED[name]))
