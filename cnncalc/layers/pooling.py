@@ -163,6 +163,8 @@ class _AdaptivePool(Layer):
     def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
         # Equal bins are a plain window (k = stride = in/out); unequal ones have no single stride.
         out = self.output_shape(input_shape)[1:]
+        if all(n == 1 for n in out):
+            return "global"  # one bin: the same as global pooling
         if any(size % n for size, n in zip(input_shape[1:], out)):
             return "n/a"
         return tuple((size // n, size // n, 0) for size, n in zip(input_shape[1:], out))

@@ -20,6 +20,13 @@ def test_lecture_alexnet_conv5_sees_163_and_pool3_195_pixels():
     assert result.by_name["pool3"].jump == (32, 32)
     # conv2 pads 2 at jump 8, conv3..5 pad 1 at jump 16: u = -(2*8 + 3*16) = -64.
     assert result.by_name["conv5"].start == (-64, -64)
+    # google-research/receptive_field's table: alexnet_v2 (same kernels and strides) has receptive field 195,
+    # effective stride 32, effective padding 64 at its last pool.
+    assert (result.by_name["pool3"].size[0], result.by_name["pool3"].jump[0], result.by_name["pool3"].start[0]) == (
+        195,
+        32,
+        -64,
+    )
     # fc6 sees the whole 227x227 input.
     assert result.by_name["fc6"].status == "global"
     assert result.by_name["fc6"].size == (227, 227)
@@ -58,6 +65,9 @@ def test_vgg16_conv5_3_sees_196_and_pool5_212_pixels(source, conv5_3, pool5):
     assert result.by_name[conv5_3].size == (196, 196)
     assert result.by_name[pool5].size == (212, 212)
     assert result.by_name[pool5].jump == (32, 32)
+    # google-research/receptive_field's table, vgg_16: receptive field 212, effective stride 32, effective
+    # padding 90 (= 2*1 + 2*2 + 3*4 + 3*8 + 3*16, each conv's padding 1 times its jump).
+    assert result.by_name[pool5].start == (-90, -90)
 
 
 def test_dilation_padding_and_stride_by_hand_with_one_exceeds_warning():
@@ -158,7 +168,7 @@ layers:
     assert result.by_name["fc"].status == "global"
 
 
-@pytest.mark.parametrize(("output_size", "expected"), [(4, (3, 2)), (3, None)])
+@pytest.mark.parametrize(("output_size", "expected"), [(4, (3, 2)), (3, None), (1, "global")])
 def test_adaptive_pool_is_a_window_only_with_equal_bins(output_size, expected):
     result = fields(
         f"""
@@ -172,6 +182,9 @@ layers:
     if expected is None:
         # 8 -> 3: bins [0,3), [2,6), [5,8) have no common stride.
         assert pooled.status == "n/a"
+    elif expected == "global":
+        # One bin over everything, as global_avgpool: the whole 8-sample input.
+        assert (pooled.status, pooled.size) == ("global", (8,))
     else:
         # 8 -> 4: bins of 2 with stride 2, as maxpool(2): r = 2 + 1*(2-1) = 3, S = 2.
         assert (pooled.size[0], pooled.jump[0]) == expected
