@@ -1,0 +1,172 @@
+"""`cnncalc table` end to end (CliRunner): formats, layout, --explain, --columns, --strict, errors, golden tables."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.cli import app
+from tests.conftest import DATA, ROOT
+
+runner = CliRunner()
+# A fixed width and no colour, so the printed table is the same on every machine.
+ENV = {"COLUMNS": "120", "NO_COLOR": "1", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
+
+
+def table(*args: str, code: int = 0):
+    result = runner.invoke(app, ["table", *args], env=ENV)
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+# --- golden files: the whole printed table ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("golden_name", "args"),
+    [
+        ("table_alexnet_cs231n.txt", ["alexnet_cs231n"]),
+        ("table_tiny_resnet.txt", [str(DATA / "tiny_resnet.yaml"), "--columns", "name,kind,input,output,params,macs"]),
+        ("table_audio_1d_explain.txt", [str(DATA / "audio_1d.yaml"), "--explain"]),
+    ],
+)
+def test_printed_table_matches_the_golden_file(golden, golden_name, args):
+    golden(golden_name, table(*args).stdout)
+
+
+def test_the_printed_rows_add_up_to_the_footer():
+    out = table("alexnet_cs231n", "--columns", "name,params,macs").stdout
+    rows = [line.split("│")[1:-1] for line in out.splitlines() if line.startswith("│")]
+    body, total = rows[:-1], rows[-1]
+    assert total[0].strip() == "Total"
+    for index in (1, 2):
+        assert sum(int(r[index].strip().replace(",", "")) for r in body) == int(total[index].strip().replace(",", ""))
+
+
+# --- formats ------------------------------------------------------------------------------------------
+
+
+def test_json_report_on_the_lecture_alexnet():
+    report = json.loads(table("alexnet_cs231n", "--format", "json").stdout)
+    assert {"name", "input_shape", "output_shape", "totals", "layers", "warnings"} <= set(report)
+    conv1 = report["layers"][0]
+    # Seed 001: CONV1 gives [55x55x96] with (11*11*3)*96 weights (+ 96 biases); MACs = H2*W2*F^2*D1*D2.
+    assert conv1 == conv1 | {
+        "name": "conv1",
+        "kind": "conv",
+        "input_shape": [3, 227, 227],
+        "output_shape": [96, 55, 55],
+        "params": 34944,
+        "macs": 105415200,
+    }
+    assert [layer["kind"] for layer in report["layers"] if layer["name"].startswith("fc")] == ["linear"] * 3
+    assert sum(layer["params"] for layer in report["layers"]) == report["totals"]["params"]
+    assert report["totals"]["flops"] == 2 * report["totals"]["macs"]
+    assert report["warnings"] == []
+
+
+def test_markdown_and_csv():
+    markdown = table("alexnet_cs231n", "--format", "markdown").stdout
+    assert markdown.splitlines()[2] == "| conv1 | conv | [96, 55, 55] | 34,944 | 105,415,200 |"
+    rows = list(csv.DictReader(io.StringIO(table("alexnet_cs231n", "--format", "csv").stdout)))
+    expected = {"name": "conv1", "kind": "conv", "output": "[96, 55, 55]", "params": "34944", "macs": "105415200"}
+    assert rows[0] == expected
+
+
+def test_layout_hwc_writes_volumes_as_the_slides():
+    out = table("alexnet_cs231n", "--layout", "hwc").stdout
+    # Seed 001: [55x55x96] CONV1, [27x27x96] MAX POOL1, [6x6x256] MAX POOL3.
+    for volume in ("55x55x96", "27x27x96", "6x6x256", "227x227x3"):
+        assert volume in out
+    assert "[96, 55, 55]" not in out
+
+
+def test_explain_shows_the_worked_formulas():
+    out = table("alexnet_cs231n", "--explain").stdout
+    # Seed 001's hint for CONV1: (227 - 11)/4 + 1 = 55; its parameters (11x11x3)x96 (+ 96 biases).
+    assert "H = floor((227 - 11 + 2*0) / 4) + 1 = 55" in out
+    assert "params = (11*11*3)*96 + 96 = 34,944" in out
+    # Seed 001's POOL1: (55 - 3)/2 + 1 = 27.
+    assert "H = floor((55 - 3 + 2*0) / 2) + 1 = 27" in out
+
+
+def test_columns_choose_what_is_shown():
+    out = table("alexnet_cs231n", "--columns", "name,output,flops").stdout
+    header = next(line for line in out.splitlines() if "Layer" in line)
+    assert "Output shape" in header and "FLOPs" in header and "Params" not in header and "Kind" not in header
+    # conv1 FLOPs = 2 * 105,415,200.
+    assert "210,830,400" in out
+
+
+def test_unknown_column_suggests():
+    result = table("alexnet_cs231n", "--columns", "name,parms", code=2)
+    assert "unknown column `parms`" in result.stderr and "Did you mean `params`?" in result.stderr
+
+
+# --- strict, paths, errors ----------------------------------------------------------------------------
+
+
+def test_untiled_stride_warns_and_strict_makes_it_an_error():
+    path = str(DATA / "untiled.yaml")
+    out = table(path).stdout
+    assert "warning: conv1: the stride does not tile the input" in out
+    assert "(224 + 0 - 3) / 2 = 110.5 is not whole" in out
+    result = table(path, "--strict", code=2)
+    # The error names the conv's line in the file as the user wrote the path.
+    assert result.stderr.startswith(f"{path}:5:5: error: conv1: the stride does not tile the input")
+    assert result.stdout == ""
+
+
+def test_strict_passes_a_spec_that_tiles():
+    table("alexnet_cs231n", "--strict")
+    table(str(DATA / "tiny_resnet.yaml"), "--strict")
+
+
+def test_unknown_spec_name_suggests_a_shipped_one():
+    result = table("alexnet_cs23", code=2)
+    assert "`alexnet_cs23` is neither a file nor a shipped spec" in result.stderr
+    assert "Did you mean `alexnet_cs231n`?" in result.stderr
+
+
+def test_a_spec_file_path_works_and_a_bad_one_is_positioned(tmp_path):
+    out = table(str(DATA / "audio_1d.yaml")).stdout
+    # Conv1d(1, 32, 80, stride 16) on 8000: (8000 - 80)//16 + 1 = 496.
+    assert "[32, 496]" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out_channels: 4, kernal_size: 3}\n", encoding="utf-8")
+    result = table(str(bad), code=2)
+    assert result.stderr.startswith(f"{bad}:3:29: error:")
+    assert "Did you mean `kernel_size`?" in result.stderr
+    missing = table(str(tmp_path / "nope.yaml"), code=2)
+    assert "no such file" in missing.stderr
+
+
+# --- start-up: no heavy imports -----------------------------------------------------------------------
+
+NO_HEAVY_IMPORTS = """
+import sys
+from cnncalc.cli.app import app
+try:
+    app(sys.argv[1:])
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+heavy = [m for m in ("numpy", "matplotlib", "torch") if m in sys.modules]
+assert not heavy, f"`cnncalc {' '.join(sys.argv[1:])}` imported {heavy}"
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["table", "alexnet_cs231n"], ["table", "resnet50", "--format", "json"], ["table", "alexnet_cs231n", "--explain"]],
+)
+def test_table_does_not_import_numpy(args):
+    # Guards the < 0.25 s start-up target: numpy alone costs ~0.1 s to import.
+    result = subprocess.run(
+        [sys.executable, "-c", NO_HEAVY_IMPORTS, *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
