@@ -58,6 +58,11 @@ class MemoryEstimate:
     def inference_bytes(self) -> int:
         return self.param_bytes + self.peak_activation_bytes
 
+    @property
+    def torchinfo_total_bytes(self) -> int:
+        """torchinfo's "Estimated Total Size": input + forward/backward pass size + params."""
+        return self.input_bytes + self.torchinfo_forward_backward_bytes + self.param_bytes
+
     def training_bytes(self, optimizer: str = "adam") -> int:
         copies = 2 + OPTIMIZER_COPIES[optimizer]  # the params, their gradients, the optimizer's state
         return self.input_bytes + copies * self.param_bytes + self.activation_bytes
@@ -75,6 +80,7 @@ class MemoryEstimate:
             "training_sgd_momentum_bytes": self.training_bytes("sgd_momentum"),
             "training_adam_bytes": self.training_bytes("adam"),
             "torchinfo_forward_backward_bytes": self.torchinfo_forward_backward_bytes,
+            "torchinfo_total_bytes": self.torchinfo_total_bytes,
         }
 
     def footer(self) -> str:
@@ -84,7 +90,8 @@ class MemoryEstimate:
             f"{mb(self.param_bytes)} | all activations {mb(self.activation_bytes)} | inference "
             f"{mb(self.inference_bytes)} (peak activations {mb(self.peak_activation_bytes)}) | training "
             f"SGD-momentum {mb(self.training_bytes('sgd_momentum'))}, Adam {mb(self.training_bytes('adam'))} | "
-            f"torchinfo's forward/backward pass size {mb(self.torchinfo_forward_backward_bytes)}"
+            f"torchinfo's forward/backward pass size {mb(self.torchinfo_forward_backward_bytes)} "
+            f"(its estimated total {mb(self.torchinfo_total_bytes)})"
         )
 
 
@@ -168,13 +175,16 @@ class _PeakWalker:
                 self.run(group, held, input_held)
                 input_held = False
             return
-        # Parallel paths: x stays alive until every path has read it; finished outputs wait for the merge.
-        with_x = held if input_held else held + x
+        # Parallel paths: x stays alive until its last reader (the last path's first layer, or the merge
+        # when a path is the identity); finished outputs wait for the merge.
+        identity = any(not group for group in groups)
+        paths = [group for group in groups if group]
         finished = 0
-        for group in groups:
-            if group:
-                self.run(group, with_x + finished, input_held=True)
-                finished += prod(self.rows[id(group[-1])].output_shape)
-        # An identity path's output is x itself, still alive at the merge.
-        identity = x if any(not group for group in groups) and not input_held else 0
-        self.peak = max(self.peak, held + finished + identity + out)
+        for i, group in enumerate(paths):
+            if i == len(paths) - 1 and not identity and not input_held:
+                self.run(group, held + finished, input_held=False)  # x is freed once this path has read it
+            else:
+                self.run(group, (held if input_held else held + x) + finished, input_held=True)
+            finished += prod(self.rows[id(group[-1])].output_shape)
+        waiting_x = x if identity and not input_held else 0  # the identity path's output is x itself
+        self.peak = max(self.peak, held + finished + waiting_x + out)

@@ -33,6 +33,7 @@ def test_resnet50_float32_batch1_matches_torchinfo_and_hand_count():
     assert round(memory.input_bytes / 1e6, 2) == 0.60
     assert round(memory.param_bytes / 1e6, 2) == 102.23
     assert round(memory.torchinfo_forward_backward_bytes / 1e6, 2) == 177.83
+    assert round(memory.torchinfo_total_bytes / 1e6, 2) == 280.66  # "Estimated Total Size (MB): 280.66"
     assert memory.activation_bytes == 4 * resnet50_activation_elements()
 
 
@@ -92,6 +93,25 @@ layers:
         )
     )
     assert plain.peak_activation_bytes == 64 * 4
+
+
+def test_inference_peak_frees_the_block_input_after_its_last_reader():
+    analysis = analyze(
+        parse_spec(
+            """
+input: [2, 8]
+layers:
+  - conv: {out_channels: 4, kernel_size: 1}
+  - residual:
+      body: [conv: {out_channels: 4, kernel_size: 3, padding: 1}]
+      shortcut: [conv: {out_channels: 4, kernel_size: 1}, batchnorm]
+"""
+        )
+    )
+    # Elements (every tensor 32 but the input's 16): conv1 16 + 32 = 48; body conv: x + out = 64;
+    # shortcut conv: body out + x + out = 96; then x has no reader left, so the shortcut batchnorm holds
+    # body out + conv out + bn out = 96 (not 128); the add: 32 + 32 + 32 = 96.
+    assert estimate(analysis).peak_activation_bytes == 96 * 4
 
 
 def test_structure_rows_sum_their_leaves():
