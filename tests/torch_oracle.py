@@ -232,9 +232,17 @@ LEAF_BUILDERS: dict[str, LeafBuilder] = {
     "upsample": _upsample,
 }
 
+
+def _add(outs: list[torch.Tensor]) -> torch.Tensor:
+    """body + shortcut, without torch's broadcasting (a residual's shapes must be equal)."""
+    if outs[0].shape != outs[1].shape:
+        raise RuntimeError(f"residual shapes differ: {list(outs[0].shape)} vs {list(outs[1].shape)}")
+    return outs[0] + outs[1]
+
+
 # Structures whose children all read the same input, and how their outputs are joined.
 PARALLEL: dict[str, Callable[[list[torch.Tensor]], torch.Tensor]] = {
-    "residual": lambda outs: outs[0] + outs[1],
+    "residual": _add,
     "concat": lambda outs: torch.cat(outs, dim=1),
 }
 
