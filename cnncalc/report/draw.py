@@ -238,7 +238,7 @@ def layout(analysis: Analysis, depth: int | None = None, max_width: float = MAX_
     for blocks in lines:
         line = sequence(blocks)
         shapes += line.moved(margin, y)
-        start, end = (margin, y + line.mid), (margin + line.width, y + line.mid)
+        start, end = (margin + line.left, y + line.mid), (margin + line.right_edge, y + line.mid)
         if previous_end is not None:  # wrap: from the end of the last line down and back to the start
             turn = y - 12
             shapes.append(
