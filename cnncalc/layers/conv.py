@@ -90,6 +90,14 @@ class _ConvBase(Layer):
             return tuple(arithmetic.same_padding(k, d) for k, d in zip(kernel, dilation))
         if isinstance(padding, list) and padding and isinstance(padding[0], tuple):
             return tuple(self.per_dim(padding, ndim, "padding"))  # type: ignore[arg-type]
+        if isinstance(padding, list) and len(padding) == 2 * ndim:  # likely [before, after] written flat
+            pairs = [padding[i : i + 2] for i in range(0, 2 * ndim, 2)]
+            raise self.error(
+                f"`padding` has {len(padding)} entries, but the input has {ndim} spatial "
+                f"dimension{'s' if ndim > 1 else ''}.",
+                "padding",
+                f"For [before, after] padding, nest one pair per dimension: {pairs}.",
+            )
         return tuple((p, p) for p in self.per_dim(padding, ndim, "padding"))  # type: ignore[arg-type]
 
     def weight_shape(self, g: ConvGeometry) -> Shape:

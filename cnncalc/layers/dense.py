@@ -51,6 +51,8 @@ class Linear(Layer):
         if self.weights is not None:
             check_values_shape(self, self.weights, (self.out_features, in_features), "weights")
         if self.bias_values is not None:
+            if not self.bias:  # as for conv: numbers for a bias the layer does not have
+                raise self.error("`bias_values` given but bias is false.", "bias_values")
             check_values_shape(self, self.bias_values, (self.out_features,), "bias_values")
         return (self.out_features,)
 

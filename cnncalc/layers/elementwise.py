@@ -96,6 +96,10 @@ class LRN(Layer):
     beta: float = 0.75
     k: float = 1.0
 
+    def output_shape(self, input_shape: Shape) -> Shape:
+        self.spatial(input_shape)  # PyTorch's LocalResponseNorm refuses a flat [N, C] input
+        return input_shape
+
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         return ["shape unchanged; params = 0 (normalisation has no weights)"]
 

@@ -71,3 +71,13 @@ def test_output_padding_below_the_dilation_is_allowed():
     # PyTorch: output_padding must be smaller than stride OR dilation; stride 1, dilation 2 allows 1.
     row = conv("conv_transpose", "{out_channels: 1, kernel_size: 2, dilation: 2, output_padding: 1}", [1, 3])
     assert row.output_shape == (1, (3 - 1) * 1 + 2 * (2 - 1) + 1 + 1)
+
+
+def test_a_flat_before_after_pair_in_1d_hints_at_the_nested_form():
+    # `padding: [0, 1]` on a 1-D input reads as two dims; the per-side form is [[0, 1]].
+    with pytest.raises(LayerError) as info:
+        conv("conv", "{out_channels: 1, kernel_size: 2, padding: [0, 1]}", [3, 8])
+    assert "`padding` has 2 entries, but the input has 1 spatial dimension" in info.value.message
+    assert "[[0, 1]]" in info.value.hint
+    assert info.value.position == Position("t.yaml", 3, 54)
+    assert conv("conv", "{out_channels: 1, kernel_size: 2, padding: [[0, 1]]}", [3, 8]).output_shape == (1, 8)
