@@ -242,11 +242,16 @@ class SpecBuilder:
         elif isinstance(item, YMap):
             keys = [k for k in item if k != "name"]
             if len(keys) != 1:
+                stray = [str(k) for k in keys[1:] if k not in self.known_kinds()]
+                under_kind = keys and item[keys[0]] is None and stray and len(stray) == len(keys) - 1
                 raise SpecError(
                     f"a layer is a mapping with exactly one key, its kind; this one has {len(keys)} "
                     f"({', '.join(map(str, keys)) or 'none'}).",
                     pos,
-                    "Did you forget a `- ` before a layer? Each layer is its own list item.",
+                    # `- conv:` then its arguments at the same indentation: the classic YAML slip.
+                    f"Indent {', '.join(f'`{k}`' for k in stray)} under `{keys[0]}:` (they are its arguments)."
+                    if under_kind
+                    else "Did you forget a `- ` before a layer? Each layer is its own list item.",
                 )
             kind, args, name = keys[0], item[keys[0]], item.get("name")
             if args is None:

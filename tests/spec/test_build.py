@@ -753,3 +753,19 @@ def test_missing_input_and_empty_layers_are_errors():
 def test_name_defaults_to_the_file_stem_and_can_be_given():
     assert parse_spec("input: [3]\nlayers: [relu]\n", "t.yaml", default_name="tiny").name == "tiny"
     assert spec("name: My net\ninput: [3]\nlayers: [relu]\n").name == "My net"
+
+
+def test_arguments_not_indented_under_their_kind_get_a_hint_that_says_so():
+    # `- conv:` followed by its arguments at the same indentation makes them siblings of `conv`.
+    e = error(
+        """
+        input: [3, 8, 8]
+        layers:
+          - conv:
+            out_channels: 4
+            kernel_size: 3
+        """
+    )
+    assert "exactly one key" in e.message and "conv, out_channels, kernel_size" in e.message
+    assert "Indent `out_channels`, `kernel_size` under `conv:`" in e.hint
+    assert e.position == at(3, 5)
