@@ -109,6 +109,8 @@ def parse_expect(raw: Any, pos: Position, what: str) -> Expect:
 def parse_input(raw: Any, pos: Position) -> tuple[tuple[int, ...], Any]:
     """`[3, 227, 227]`, `{shape: [...]}` or `{values: ...}` -> (shape, values or None)."""
     shape_raw, values = raw, None
+    if raw is None:
+        raise SpecError("`input` is empty.", pos, "Give the input shape, channels first, e.g. `input: [3, 224, 224]`.")
     if isinstance(raw, YMap):
         for key in raw:
             if key not in ("shape", "values"):
@@ -131,7 +133,9 @@ def parse_input(raw: Any, pos: Position) -> tuple[tuple[int, ...], Any]:
             )
         shape = tuple(shape_raw)
     if values is None:
-        return shape, None  # type: ignore[return-value]
+        if shape is None:  # `input: {values: }` left empty
+            raise SpecError("`input` gives neither a shape nor values.", pos, "For example `input: [3, 224, 224]`.")
+        return shape, None
     values_pos = child_position(raw, "values", pos)
     given = nested_shape(values)
     if given is None or not given:
@@ -499,6 +503,7 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
         return SpecError(f"{what} needs the argument `{field}`{needs}.", pos)
     where = pos
     value: Any = raw
+    followed: list[Any] = []  # the parts of `loc` that are keys/indexes in the YAML (not union tags)
     for part in loc:  # follow the path into the YAML for the best position
         if isinstance(value, (dict, list)) and (
             (isinstance(value, dict)
@@ -509,13 +514,14 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
         ):
             where = child_position(value, part, where)
             value = value[part]
+            followed.append(part)
     same_field = [err for err in errors if err["loc"][:1] == loc[:1]]
     shown = raw.get(field) if isinstance(raw, YMap) and field in raw else first.get("input")
     if len(same_field) > 1 and description:
         return SpecError(f"{what} argument `{field}` must be {description}; got {shown!r}.", where)
-    sub = "".join(f"[{p}]" for p in loc[1:] if isinstance(p, int))
+    sub = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in followed[1:])
     return SpecError(
-        f"{what} argument `{field}`{sub}: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.",
+        f"{what} argument `{field}{sub}`: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.",
         where,
     )
 
