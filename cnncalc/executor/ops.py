@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from cnncalc.executor.windows import ceil_extra, pad, windows
+from cnncalc.executor.windows import ceil_extra, pad, reduce_windows, windows
 from cnncalc.layers import Layer
 from cnncalc.layers.conv import Conv, ConvTranspose
 from cnncalc.layers.dense import Flatten, Linear
@@ -172,21 +172,20 @@ def pool_args(layer, x: np.ndarray):
     return kernel, stride, padding, dilation, extra
 
 
-def window_reduce(x: np.ndarray, fill: float, layer, reduce: Callable) -> np.ndarray:
+def window_reduce(x: np.ndarray, fill: float, layer, ufunc: np.ufunc) -> np.ndarray:
     kernel, stride, padding, dilation, extra = pool_args(layer, x)
     padded = pad(x, tuple((p, p + e) for p, e in zip(padding, extra)), fill)
-    view = windows(padded, kernel, stride, dilation)
-    return reduce(view, axis=tuple(range(-len(kernel), 0)))
+    return reduce_windows(windows(padded, kernel, stride, dilation), len(kernel), ufunc)
 
 
 @op(MaxPool)
 def max_pool(layer: MaxPool, x: np.ndarray, ctx) -> np.ndarray:
-    return window_reduce(x, -np.inf, layer, np.max)
+    return window_reduce(x, -np.inf, layer, np.maximum)
 
 
 @op(MinPool)
 def min_pool(layer: MinPool, x: np.ndarray, ctx) -> np.ndarray:
-    return window_reduce(x, np.inf, layer, np.min)
+    return window_reduce(x, np.inf, layer, np.minimum)
 
 
 def window_mean(x: np.ndarray, layer, count_include_pad: bool) -> np.ndarray:
@@ -200,9 +199,8 @@ def window_mean(x: np.ndarray, layer, count_include_pad: bool) -> np.ndarray:
         mask = pad(mask, tuple((0, e) for e in extra))
     else:
         mask = pad(mask, tuple((p, p + e) for p, e in zip(padding, extra)))
-    axes = tuple(range(-len(kernel), 0))
-    counts = windows(mask, kernel, stride, ones).sum(axis=axes)
-    return sums.sum(axis=axes) / counts
+    counts = reduce_windows(windows(mask, kernel, stride, ones), len(kernel), np.add)
+    return reduce_windows(sums, len(kernel), np.add) / counts
 
 
 @op(AvgPool)

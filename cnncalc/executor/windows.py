@@ -6,6 +6,8 @@ becomes extra end padding, so every windowed op is "pad, then take windows".
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -31,6 +33,19 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dil
         *(slice(None, None, d) for d in dilation),
     )
     return view[steps]
+
+
+def reduce_windows(view: np.ndarray, ndim: int, ufunc: np.ufunc) -> np.ndarray:
+    """Reduce the trailing `ndim` kernel axes of a window view with `ufunc` (np.maximum, np.add...).
+
+    One whole-array operation per kernel tap (9 for 3x3): about 10x faster than `view.max(axis=...)`,
+    whose inner loop runs over the tiny, strided kernel axes.
+    """
+    taps = itertools.product(*(range(k) for k in view.shape[-ndim:]))
+    out = view[(..., *next(taps))].copy()
+    for tap in taps:
+        ufunc(out, view[(..., *tap)], out=out)
+    return out
 
 
 def ceil_extra(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
