@@ -39,7 +39,7 @@ def render_table(
         if columns[0] == "name":
             cells[0] = "  " * row.depth + row.name.rsplit(".", 1)[-1] if row.depth else row.name
         table.add_row(*cells, style=None if row.leaf else "dim")
-    parts: list[RenderableType] = [table, Text(summary_line(analysis)), Text(FLOPS_NOTE, style="dim")]
+    parts: list[RenderableType] = [table, Text(summary_line(analysis, layout)), Text(FLOPS_NOTE, style="dim")]
     if explain:
         parts.append(render_explanations(analysis, layout))
     for warning in analysis.warnings:
@@ -47,10 +47,10 @@ def render_table(
     return Group(*parts)
 
 
-def summary_line(analysis: Analysis) -> str:
+def summary_line(analysis: Analysis, layout: Layout = "chw") -> str:
     buffers = f" (+ {format_count(analysis.buffers)} buffers)" if analysis.buffers else ""
     return (
-        f"Output {format_shape(analysis.output_shape)} | params {format_count(analysis.params)}"
+        f"Output {format_shape(analysis.output_shape, layout)} | params {format_count(analysis.params)}"
         f" (trainable {format_count(analysis.trainable_params)}){buffers} | MACs {format_count(analysis.macs)}"
         f" | FLOPs {format_count(analysis.flops)}"
     )

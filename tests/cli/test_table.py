@@ -170,3 +170,10 @@ def test_table_does_not_import_numpy(args):
         [sys.executable, "-c", NO_HEAVY_IMPORTS, *args], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_layout_hwc_also_applies_to_the_summary_line():
+    # untiled.yaml ends in a volume: relu after Conv2d(3, 8, 3, stride 2) on 224 gives 111x111x8.
+    out = table(str(DATA / "untiled.yaml"), "--layout", "hwc").stdout
+    assert "Output 111x111x8 |" in out
+    assert "[8, 111, 111]" not in out
