@@ -178,10 +178,11 @@ def _execute(spec: Any, analysis: Any, result: FileResult) -> None:
     for layer in report.layers:
         if not layer.match:
             row = analysis.row(layer.name)
+            executed = f"shape {_show(layer.executed_shape)} and {_show(layer.executed_params)} params"
+            computed = f"shape {_show(layer.expected_shape)} and {_show(layer.expected_params)} params"
             result.fail(
                 "failed",
-                f"executing `{layer.name}` gives {_show(layer.executed_shape)}, "
-                f"but the arithmetic says {_show(layer.expected_shape)}.",
+                f"executing `{layer.name}` gives {executed}, but the arithmetic says {computed}.",
                 row.layer.source if row else None,
             )
     if not report.match and result.status == "passed":

@@ -180,3 +180,20 @@ def test_pre_commit_hook_definition():
 
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "cnncalc-validate" and hook["entry"] == "cnncalc validate" and hook["language"] == "python"
+
+
+def test_execute_reports_a_layer_whose_forward_pass_disagrees(tmp_path, monkeypatch):
+    verify = pytest.importorskip("cnncalc.executor.verify")
+    real = verify.verify_spec
+
+    def disagreeing(spec, analysis=None, seed=0, batch=1):
+        report = real(spec, analysis=analysis, seed=seed, batch=batch)
+        first = report.layers[0].model_copy(update={"executed_shape": [96, 54, 54], "match": False})
+        return report.model_copy(update={"layers": [first, *report.layers[1:]], "match": False})
+
+    monkeypatch.setattr(verify, "verify_spec", disagreeing)
+    path = write(tmp_path, "good.yaml", GOOD)
+    result = validate("--execute", str(path))
+    assert result.exit_code == 1
+    assert f"✗ {path}:3:5: executing `conv1` gives shape [96, 54, 54] and 34,944 params," in result.output
+    assert "but the arithmetic says shape [96, 55, 55] and 34,944 params." in result.output
