@@ -106,6 +106,24 @@ def _macs_on_input_size(q: Question) -> bool:
     return q.answer == (2 * macs if q.quantity == "flops" else macs)
 
 
+def _buffers(q: Question) -> int:
+    return sum(leaf.buffers for leaf in variants.leaves_under(q.analysis, q.row))
+
+
+def _bias_adds(q: Question) -> int:
+    """One add per output value of every layer with a bias (what some counts include)."""
+    return sum(
+        math.prod(leaf.output_shape)
+        for leaf in variants.leaves_under(q.analysis, q.row)
+        if leaf.macs and getattr(leaf.layer, "bias", False) is True
+    )
+
+
+def _plus_bias(q: Question) -> int:
+    macs = (q.analysis if q.row is None else q.row).macs + _bias_adds(q)
+    return 2 * macs if q.quantity == "flops" else macs
+
+
 MISTAKES: list[Mistake] = [
     Mistake(
         "flops-for-macs",
@@ -134,6 +152,16 @@ MISTAKES: list[Mistake] = [
         "a window that does not fit inside the padded input is dropped.",
     ),
     Mistake(
+        "stride-forgotten",
+        lambda q: _shape_is(q, strided=False) or _any_count_is(q, strided=False),
+        "This is the size with stride 1: divide by the stride S, floor((W - F + 2P) / S) + 1.",
+    ),
+    Mistake(
+        "dilation-forgotten",
+        lambda q: _shape_is(q, dilated=False) or _any_count_is(q, dilated=False),
+        "A dilated kernel spans d*(F - 1) + 1 cells: floor((W + 2P - d*(F - 1) - 1) / S) + 1.",
+    ),
+    Mistake(
         "plus-one-forgotten",
         lambda q: _shape_is(q, plus_one=0),
         "Each size is one short: the formula is floor((W - F + 2P) / S) + 1; the +1 counts the first window.",
@@ -156,6 +184,18 @@ MISTAKES: list[Mistake] = [
         ),
         "The biases are missing: a conv has one bias per filter, (F*F*D1)*K weights + K biases; "
         "a linear layer has one per output.",
+    ),
+    Mistake(
+        "buffers-counted",
+        lambda q: q.quantity in ("params", "trainable_params") and _buffers(q) and q.answer == q.actual + _buffers(q),
+        "Batchnorm's running mean and variance are buffers, not parameters: "
+        "sum(p.numel() for p in model.parameters()) counts 2*C per batchnorm.",
+    ),
+    Mistake(
+        "bias-adds-counted",
+        lambda q: q.quantity in ("macs", "flops") and _bias_adds(q) and q.answer == _plus_bias(q),
+        "This also counts one addition per output for the bias; MACs count only the multiply-accumulates "
+        "(as torch.utils.flop_counter and fvcore do).",
     ),
     Mistake(
         "input-channels-forgotten",

@@ -34,16 +34,23 @@ def window_dims(row: LayerRow) -> list[WindowDim] | None:
 
 
 def window_shape(
-    row: LayerRow, padded: bool = True, rounding: Rounding = math.floor, plus_one: int = 1
+    row: LayerRow,
+    padded: bool = True,
+    rounding: Rounding = math.floor,
+    plus_one: int = 1,
+    strided: bool = True,
+    dilated: bool = True,
 ) -> Shape | None:
-    """`[C, rounding((in + pads - d*(k-1) - 1) / s) + plus_one, ...]` for a conv or pool row."""
+    """`[C, rounding((in + pads - d*(k-1) - 1) / s) + plus_one, ...]` for a conv or pool row,
+    with one ingredient left out or changed as a student might."""
     dims = window_dims(row)
     if dims is None:
         return None
     sizes = []
     for size, k, s, before, after, d in dims:
         pads = before + after if padded else 0
-        sizes.append(rounding(Fraction(size + pads - d * (k - 1) - 1, s)) + plus_one)
+        span = (d if dilated else 1) * (k - 1) + 1
+        sizes.append(rounding(Fraction(size + pads - span, s if strided else 1)) + plus_one)
     return (row.output_shape[0], *sizes)
 
 

@@ -128,3 +128,35 @@ layers:
     wrong = judge(analysis, {"layers": {"block": {"params": 36864}}})  # one conv of the two
     assert not wrong.correct
     assert wrong.formula == ["params = 36,864 (block.conv1) + 36,864 (block.conv2) = 73,728"]
+
+
+@pytest.mark.parametrize(
+    ("answers", "mistake"),
+    [
+        # stride 2 ignored: (224 + 6 - 7)/1 + 1 = 224.
+        ({"layers": {"conv1": {"output_shape": [64, 224, 224]}}}, "stride-forgotten"),
+        ({"layers": {"pool": {"output_shape": [64, 112, 112]}}}, "stride-forgotten"),  # (112 + 2 - 3)/1 + 1
+    ],
+)
+def test_resnet_stem_stride_is_recognised(stem, answers, mistake):
+    assert judge(stem, answers).mistake == mistake
+
+
+def test_dilation_forgotten():
+    # dilation 2 makes a 3x3 kernel span 5: (32 - 5)/1 + 1 = 28; without it (32 - 3)/1 + 1 = 30.
+    spec = parse_spec("input: [3, 32, 32]\nlayers:\n  - conv: {out_channels: 8, kernel_size: 3, dilation: 2}\n")
+    answer = judge(analyze(spec), {"layers": {"conv1": {"output_shape": [8, 30, 30]}}})
+    assert answer.actual == [8, 28, 28] and answer.mistake == "dilation-forgotten"
+
+
+def test_batchnorm_running_statistics_counted_as_params():
+    # BatchNorm2d(64): 2*64 = 128 parameters (weight, bias) and 128 buffer values (running mean, var).
+    spec = parse_spec("input: [64, 8, 8]\nlayers:\n  - batchnorm\n")
+    answer = judge(analyze(spec), {"params": 256})
+    assert answer.actual == 128 and answer.mistake == "buffers-counted"
+
+
+def test_bias_additions_counted_in_macs(alexnet):
+    # conv1 MACs 105,415,200 plus one bias add per output value, 96*55*55 = 290,400.
+    answer = judge(alexnet, {"layers": {"conv1": {"macs": 105415200 + 96 * 55 * 55}}})
+    assert answer.mistake == "bias-adds-counted"
