@@ -429,8 +429,14 @@ class SpecBuilder:
                 f"block `{e.kind}` needs the argument{'s' if len(missing) > 1 else ''} {', '.join(missing)}.", e.pos
             )
         env = {**block.defaults, **e.args}
-        layers = substitute(block.layers, env, block.pos, e.kind)
-        built = self.build_layers(layers, block.pos, path + ".", (*stack, e.kind))
+        try:
+            layers = substitute(block.layers, env, block.pos, e.kind)
+            built = self.build_layers(layers, block.pos, path + ".", (*stack, e.kind))
+        except SpecError as error:
+            if not stack:  # the position is inside the block's definition: name the use that failed
+                use = f"in `{path}`, the use of block `{e.kind}` at line {e.pos.line}"
+                error.message = f"{error.message.rstrip('.')} ({use})."
+            raise
         call = BlockCall.model_validate({"name": local_name, "block": e.kind, "args": env, "layers": built})
         return _placed(call, path, e.pos, {k: child_position(e.args, k, e.pos) for k in e.args})
 

@@ -769,3 +769,23 @@ def test_arguments_not_indented_under_their_kind_get_a_hint_that_says_so():
     assert "exactly one key" in e.message and "conv, out_channels, kernel_size" in e.message
     assert "Indent `out_channels`, `kernel_size` under `conv:`" in e.hint
     assert e.position == at(3, 5)
+
+
+def test_an_error_inside_a_block_says_which_use_of_the_block_caused_it():
+    e = error(
+        """
+        input: [3, 8, 8]
+        blocks:
+          basic:
+            args: {width: 4}
+            layers:
+              - conv: {out_channels: $width * 4, kernel_size: 3}
+        layers:
+          - basic: {width: 2}
+          - basic: {width: -1}
+        """
+    )
+    # The position is the block's line (where `$width * 4` is); the message names the use (line 9).
+    assert "`out_channels`" in e.message and "got -4" in e.message
+    assert "in `basic2`, the use of block `basic` at line 9" in e.message
+    assert e.position == at(6, 30)
