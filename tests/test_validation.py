@@ -197,3 +197,10 @@ def test_execute_reports_a_layer_whose_forward_pass_disagrees(tmp_path, monkeypa
     assert result.exit_code == 1
     assert f"✗ {path}:3:5: executing `conv1` gives shape [96, 54, 54] and 34,944 params," in result.output
     assert "but the arithmetic says shape [96, 55, 55] and 34,944 params." in result.output
+
+
+def test_github_annotations_use_paths_from_the_checkout(tmp_path, monkeypatch):
+    broken = write(tmp_path, "models/broken.yaml", BROKEN)
+    monkeypatch.chdir(tmp_path)
+    result = validate("--format", "github", str(broken))
+    assert result.output.startswith("::error file=models/broken.yaml,line=3,col=5,title=cnncalc::unknown layer kind")

@@ -85,12 +85,20 @@ def github_lines(result: FileResult) -> list[str]:
         return [f"✓ {result.path}: {result.summary()}"]
     lines = []
     for message in result.messages:
-        props = f"file={_escape_property(result.path)}"
+        props = f"file={_escape_property(_repo_relative(result.path))}"
         if message.position:
-            props = f"file={_escape_property(message.position.file)},line={message.position.line},"
+            props = f"file={_escape_property(_repo_relative(message.position.file))},line={message.position.line},"
             props += f"col={message.position.column}"
         lines.append(f"::{message.level} {props},title=cnncalc::{_escape_data(message.text)}")
     return lines
+
+
+def _repo_relative(file: str) -> str:
+    """GitHub matches annotations to files by their path from the checkout (the working directory)."""
+    path = Path(file)
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return path.relative_to(Path.cwd()).as_posix()
+    return file
 
 
 def _escape_data(text: str) -> str:

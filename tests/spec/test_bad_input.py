@@ -238,3 +238,9 @@ def test_long_chain_of_blocks(tmp_path):
 def test_argument_reference_outside_a_block(tmp_path):
     path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: $x, kernel_size: 3}\n")
     assert err.startswith(f"{path}:3:26: error: `$x` refers to a block argument, but it is not inside a block")
+
+
+def test_folder_given_as_the_spec_to_check(tmp_path):
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"{tmp_path}:1:1: error: is a folder, not a spec file.")
