@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -180,6 +181,13 @@ def test_pre_commit_hook_definition():
 
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "cnncalc-validate" and hook["entry"] == "cnncalc validate" and hook["language"] == "python"
+
+    def selected(path: str) -> bool:  # pre-commit's rule: `files` searched, `exclude` not
+        return bool(re.search(hook["files"], path)) and not re.search(hook["exclude"], path)
+
+    assert selected("models/resnet50.yaml") and selected("specs/net.yml")
+    assert not selected(".pre-commit-config.yaml") and not selected(".github/workflows/ci.yml")
+    assert not selected("README.md")
 
 
 def test_execute_reports_a_layer_whose_forward_pass_disagrees(tmp_path, monkeypatch):
