@@ -156,7 +156,9 @@ def test_adaptive_pooling_matches_the_bin_definition(kind):
         outs = outs[: len(sizes)]
         x = random_input(data, (2, 3, *sizes))
         _, y = execute(make_spec(x.shape[1:], [{kind: {"output_size": outs}}]), x)
-        np.testing.assert_allclose(y, naive.adaptive_pool(x, kind.removeprefix("adaptive_")[:3], outs), rtol=1e-12)
+        np.testing.assert_allclose(
+            y, naive.adaptive_pool(x, kind.removeprefix("adaptive_")[:3], outs), rtol=1e-12, atol=1e-12
+        )
 
     check()
 
@@ -174,7 +176,7 @@ def test_lrn_matches_the_definition(channels, size, alpha, beta, k, data):
     x = random_input(data, (2, channels, 4, 3))
     spec = make_spec(x.shape[1:], [{"lrn": {"size": size, "alpha": alpha, "beta": beta, "k": k}}])
     _, y = execute(spec, x)
-    np.testing.assert_allclose(y, naive.lrn(x, size, alpha, beta, k), rtol=1e-12)
+    np.testing.assert_allclose(y, naive.lrn(x, size, alpha, beta, k), rtol=1e-12, atol=1e-12)
 
 
 @CASES
@@ -205,14 +207,14 @@ def test_leaky_relu_and_gelu_tanh_formulas():
     np.testing.assert_allclose(y, np.where(x > 0, x, 0.2 * x))
     _, y = execute(make_spec(x.shape[1:], [{"gelu": {"approximate": "tanh"}}]), x)
     tanh_form = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))  # PyTorch's GELU docs
-    np.testing.assert_allclose(y, tanh_form, rtol=1e-12)
+    np.testing.assert_allclose(y, tanh_form, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
 def test_softmax_over_dim_without_batch(dim):
     x = np.random.default_rng(2).standard_normal((2, 3, 4, 5))
     _, y = execute(make_spec(x.shape[1:], [{"softmax": {"dim": dim}}]), x)
-    np.testing.assert_allclose(y, naive.softmax(x, dim + 1 if dim >= 0 else dim), rtol=1e-12)
+    np.testing.assert_allclose(y, naive.softmax(x, dim + 1 if dim >= 0 else dim), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(y.sum(axis=dim + 1 if dim >= 0 else dim), 1.0)
 
 
@@ -230,7 +232,7 @@ def test_batchnorm_inference_form(shape):
     x = np.random.default_rng(3).standard_normal((2, *shape))
     executor, y = execute(make_spec(shape, [{"batchnorm": {"name": "bn", "eps": 1e-3}}]), x)
     stats = [param(executor, "bn", name) for name in ("weight", "bias", "running_mean", "running_var")]
-    np.testing.assert_allclose(y, naive.batchnorm(x, *stats, 1e-3), rtol=1e-12)
+    np.testing.assert_allclose(y, naive.batchnorm(x, *stats, 1e-3), rtol=1e-12, atol=1e-12)
     assert executor.records[0].params == 2 * shape[0]  # running statistics are buffers, not parameters
 
 
