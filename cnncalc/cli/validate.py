@@ -22,7 +22,9 @@ class ValidateFormat(str, Enum):
 def validate(
     paths: list[str] = typer.Argument(..., help="Spec files, folders (searched for *.yaml, *.yml) or globs."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings (e.g. a stride that drops rows) as errors."),
-    execute: bool = typer.Option(False, "--execute", help="Also run the NumPy forward pass and compare its shapes and params."),
+    execute: bool = typer.Option(
+        False, "--execute", help="Also run the NumPy forward pass and compare its shapes and params."
+    ),
     format: ValidateFormat = typer.Option(
         ValidateFormat.text, "--format", "-f", help="text, json, or github (Actions annotations)."
     ),
