@@ -60,21 +60,16 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - start
 
 
-def gemm_rates(threads: int) -> str:
-    """GFLOPS of one conv-shaped float32 GEMM (ResNet-50 layer3 3x3: 256 x 2304 x 196) in NumPy and torch."""
-    a = np.random.default_rng(0).standard_normal((256, 2304), dtype=np.float32)
-    b = np.random.default_rng(1).standard_normal((2304, 196), dtype=np.float32)
-    flops = 2 * 256 * 2304 * 196
-    numpy_rate = flops / statistics.median(timed(np.matmul, a, b) for _ in range(20)) / 1e9
-    text = f"GEMM 256x2304x196: numpy {numpy_rate:.0f} GFLOPS"
-    try:
-        import torch
-    except ImportError:
-        return text
-    torch.set_num_threads(threads)
-    ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-    torch_rate = flops / statistics.median(timed(torch.mm, ta, tb) for _ in range(20)) / 1e9
-    return f"{text}, torch.mm {torch_rate:.0f} GFLOPS"
+GEMM = (256, 2304, 196)  # ResNet-50 layer3's 3x3 conv as a GEMM: C_out x (C_in*3*3) x (14*14)
+
+
+def gemm_gflops(matmul, to_array) -> float:
+    """Throughput of one conv-shaped float32 GEMM, median of 20."""
+    m, k, n = GEMM
+    a = to_array(np.random.default_rng(0).standard_normal((m, k), dtype=np.float32))
+    b = to_array(np.random.default_rng(1).standard_normal((k, n), dtype=np.float32))
+    matmul(a, b)
+    return 2 * m * k * n / statistics.median(timed(matmul, a, b) for _ in range(20)) / 1e9
 
 
 def torch_forward(spec: Spec, executor: Executor):
@@ -136,7 +131,13 @@ def measure(spec_path: str, engine: str, batch: int, runs: int) -> dict:
     if engine == "numpy":
         executor.forward(spec, x)
         times = [timed(executor.forward, spec, x) for _ in range(runs)]
-        return {"times": times, "peak": numpy_peak(spec, executor, x), "weights": executor.params.nbytes}
+        peak = numpy_peak(spec, executor, x)
+        return {
+            "times": times,
+            "peak": peak,
+            "weights": executor.params.nbytes,
+            "gemm": gemm_gflops(np.matmul, np.asarray),
+        }
     import torch
 
     torch.set_num_threads(threads)
@@ -146,7 +147,13 @@ def measure(spec_path: str, engine: str, batch: int, runs: int) -> dict:
     times = [timed(forward, x_torch) for _ in range(runs)]
     expected = executor.forward(spec, x)
     agreement = float(np.abs(expected - output).max() / np.abs(output).max())
-    return {"times": times, "version": torch.__version__, "threads": torch.get_num_threads(), "agreement": agreement}
+    return {
+        "times": times,
+        "version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "agreement": agreement,
+        "gemm": gemm_gflops(torch.mm, torch.from_numpy),
+    }
 
 
 def child(spec_path: str, engine: str, batch: int, runs: int) -> dict:
@@ -192,7 +199,8 @@ def main() -> None:
         f"median {torch_median * 1000:.1f} ms of {len(torch_times)} (min {min(torch_times) * 1000:.1f})"
     )
     print(f"ratio numpy / torch: {numpy_median / torch_median:.2f}x (target: under 2x)")
-    print(gemm_rates(blas_threads()))
+    m, k, n = GEMM
+    print(f"GEMM {m}x{k}x{n} float32: numpy {numpy_info['gemm']:.0f} GFLOPS, torch.mm {torch_info['gemm']:.0f} GFLOPS")
     print(f"outputs agree to {torch_info['agreement']:.1e} of the largest value (float32, same weights)")
 
 
