@@ -65,9 +65,10 @@ def spatial_dims(layer: Layer, x: np.ndarray) -> int:
     return x.ndim - 2
 
 
-def channel_shape(x: np.ndarray) -> tuple[int, ...]:
-    """Broadcast shape for a per-channel vector: (1, C, 1, ...)."""
-    return (1, x.shape[1], *(1,) * (x.ndim - 2))
+def maps(x: np.ndarray) -> np.ndarray:
+    """[N, C, *spatial] as [N, C, prod(spatial)] (a view when contiguous), so per-channel operations
+    loop over whole maps rather than single rows (7 wide in ResNet's last stage)."""
+    return x.reshape(*x.shape[:2], prod(x.shape[2:]))
 
 
 # --- convolution ---
@@ -102,7 +103,9 @@ def check_groups(layer, channels: int) -> None:
 def add_bias(layer, y: np.ndarray, ctx, channels: int) -> np.ndarray:
     if layer.bias:
         bias = ctx.params.get(layer, "bias_values", (channels,), given=layer.bias_values, fill="small")
-        y += bias.reshape(channel_shape(y))
+        flat = maps(y)
+        flat += bias[:, None]
+        return flat.reshape(y.shape)
     return y
 
 
@@ -305,7 +308,9 @@ def batch_norm(layer: BatchNorm, x: np.ndarray, ctx) -> np.ndarray:
     var = ctx.params.get(layer, "running_var", c, fill="positive", trainable=False)
     scale = weight / np.sqrt(var + np.asarray(layer.eps, x.dtype))
     shift = bias - mean * scale
-    return x * scale.reshape(channel_shape(x)) + shift.reshape(channel_shape(x))
+    y = maps(x) * scale[:, None]
+    y += shift[:, None]  # in place: one temporary fewer
+    return y.reshape(x.shape)
 
 
 @op(LRN)

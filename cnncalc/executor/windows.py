@@ -18,7 +18,11 @@ def pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     """Pad the spatial axes of [N, C, *spatial] with `value`; no copy when nothing to pad."""
     if not any(before or after for before, after in pads):
         return x
-    return np.pad(x, ((0, 0), (0, 0), *pads), constant_values=value)
+    # An explicit fill-and-copy: np.pad does the same, with more per-call overhead.
+    shape = (*x.shape[:2], *(n + before + after for n, (before, after) in zip(x.shape[2:], pads)))
+    out = np.full(shape, value, dtype=x.dtype)
+    out[(..., *(slice(before, before + n) for n, (before, _) in zip(x.shape[2:], pads)))] = x
+    return out
 
 
 def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]) -> np.ndarray:
