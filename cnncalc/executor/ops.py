@@ -12,6 +12,7 @@ from math import prod
 from typing import Any
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.executor.windows import ceil_extra, pad, reduce_windows, windows
 from cnncalc.layers import Layer
@@ -224,10 +225,8 @@ def lp_pool(layer: LPPool, x: np.ndarray, ctx) -> np.ndarray:
 
 
 def adaptive_sizes(layer, x: np.ndarray) -> tuple[int, ...]:
-    ndim = spatial_dims(layer, x)
-    sizes = layer.output_size if isinstance(layer.output_size, list) else [layer.output_size] * ndim
-    sizes = layer.per_dim(sizes, ndim, "output_size")
-    return tuple(size if out is None else out for size, out in zip(x.shape[2:], sizes))
+    sizes = layer.per_dim(layer.output_size, spatial_dims(layer, x), "output_size")
+    return tuple(size if out is None else out for size, out in zip(x.shape[2:], sizes))  # None keeps the size
 
 
 def adaptive_bins(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -318,10 +317,8 @@ def local_response_norm(layer: LRN, x: np.ndarray, ctx) -> np.ndarray:
     """torch.nn.LocalResponseNorm: x / (k + alpha * mean of x^2 over `size` channels around)^beta."""
     size = layer.size
     squares = np.pad(x * x, ((0, 0), (size // 2, (size - 1) // 2), *((0, 0),) * (x.ndim - 2)))
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    mean = sliding_window_view(squares, size, axis=1).sum(axis=-1) / size
-    return x / (layer.k + layer.alpha * mean) ** layer.beta
+    sums = reduce_windows(sliding_window_view(squares, size, axis=1), 1, np.add)  # [N, C, *spatial]
+    return x / (layer.k + layer.alpha / size * sums) ** layer.beta
 
 
 # --- elementwise ---
