@@ -28,12 +28,12 @@ def plain_number(value: float) -> int | float:
 
 
 def plain_values(values) -> Any:
-    """Nested lists of plain numbers (see `plain_number`)."""
-    import numpy as np
+    """An array as nested lists of plain numbers (see `plain_number`)."""
 
-    if values.ndim == 0:
-        return plain_number(float(values))
-    return np.vectorize(plain_number, otypes=[object])(values).tolist()
+    def plain(item: Any) -> Any:
+        return [plain(inner) for inner in item] if isinstance(item, list) else plain_number(item)
+
+    return plain(values.tolist())
 
 
 def _cell(value: Any) -> str:
