@@ -279,11 +279,8 @@ class SpecBuilder:
             raise SpecError(
                 f"a layer must be a kind (like `relu`) or a mapping (like `conv: {{...}}`); got {item!r}.", pos
             )
-        if (
-            not isinstance(kind, str)
-            or (kind not in LAYER_KINDS
-            and kind not in STRUCTURE_KINDS
-            and kind not in self.blocks)
+        if not isinstance(kind, str) or (
+            kind not in LAYER_KINDS and kind not in STRUCTURE_KINDS and kind not in self.blocks
         ):
             guess = did_you_mean(kind, self.known_kinds())
             raise SpecError(
@@ -512,11 +509,8 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
     followed: list[Any] = []  # the parts of `loc` that are keys/indexes in the YAML (not union tags)
     for part in loc:  # follow the path into the YAML for the best position
         if isinstance(value, (dict, list)) and (
-            (isinstance(value, dict)
-            and part in value)
-            or (isinstance(part, int)
-            and isinstance(value, list)
-            and part < len(value))
+            (isinstance(value, dict) and part in value)
+            or (isinstance(part, int) and isinstance(value, list) and part < len(value))
         ):
             where = child_position(value, part, where)
             value = value[part]
