@@ -56,11 +56,8 @@ def table(
     memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals."""
-    from cnncalc.engine import memory as memory_estimate
-    from cnncalc.engine import receptive_field
     from cnncalc.engine.propagate import analyze
-    from cnncalc.report import row_views
-    from cnncalc.report.columns import DEFAULT_COLUMNS
+    from cnncalc.report.columns import DEFAULT_COLUMNS, MEMORY_COLUMNS, RF_COLUMNS
 
     analysis = analyze(load(spec), strict=strict)
     chosen = parse_columns(columns, DEFAULT_COLUMNS)
@@ -69,12 +66,24 @@ def table(
 
         typer.echo(render_json(analysis, dtype.value, batch))
         return
-    fields = receptive_field.annotate(analysis)
-    estimate = memory_estimate.annotate(analysis, dtype.value, batch)
-    if depth is not None:
-        analysis = row_views.collapse_below(analysis, depth)
-    if sort is not None:
-        analysis = row_views.sort_leaves(analysis, sort.value)
+    # Receptive fields and memory are computed only when something shows them (start-up time).
+    show_rf = any(key in RF_COLUMNS for key in chosen)
+    show_memory = memory or sort is SortKey.activations or any(key in MEMORY_COLUMNS for key in chosen)
+    if show_rf:
+        from cnncalc.engine import receptive_field
+
+        fields = receptive_field.annotate(analysis)
+    if show_memory:
+        from cnncalc.engine import memory as memory_estimate
+
+        estimate = memory_estimate.annotate(analysis, dtype.value, batch)
+    if depth is not None or sort is not None:
+        from cnncalc.report import row_views
+
+        if depth is not None:
+            analysis = row_views.collapse_below(analysis, depth)
+        if sort is not None:
+            analysis = row_views.sort_leaves(analysis, sort.value)
     if format is OutputFormat.markdown:
         from cnncalc.report.text_formats import render_markdown
 
@@ -87,15 +96,14 @@ def table(
         from rich.console import Console
         from rich.text import Text
 
-        from cnncalc.report.columns import MEMORY_COLUMNS, RF_COLUMNS
         from cnncalc.report.table import render_table
 
         console = Console()
-        console.print(render_table(analysis, chosen, layout.value, explain))
-        if memory or any(key in MEMORY_COLUMNS for key in chosen):
+        console.print(render_table(analysis, chosen, layout.value, explain), crop=False)
+        if show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)):
             console.print(Text(estimate.footer()))
             console.print(Text(memory_estimate.EXPLANATION, style="dim"))
-        if any(key in RF_COLUMNS for key in chosen):
+        if show_rf:
             console.print(Text(receptive_field.CONVENTION, style="dim"))
             for warning in fields.warnings:
                 console.print(Text(f"warning: {warning}", style="yellow"))

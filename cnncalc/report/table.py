@@ -1,9 +1,13 @@
-"""The rich layer table with a totals footer, and the worked formulas (--explain)."""
+"""The layer table with a totals footer, and the worked formulas (--explain).
+
+The grid is drawn here rather than with rich.Table: every cell is a short known string,
+and rich's per-cell measuring took ~70 ms for ResNet-50, a third of the command's time.
+"""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from cnncalc.engine.propagate import Analysis
@@ -23,28 +27,63 @@ def render_table(
 ) -> RenderableType:
     """Rows indented by nesting depth; structure rows dimmed, showing their sums."""
     spec = analysis.spec
-    table = Table(
-        title=f"{spec.name}  (input {format_shape(spec.input_shape, layout)})",
-        title_justify="left",
-        show_footer=True,
-        header_style="bold",
-        footer_style="bold",
-    )
-    for key in columns:
-        col = COLUMNS[key]
-        footer = "Total" if key == columns[0] else (col.total(analysis) if col.total else "")
-        table.add_column(col.header, footer=footer, justify="right" if col.numeric else "left", no_wrap=key == "name")
+    cols = [COLUMNS[key] for key in columns]
+    body = []
     for row in analysis.rows:
-        cells = [COLUMNS[key].cell(row, layout) for key in columns]
-        if columns[0] == "name":
-            cells[0] = "  " * row.depth + row.name.rsplit(".", 1)[-1] if row.depth else row.name
-        table.add_row(*cells, style=None if row.leaf else "dim")
-    parts: list[RenderableType] = [table, Text(summary_line(analysis, layout)), Text(FLOPS_NOTE, style="dim")]
+        cells = [col.cell(row, layout) for col in cols]
+        if columns[0] == "name" and row.depth:
+            cells[0] = "  " * row.depth + row.name.rsplit(".", 1)[-1]
+        body.append((cells, None if row.leaf else "dim"))
+    footer = ["Total", *(col.total(analysis) if col.total else "" for col in cols[1:])]
+    grid = draw_grid(
+        f"{spec.name}  (input {format_shape(spec.input_shape, layout)})",
+        [col.header for col in cols],
+        body,
+        footer,
+        [col.numeric for col in cols],
+    )
+    parts: list[RenderableType] = [grid, Text(summary_line(analysis, layout)), Text(FLOPS_NOTE, style="dim")]
     if explain:
         parts.append(render_explanations(analysis, layout))
     for warning in analysis.warnings:
         parts.append(Text(f"warning: {warning}", style="yellow"))
     return Group(*parts)
+
+
+def draw_grid(
+    title: str,
+    headers: list[str],
+    body: list[tuple[list[str], str | None]],
+    footer: list[str],
+    right_aligned: list[bool],
+) -> Text:
+    """A heavy-headed box table as Text; lines are never wrapped (wide tables scroll, not fold)."""
+    widths = [
+        max(cell_len(headers[i]), cell_len(footer[i]), *(cell_len(cells[i]) for cells, _ in body))
+        for i in range(len(headers))
+    ]
+
+    def rule(left: str, fill: str, cross: str, right: str) -> str:
+        return left + cross.join(fill * (w + 2) for w in widths) + right + "\n"
+
+    def line(cells: list[str], edge: str, sep: str) -> str:
+        padded = []
+        for cell, width, right in zip(cells, widths, right_aligned):
+            gap = " " * (width - cell_len(cell))
+            padded.append(f" {gap}{cell} " if right else f" {cell}{gap} ")
+        return edge + sep.join(padded) + edge + "\n"
+
+    text = Text(no_wrap=True, overflow="ignore")
+    text.append(title + "\n")
+    text.append(rule("┏", "━", "┳", "┓"))
+    text.append(line(headers, "┃", "┃"), style="bold")
+    text.append(rule("┡", "━", "╇", "┩"))
+    for cells, style in body:
+        text.append(line(cells, "│", "│"), style=style)
+    text.append(rule("├", "─", "┼", "┤"))
+    text.append(line(footer, "│", "│"), style="bold")
+    text.append(rule("└", "─", "┴", "┘").rstrip("\n"))
+    return text
 
 
 def summary_line(analysis: Analysis, layout: Layout = "chw") -> str:
