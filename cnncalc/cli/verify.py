@@ -20,31 +20,34 @@ def _shape(shape: list[int] | None) -> str:
 
 
 def render_report(report) -> object:
-    """A rich table: one row per layer with a ✓/✗ mark, then time and memory in the caption."""
-    from rich.table import Table
+    """One row per layer with a ✓/✗ mark (mismatches in red), then time and memory."""
+    from rich.console import Group
+    from rich.text import Text
 
-    table = Table(title=f"{report.name}: forward pass vs engine", header_style="bold")
-    for header in ("", "Layer", "Kind", "Engine shape", "Executed shape", "Params (engine)", "Params (executed)"):
-        table.add_column(header, justify="right" if header.startswith("Params") else "left", no_wrap="shape" in header)
+    from cnncalc.report.table import draw_grid
+
+    body = []
     for layer in report.layers:
-        mark = "[green]✓[/]" if layer.match else "[bold red]✗[/]"
         executed = "-" if layer.executed_params is None else f"{layer.executed_params:,}"
-        table.add_row(
-            mark,
+        cells = [
+            "✓" if layer.match else "✗",
             layer.name,
             layer.kind,
             _shape(layer.expected_shape),
             _shape(layer.executed_shape),
             f"{layer.expected_params:,}",
             executed,
-        )
+        ]
+        body.append((cells, None if layer.match else "bold red"))
+    headers = ["", "Layer", "Kind", "Engine shape", "Executed shape", "Params (engine)", "Params (executed)"]
+    grid = draw_grid(f"{report.name}: forward pass vs engine", headers, body, None, [False] * 5 + [True, True])
     verdict = "all layers match" if report.match else f"{len(report.mismatches)} layer(s) differ"
-    table.caption = (
+    caption = (
         f"{verdict}; forward pass {report.forward_seconds * 1000:.1f} ms (batch {report.batch}), "
         f"peak memory during it {report.peak_memory_bytes / 2**20:.1f} MiB "
         f"(weights {report.weights_bytes / 2**20:.1f} MiB apart)"
     )
-    return table
+    return Group(grid, Text(caption, style="green" if report.match else "bold red"))
 
 
 def _progress(console):
@@ -97,7 +100,7 @@ def verify(
     else:
         out = Console()
         for report in reports:
-            out.print(render_report(report))
+            out.print(render_report(report), crop=False)
     failed = [(report, layer) for report in reports for layer in report.mismatches]
     for report, layer in failed:
         print(

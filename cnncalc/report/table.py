@@ -54,12 +54,12 @@ def draw_grid(
     title: str,
     headers: list[str],
     body: list[tuple[list[str], str | None]],
-    footer: list[str],
+    footer: list[str] | None,
     right_aligned: list[bool],
 ) -> Text:
     """A heavy-headed box table as Text; lines are never wrapped (wide tables scroll, not fold)."""
     widths = [
-        max(cell_len(headers[i]), cell_len(footer[i]), *(cell_len(cells[i]) for cells, _ in body))
+        max(cell_len(headers[i]), cell_len(footer[i]) if footer else 0, *(cell_len(cells[i]) for cells, _ in body))
         for i in range(len(headers))
     ]
 
@@ -80,8 +80,9 @@ def draw_grid(
     text.append(rule("┡", "━", "╇", "┩"))
     for cells, style in body:
         text.append(line(cells, "│", "│"), style=style)
-    text.append(rule("├", "─", "┼", "┤"))
-    text.append(line(footer, "│", "│"), style="bold")
+    if footer is not None:
+        text.append(rule("├", "─", "┼", "┤"))
+        text.append(line(footer, "│", "│"), style="bold")
     text.append(rule("└", "─", "┴", "┘").rstrip("\n"))
     return text
 
