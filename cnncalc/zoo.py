@@ -28,7 +28,7 @@ def resolve_spec(name_or_path: str) -> Path:
     key = name_or_path.lower().replace("-", "_")
     if key in specs:
         return specs[key]
-    from cnncalc.spec.build import did_you_mean
+    from cnncalc.spec.messages import did_you_mean
 
     guess = did_you_mean(key, specs)
     raise SpecError(

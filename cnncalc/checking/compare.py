@@ -100,7 +100,7 @@ def check_expect(analysis: Analysis, expect: Expect, raw: Any = None) -> CheckRe
 
 def _answered_rows(analysis: Analysis, expect: Expect, raw: YMap | None) -> dict[str, LayerRow]:
     """The rows the answers name; an unknown name is an error with the closest real one."""
-    from cnncalc.spec.build import did_you_mean
+    from cnncalc.spec.messages import did_you_mean
 
     rows = {row.name: row for row in analysis.rows}
     layers_raw = raw.get("layers") if raw is not None else None

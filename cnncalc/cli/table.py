@@ -26,7 +26,7 @@ class DType(str, Enum):
 
 def parse_columns(text: str | None, default: tuple[str, ...]) -> list[str]:
     from cnncalc.report.columns import COLUMNS
-    from cnncalc.spec.build import did_you_mean
+    from cnncalc.spec.messages import did_you_mean
 
     if not text:
         return list(default)

@@ -1,0 +1,90 @@
+"""Clear, positioned messages: did-you-mean, and one paragraph from a pydantic ValidationError."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from cnncalc.errors import Position, SpecError
+from cnncalc.spec.yaml_source import YMap, child_position, key_position
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
+    """The closest known word, if one is close enough to be a likely typo."""
+    matches = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, model: type[BaseModel]) -> SpecError:
+    """One clear, positioned message from pydantic's first error."""
+    errors = exc.errors(include_url=False)
+    # A misspelt key also makes its intended argument "missing"; the misspelling is the news.
+    first = next((err for err in errors if err["type"] == "extra_forbidden"), errors[0])
+    loc = first["loc"]
+    field = loc[0] if loc else None
+    aliases = getattr(model, "arg_aliases", {})
+    field = next(
+        (alias for alias, canon in aliases.items() if canon == field and isinstance(raw, YMap) and alias in raw), field
+    )
+    fields = [f for f in model.model_fields if f != "name"]
+    if first["type"] == "extra_forbidden" and len(loc) > 1:  # a nested key, e.g. expect.layers.conv1.param
+        container, inner = raw, model
+        for part in loc[:-1]:
+            container = container.get(part) if isinstance(container, dict) else container
+            inner = _type_at(inner, part)
+        known = [f for f in getattr(inner, "model_fields", {}) if f != "name"]
+        guess = did_you_mean(loc[-1], known)
+        return SpecError(
+            f"{what}.{'.'.join(map(str, loc[:-1]))} has no key `{loc[-1]}`.",
+            key_position(container, loc[-1], pos),
+            f"Did you mean `{guess}`?" if guess else f"Its keys: {', '.join(known) or 'none'}.",
+        )
+    if first["type"] == "extra_forbidden":
+        guess = did_you_mean(field, [*fields, *aliases])
+        return SpecError(
+            f"{what} has no argument `{field}`.",
+            key_position(raw, field, pos),
+            f"Did you mean `{guess}`?" if guess else f"Its arguments: {', '.join(fields) or 'none'}.",
+        )
+    info = model.model_fields.get(str(loc[0])) if loc else None
+    description = info.description if info else None
+    if first["type"] == "missing":
+        needs = f" ({description})" if description else ""
+        return SpecError(f"{what} needs the argument `{field}`{needs}.", pos)
+    where = pos
+    value: Any = raw
+    followed: list[Any] = []  # the parts of `loc` that are keys/indexes in the YAML (not union tags)
+    for part in loc:  # follow the path into the YAML for the best position
+        if isinstance(value, (dict, list)) and (
+            (isinstance(value, dict) and part in value)
+            or (isinstance(part, int) and isinstance(value, list) and part < len(value))
+        ):
+            where = child_position(value, part, where)
+            value = value[part]
+            followed.append(part)
+    same_field = [err for err in errors if err["loc"][:1] == loc[:1]]
+    shown = raw.get(field) if isinstance(raw, YMap) and field in raw else first.get("input")
+    if len(same_field) > 1 and description:
+        return SpecError(f"{what} argument `{field}` must be {description}; got {shown!r}.", where)
+    sub = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in followed[1:])
+    return SpecError(
+        f"{what} argument `{field}{sub}`: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.",
+        where,
+    )
+
+
+def _type_at(tp: Any, part: Any) -> Any:
+    """The type found at `part` inside `tp`: a model's field, a dict's value or a list's item."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        info = tp.model_fields.get(str(part))
+        return info.annotation if info else None
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) is dict and len(args) == 2:
+        return args[1]
+    if typing.get_origin(tp) is list and args:
+        return args[0]
+    return next((found for a in args if (found := _type_at(a, part)) is not None), None)
