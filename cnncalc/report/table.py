@@ -45,8 +45,10 @@ def render_table(
     parts: list[RenderableType] = [grid, Text(summary_line(analysis, layout)), Text(FLOPS_NOTE, style="dim")]
     if explain:
         parts.append(render_explanations(analysis, layout))
-    for warning in analysis.warnings:
-        parts.append(Text(f"warning: {warning}", style="yellow"))
+    for row in analysis.leaves:
+        for warning in row.warnings:
+            where = f"{row.layer.source}: " if row.layer.source else ""
+            parts.append(Text(f"{where}warning: {warning}", style="yellow"))
     return Group(*parts)
 
 

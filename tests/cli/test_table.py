@@ -114,7 +114,8 @@ def test_unknown_column_suggests():
 def test_untiled_stride_warns_and_strict_makes_it_an_error():
     path = str(DATA / "untiled.yaml")
     out = table(path).stdout
-    assert "warning: conv1: the stride does not tile the input" in out
+    # The warning names the layer's place in the file (line 5 holds the conv), like every message.
+    assert f"{path}:5:5: warning: conv1: the stride does not tile the input" in " ".join(out.split())
     assert "(224 + 0 - 3) / 2 = 110.5 is not whole" in out
     result = table(path, "--strict", code=2)
     # The error names the conv's line in the file as the user wrote the path.
