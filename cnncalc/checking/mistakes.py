@@ -60,7 +60,8 @@ def _layer(q: Question) -> LayerRow | None:
 
 def _shape_is(q: Question, **variant: Any) -> bool:
     row = _layer(q)
-    return row is not None and q.shape_answer == variants.window_shape(row, **variant)
+    # A count answer has no shape, and a linear layer no window shape: None == None is no match.
+    return row is not None and q.shape_answer is not None and q.shape_answer == variants.window_shape(row, **variant)
 
 
 def _count_is(q: Question, quantity: str, **variant: Any) -> bool:

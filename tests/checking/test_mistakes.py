@@ -49,6 +49,7 @@ CASES = [
     ({"layers": {"conv2": {"output_shape": [256, 23, 23]}}}, "padding-forgotten"),  # (27-5)/1+1, P=2 dropped
     ({"layers": {"conv2": {"macs": 23 * 23 * 5 * 5 * 96 * 256}}}, "padding-forgotten"),
     ({"layers": {"conv1": {"params": (11 * 11 * 3) * 96}}}, "bias-forgotten"),  # the slides' 35K
+    ({"layers": {"fc6": {"params": 9216 * 4096}}}, "bias-forgotten"),  # fc6's weights, 4096 biases left out
     ({"params": 62378344 - (96 + 256 + 384 + 384 + 256 + 4096 + 4096 + 1000)}, "bias-forgotten"),
     ({"layers": {"conv1": {"params": 11 * 11 * 96 + 96}}}, "input-channels-forgotten"),
     ({"layers": {"conv1": {"macs": 2 * CONV1_MACS}}}, "flops-for-macs"),
