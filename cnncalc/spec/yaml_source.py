@@ -25,6 +25,18 @@ _FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+# PyYAML's parser messages for the mistakes people make by hand, in plain words.
+_INDENTATION = "Check the indentation: the items of one list, or the keys of one mapping, start in the same column."
+_YAML_HINTS = {
+    "could not find expected ':'": "Each line of a mapping is `key: value`; each layer starts with `- ` (`- relu`).",
+    "expected '-' indicator": _INDENTATION,
+    "expected <block end>": _INDENTATION,
+    "mapping values are not allowed": (
+        "A `: ` where a plain value was expected: write the kind with its colon (`- conv: {...}`), "
+        "or quote a value that contains `: `."
+    ),
+}
+
 
 class YMap(dict):
     """A mapping with the position of itself, its keys and its values."""
@@ -96,11 +108,7 @@ def parse_yaml(text: str, file: str) -> Any:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        pos = Position(file, mark.line + 1, mark.column + 1) if mark else Position(file, 1, 1)
-        problem = (exc.problem or "invalid YAML").rstrip(".")
-        context = f" ({exc.context})" if exc.context else ""
-        raise SpecError(f"invalid YAML: {problem}{context}.", pos) from None
+        raise _yaml_error(exc, text, file) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}.", Position(file, 1, 1)) from None
     except RecursionError:  # the pure-Python composer recurses once per nesting level
@@ -108,6 +116,31 @@ def parse_yaml(text: str, file: str) -> Any:
     if node is None:
         raise SpecError("is empty.", Position(file, 1, 1), "A spec needs at least `input:` and `layers:`.")
     return _Converter(file).convert(node)
+
+
+def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
+    """PyYAML's parse error as a SpecError at the culprit, with a plain-words hint for hand-made mistakes."""
+    mark = exc.problem_mark or exc.context_mark
+    if mark is None:
+        return SpecError(f"invalid YAML: {exc}.", Position(file, 1, 1))
+    pos = Position(file, mark.line + 1, mark.column + 1)
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    if "\t" in line[: len(line) - len(line.lstrip())]:
+        tab = Position(file, mark.line + 1, line.index("\t") + 1)
+        return SpecError(
+            "invalid YAML: a tab in the indentation.", tab, "YAML indents with spaces only; replace it with spaces."
+        )
+    problem = (exc.problem or "invalid YAML").rstrip(".")
+    context = f" ({exc.context})" if exc.context else ""
+    hint = next((h for text_, h in _YAML_HINTS.items() if text_ in problem), None)
+    if exc.context_mark and exc.context == "while scanning a simple key":
+        # PyYAML marks the line after the culprit; the key it was scanning is what the user wrote.
+        pos = Position(file, exc.context_mark.line + 1, exc.context_mark.column + 1)
+    if exc.context_mark and (exc.context or "").startswith("while parsing a flow"):
+        opened = f"line {exc.context_mark.line + 1}, column {exc.context_mark.column + 1}"
+        hint = f"The bracket at {opened} is not closed, or a `,` is missing."
+    return SpecError(f"invalid YAML: {problem}{context}.", pos, hint)
 
 
 def load_yaml_file(path: Path, display: str | None = None) -> Any:

@@ -40,6 +40,30 @@ def test_malformed_yaml(tmp_path):
     assert err.startswith(f"{path}:5:1: error: invalid YAML: did not find expected ',' or '}}'")
 
 
+def test_unclosed_brace_names_where_it_opened(tmp_path):
+    _, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3\n  - relu\n")
+    assert "The bracket at line 3, column 11 is not closed" in err  # the `{` after `- conv: `
+
+
+def test_a_tab_in_the_indentation_says_so(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv:\n\t  out_channels: 8\n")
+    assert err.startswith(f"{path}:4:1: error: invalid YAML: a tab in the indentation.")
+    assert "replace it with spaces" in err
+
+
+def test_a_layer_without_its_dash_is_pointed_at_with_the_fix(tmp_path):
+    # PyYAML marks line 5 (past the end); the culprit is `relu` on line 4.
+    path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3}\n  relu\n")
+    assert err.startswith(f"{path}:4:3: error: invalid YAML: could not find expected ':'")
+    assert "each layer starts with `- `" in err
+
+
+def test_misaligned_arguments_ask_to_check_the_indentation(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - conv:\n    out_channels: 8\n   kernel_size: 3\n")
+    assert err.startswith(f"{path}:5:4: error: invalid YAML:")
+    assert "Check the indentation" in err
+
+
 def test_duplicate_keys(tmp_path):
     path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3, out_channels: 4}\n")
     assert err.startswith(f"{path}:3:45: error: duplicate key `out_channels` (first given at line 3, column 12)")
