@@ -12,6 +12,9 @@ from pydantic import BaseModel, ValidationError
 from cnncalc.errors import Position, SpecError
 from cnncalc.spec.yaml_source import YMap, child_position, key_position
 
+# Arguments of PyTorch's constructors that cnncalc reads from the input shape instead.
+_FROM_THE_INPUT = {"in_channels", "in_features", "num_features"}
+
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
     """The closest known word, if one is close enough to be a likely typo."""
@@ -45,11 +48,10 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
         )
     if first["type"] == "extra_forbidden":
         guess = did_you_mean(field, [*fields, *aliases])
-        return SpecError(
-            f"{what} has no argument `{field}`.",
-            key_position(raw, field, pos),
-            f"Did you mean `{guess}`?" if guess else f"Its arguments: {', '.join(fields) or 'none'}.",
-        )
+        hint = f"Did you mean `{guess}`?" if guess else f"Its arguments: {', '.join(fields) or 'none'}."
+        if field in _FROM_THE_INPUT:  # PyTorch's constructors need these; here the input shape gives them
+            hint = f"It is taken from the layer's input shape; remove `{field}`."
+        return SpecError(f"{what} has no argument `{field}`.", key_position(raw, field, pos), hint)
     info = model.model_fields.get(str(loc[0])) if loc else None
     description = info.description if info else None
     if first["type"] == "missing":

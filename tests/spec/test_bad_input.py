@@ -64,6 +64,15 @@ def test_misaligned_arguments_ask_to_check_the_indentation(tmp_path):
     assert "Check the indentation" in err
 
 
+def test_in_channels_is_not_suggested_as_out_channels(tmp_path):
+    # A PyTorch habit (nn.Conv2d(in_channels, ...)); difflib would offer `out_channels`, the opposite.
+    path, err = refused(tmp_path, HEADER + "  - conv: {in_channels: 3, out_channels: 8, kernel_size: 3}\n")
+    assert err == (
+        f"{path}:3:12: error: `conv` has no argument `in_channels`. "
+        "It is taken from the layer's input shape; remove `in_channels`.\n"
+    )
+
+
 def test_duplicate_keys(tmp_path):
     path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3, out_channels: 4}\n")
     assert err.startswith(f"{path}:3:45: error: duplicate key `out_channels` (first given at line 3, column 12)")
