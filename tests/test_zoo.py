@@ -43,7 +43,7 @@ def _analysis(stem: str):
 
 def test_the_zoo_has_the_required_families():
     names = {p.stem for p in ARCHITECTURES}
-    assert set(TORCHVISION) | {"lenet5", "m5", "dcgan_generator"} <= names
+    assert set(TORCHVISION) | {"lenet5", "m5", "dcgan_generator", "unet"} <= names
 
 
 @pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: p.stem)
@@ -75,6 +75,11 @@ def test_published_figures_of_the_other_families():
     assert _analysis("m5").params == 26915
     # PyTorch DCGAN tutorial: the generator turns a 100x1x1 latent into a 3x64x64 image.
     assert _analysis("dcgan_generator").output_shape == (3, 64, 64)
+    # milesial/Pytorch-UNet UNet(n_channels=3, n_classes=2, bilinear=False), unet/unet_parts.py at
+    # commit abe3e089 (convs with bias), built in PyTorch 2.13.0: sum of numel() = 31,043,586, and
+    # FlopCounterMode on a 1x3x256x256 input / 2 = 48,171,581,440 MACs; same-size 2-class map out.
+    unet = _analysis("unet")
+    assert (unet.params, unet.macs, unet.output_shape) == (31_043_586, 48_171_581_440, (2, 256, 256))
 
 
 def _reference(stem: str) -> dict:

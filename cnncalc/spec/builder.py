@@ -38,23 +38,33 @@ class SpecBuilder:
         self.blocks = blocks
         self.layer_count = 0
         self.paths: dict[str, Position] = {}
+        # Layers passed as a block argument were written at the call site: they are built with the
+        # caller's block stack, so `level: {inner: {level: ...}}` nests a block without recursion.
+        self.arg_stacks: dict[int, tuple[Any, tuple[str, ...]]] = {}  # id -> (value kept alive, stack)
 
     def known_kinds(self) -> list[str]:
         return [*LAYER_KINDS, *STRUCTURE_KINDS, *self.blocks]
+
+    def stack_of(self, value: Any, default: tuple[str, ...]) -> tuple[str, ...]:
+        """The block stack to build `value` with: its caller's if it was passed as a block argument."""
+        kept = self.arg_stacks.get(id(value))
+        return kept[1] if kept is not None and kept[0] is value else default
 
     def build_layers(self, items: Any, pos: Position, prefix: str, stack: tuple[str, ...]) -> list[Layer]:
         """Build a list of layer entries whose names get `prefix` (e.g. `layer1.0.`)."""
         if not isinstance(items, YList):
             raise SpecError("expected a list of layers (each item starting with `- `).", getattr(items, "pos", pos))
+        stack = self.stack_of(items, stack)
         entries = [self.entry(item, p) for item, p in zip(items, items.item_pos)]
-        return [self.build(e, prefix + name, stack) for e, name in zip(entries, self.names(entries))]
+        stacks = [self.stack_of(item, stack) for item in items]
+        return [self.build(e, prefix + name, s) for e, name, s in zip(entries, self.names(entries), stacks)]
 
     def build_group(self, items: Any, pos: Position, path: str, stack: tuple[str, ...]) -> list[Layer]:
         """A branch/iteration: a single unnamed layer takes the group's path itself."""
         if isinstance(items, YList) and len(items) == 1:
             entry = self.entry(items[0], items.item_pos[0])
             if entry.name is None:
-                return [self.build(entry, path, stack)]
+                return [self.build(entry, path, self.stack_of(items[0], self.stack_of(items, stack)))]
         return self.build_layers(items, pos, path + ".", stack)
 
     def entry(self, item: Any, pos: Position) -> _Entry:
@@ -244,6 +254,7 @@ class SpecBuilder:
                 f"block `{e.kind}` needs the argument{'s' if len(missing) > 1 else ''} {', '.join(missing)}.", e.pos
             )
         env = {**block.defaults, **e.args}
+        self.arg_stacks.update({id(v): (v, stack) for v in e.args.values() if isinstance(v, (YMap, YList))})
         try:
             layers = substitute(block.layers, env, block.pos, e.kind)
             built = self.build_layers(layers, block.pos, path + ".", (*stack, e.kind))

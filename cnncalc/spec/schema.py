@@ -54,6 +54,7 @@ def spec_schema() -> dict[str, Any]:
             {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$", "description": "a block used bare"},
             *alternatives,
             block_use(known),
+            {**ARGUMENT, "description": "in a block: an argument holding one layer (`$inner`)"},
         ],
     }
     expect = Expect.model_json_schema()

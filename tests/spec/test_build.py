@@ -684,6 +684,45 @@ def test_a_block_that_uses_itself_through_another_is_an_error():
     assert e.position == at(8, 9)
 
 
+def test_a_block_call_passed_as_an_argument_to_the_same_block_nests_without_recursion():
+    # A U-Net level holds the level below it: the inner call is written at the use, not in the definition.
+    spec = parse_spec(
+        """
+        input: [2, 8, 8]
+        blocks:
+          level:
+            args: [inner]
+            layers:
+              - concat:
+                  name: cat
+                  branches: [[], [maxpool: {name: down, kernel_size: 2}, $inner, upsample: {scale_factor: 2}]]
+        layers:
+          - level: {name: top, inner: {level: {name: mid, inner: relu}}}
+        """
+    )
+    analysis = analyze(spec)
+    inner = ["top.cat.1.mid.cat.1.down", "top.cat.1.mid.cat.1.relu1", "top.cat.1.mid.cat.1.upsample1"]
+    assert [row.name for row in analysis.leaves] == ["top.cat.1.down", *inner, "top.cat.1.upsample1"]
+    assert analysis.output_shape == (2 + 2 + 2, 8, 8)  # top skip 2 + (mid skip 2 + relu 2) channels
+
+
+def test_a_block_passing_itself_as_an_argument_inside_its_definition_is_an_error():
+    e = error(
+        """
+        input: [3, 8, 8]
+        blocks:
+          a:
+            layers: [b: {inner: {a: {}}}]
+          b:
+            args: [inner]
+            layers: [$inner]
+        layers:
+          - a
+        """
+    )
+    assert "block `a` uses itself (a -> a)" in e.message  # the inner `a` is written in a's own definition
+
+
 def test_a_block_may_not_take_a_layer_kind_name():
     e = error("input: [3, 8, 8]\nblocks:\n  conv:\n    layers: [relu]\nlayers: [conv]\n")
     assert "already a layer kind" in e.message
