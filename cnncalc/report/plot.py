@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from cnncalc.engine.propagate import Analysis
@@ -26,6 +27,9 @@ def import_pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # A layer name in a script the font lacks (CJK, emoji) is drawn as boxes; one Python warning
+    # per glyph, with a source path, is noise on a CLI's stderr.
+    warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
     return plt
 
 

@@ -1,5 +1,6 @@
 """`cnncalc plot`: params and MACs per layer as bars (matplotlib extra)."""
 
+import subprocess
 import sys
 
 import pytest
@@ -49,3 +50,15 @@ def test_depth_gives_one_bar_per_stage(tmp_path):
     # The four stages of torchvision resnet50 each get one bar; their inner convs do not.
     assert all(f"layer{i}" in svg for i in range(1, 5))
     assert "layer1.0" not in svg
+
+
+def test_names_the_font_lacks_give_no_warnings_on_stderr(tmp_path):
+    pytest.importorskip("matplotlib")
+    spec = tmp_path / "cjk.yaml"  # DejaVu Sans, matplotlib's default font, has no CJK glyphs
+    spec.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {name: 卷积层, out_channels: 4, kernel_size: 3}\n", "utf-8")
+    for command in ("plot", "draw"):
+        out = tmp_path / f"{command}.png"
+        run = [sys.executable, "-m", "cnncalc", command, str(spec), "-o", str(out)]
+        result = subprocess.run(run, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0 and out.exists(), result.stderr
+        assert "Warning" not in result.stderr, result.stderr
