@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterable
 from typing import Any
@@ -51,6 +52,8 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
         hint = f"Did you mean `{guess}`?" if guess else f"Its arguments: {', '.join(fields) or 'none'}."
         if field in _FROM_THE_INPUT:  # PyTorch's constructors need these; here the input shape gives them
             hint = f"It is taken from the layer's input shape; remove `{field}`."
+        elif guess is None and "layers" in fields:  # a layer's answers (or a repeat's layers) one level too high
+            hint = f"Did you mean `layers: {{{field}: ...}}`?"
         return SpecError(f"{what} has no argument `{field}`.", key_position(raw, field, pos), hint)
     info = model.model_fields.get(str(loc[0])) if loc else None
     description = info.description if info else None
@@ -76,7 +79,17 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
     return SpecError(
         f"{what} argument `{field}{sub}`: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.",
         where,
+        _value_hint(loc, first.get("input")),
     )
+
+
+def _value_hint(loc: tuple[Any, ...], value: Any) -> str | None:
+    """The fix for two hand-written habits: a shape not written as a list, a number with thousands commas."""
+    if "output_shape" in loc and not isinstance(value, list):
+        return "Write a shape as a list, channels first: `[C, H, W]` (e.g. [96, 55, 55]), or `[F]` for a flat one."
+    if isinstance(value, str) and re.fullmatch(r"\d{1,3}(,\d{3})+", value.strip()):
+        return f"Write the number without commas: {value.replace(',', '')} (or {value.replace(',', '_')})."
+    return None
 
 
 def _type_at(tp: Any, part: Any) -> Any:

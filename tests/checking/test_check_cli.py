@@ -92,3 +92,19 @@ def test_spec_without_expect_and_no_answers(tmp_path):
 def test_missing_answers_file():
     result = run(ALEXNET, "--answers", "nowhere.yaml")
     assert result.exit_code == 2 and "nowhere.yaml:1:1: error: no such file." in result.stderr
+
+
+def test_hand_written_habits_in_answers_get_the_fix(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    cases = [
+        # (answers file, where, the fix the message must give)
+        ("layers:\n  conv1: {output_shape: 55x55x96}\n", "2:25", "Write a shape as a list, channels first"),
+        ("layers:\n  flatten1: {output_shape: 9216}\n", "2:28", "`[F]` for a flat one"),
+        ("params: 62,378,344\n", "1:9", "Write the number without commas: 62378344"),
+        ("conv1: {params: 34944}\n", "1:1", "Did you mean `layers: {conv1: ...}`?"),  # a layer one level too high
+    ]
+    for text, where, fix in cases:
+        answers.write_text(text)
+        result = run(ALEXNET, "--answers", str(answers))
+        assert result.exit_code == 2, text
+        assert f"answers.yaml:{where}: error:" in result.stderr and fix in result.stderr, result.stderr
