@@ -19,8 +19,12 @@ _FROM_THE_INPUT = {"in_channels", "in_features", "num_features"}
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
     """The closest known word, if one is close enough to be a likely typo."""
-    matches = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return matches[0] if matches else None
+    # Compared case-insensitively: PyTorch's class names (`ReLU`, `Linear`) are the commonest miss.
+    by_lower: dict[str, str] = {}
+    for choice in choices:
+        by_lower.setdefault(choice.lower(), choice)
+    matches = difflib.get_close_matches(str(word).lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[matches[0]] if matches else None
 
 
 def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, model: type[BaseModel]) -> SpecError:

@@ -73,6 +73,11 @@ def test_in_channels_is_not_suggested_as_out_channels(tmp_path):
     )
 
 
+def test_pytorch_class_names_are_matched_whatever_the_case(tmp_path):
+    path, err = refused(tmp_path, HEADER + "  - ReLU\n")
+    assert err == f"{path}:3:5: error: unknown layer kind `ReLU`. Did you mean `relu`?\n"
+
+
 def test_duplicate_keys(tmp_path):
     path, err = refused(tmp_path, HEADER + "  - conv: {out_channels: 8, kernel_size: 3, out_channels: 4}\n")
     assert err.startswith(f"{path}:3:45: error: duplicate key `out_channels` (first given at line 3, column 12)")
