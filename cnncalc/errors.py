@@ -51,3 +51,12 @@ class LayerError(SpecError):
 
 class StrictWarning(SpecError):
     """A warning promoted to an error by --strict."""
+
+
+def out_of_memory(error: MemoryError) -> CnncalcError:
+    """A forward pass too big for this machine, as a one-paragraph error rather than NumPy's traceback."""
+    return CnncalcError(
+        f"not enough memory to run this spec in NumPy ({error}).",
+        None,
+        "`cnncalc table` gives its shapes without running it; or use a smaller input or --batch.",
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, Position
+from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, Position, out_of_memory
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 GLOB_CHARS = set("*?[")
@@ -173,7 +173,12 @@ def _execute(spec: Any, analysis: Any, result: FileResult) -> None:
     except ImportError:
         result.fail("error", "--execute needs the NumPy executor (cnncalc.executor.verify), which is missing.", None)
         return
-    report = verify_spec(spec, analysis=analysis, seed=0, batch=1)
+    try:
+        report = verify_spec(spec, analysis=analysis, seed=0, batch=1)
+    except MemoryError as error:
+        too_big = out_of_memory(error)
+        result.fail("error", f"{too_big.message} {too_big.hint}", None)
+        return
     result.checks += len(report.layers)
     for layer in report.layers:
         if not layer.match:

@@ -176,6 +176,15 @@ def test_execute_compares_the_numpy_forward_pass(tmp_path):
     assert result.checks > 2  # the two expectations plus the executed layers
 
 
+def test_execute_on_a_spec_too_big_for_memory_marks_that_file_unusable(tmp_path):
+    pytest.importorskip("cnncalc.executor.verify")
+    # 10**14 float32 values = 364 TiB, more than a 47-bit address space holds: NumPy refuses at once.
+    path = write(tmp_path, "vast.yaml", "input: [1, 10000000, 10000000]\nlayers:\n  - relu\n")
+    result = validate_file(path, execute=True)
+    assert result.status == "error"
+    assert "not enough memory to run this spec in NumPy" in result.messages[0].text
+
+
 def test_pre_commit_hook_definition():
     import yaml
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from cnncalc.errors import CnncalcError
+from cnncalc.errors import CnncalcError, out_of_memory
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +42,8 @@ def handles_errors(command: F) -> F:
             return command(*args, **kwargs)
         except CnncalcError as error:
             raise fail(error) from None
+        except MemoryError as error:  # NumPy refusing a forward pass too big for this machine
+            raise fail(out_of_memory(error)) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -70,6 +70,21 @@ def test_verify_exits_2_on_a_bad_file(tmp_path):
     assert f"{bad}:3:5" in result.output and "Traceback" not in result.output
 
 
+# 10**14 float32 values = 364 TiB, more than a 47-bit address space holds: NumPy refuses at once.
+VAST = "input: [1, 10000000, 10000000]\nlayers:\n  - relu\n"
+
+
+def test_a_forward_pass_too_big_for_memory_is_one_clear_error(tmp_path):
+    spec = tmp_path / "vast.yaml"
+    spec.write_text(VAST)
+    for command in ("verify", "run"):
+        result = runner.invoke(app, [command, str(spec)])
+        assert result.exit_code == 2, (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert result.stderr.startswith("error: not enough memory to run this spec in NumPy"), result.stderr
+        assert "cnncalc table" in result.stderr
+
+
 def test_verify_uses_given_weights_and_input():
     # The verify pass runs the spec's own numbers: the executor's input equals the seed 000 matrix.
     from cnncalc.executor.forward import Executor
