@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 
 import typer
@@ -41,6 +40,8 @@ def check(
         )
     result = check_expect(analyze(loaded), expect, raw)
     if format is CheckFormat.json:
+        import json  # here, not at the top: every command module loads at start-up
+
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         from rich.console import Console

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from typing import Any
 
@@ -76,7 +75,7 @@ def render_layer(console, name: str, kind: str, values) -> None:
 @handles_errors
 def run(
     spec: str = typer.Argument(..., help="A spec file (ideally with `input: {values: ...}`) or a shipped name."),
-    seed: int = typer.Option(0, help="Seed for random weights (and the input, if the spec gives none)."),
+    seed: int = typer.Option(0, min=0, help="Seed for random weights (and the input, if the spec gives none)."),
     format: RunFormat = typer.Option(RunFormat.table, "--format", "-f", help="Output format."),
 ) -> None:
     """Run the spec forward with NumPy and print every layer's output values."""
@@ -92,6 +91,8 @@ def run(
     if loaded.input_values is None:
         note = f"The spec gives no input values: using a random input (seed {seed})."
     if format is RunFormat.json:
+        import json  # here, not at the top: every command module loads at start-up
+
         layers = [
             {"name": r.name, "kind": r.kind, "output_shape": list(r.shape), "values": plain_values(r.values[0])}
             for r in executor.records

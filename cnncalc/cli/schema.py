@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -16,6 +15,8 @@ def schema(
     output: Path = typer.Option(None, "--output", "-o", help="Write the schema to this file instead of printing it."),
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of spec files, e.g. for `# yaml-language-server: $schema=...`."""
+    import json  # here, not at the top: every command module loads at start-up
+
     from cnncalc.spec.schema import spec_schema
 
     text = json.dumps(spec_schema(), indent=2) + "\n"

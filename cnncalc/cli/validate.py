@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from cnncalc.cli.common import handles_errors
-from cnncalc.validation import FileResult, Message
+
+if TYPE_CHECKING:  # imported when the command runs: every command module loads at start-up
+    from cnncalc.validation import FileResult, Message
 
 
 class ValidateFormat(str, Enum):
@@ -35,6 +37,8 @@ def validate(
 
     results = validate_paths(paths, strict=strict, execute=execute)
     if format is ValidateFormat.json:
+        import json
+
         typer.echo(json.dumps({"files": [r.to_dict() for r in results], "summary": counts(results)}, indent=2))
     else:
         for result in results:

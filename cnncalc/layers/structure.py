@@ -1,7 +1,5 @@
 """Kinds made of other layers: `residual`, `concat`, `repeat` and uses of `blocks`."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 from pydantic import Field
@@ -18,7 +16,8 @@ class Residual(Structure):
     parallel = True
     summary = "output = body(x) + shortcut(x)"
     body: list[Layer] = Field(description="layers of the main path")
-    shortcut: list[Layer] = Field(default_factory=list, description="layers of the skip path; empty = identity")
+    # default=[] (pydantic copies it per instance): default_factory=list costs ~2.5 ms of inspect.signature at start-up
+    shortcut: list[Layer] = Field(default=[], description="layers of the skip path; empty = identity")
 
     def children(self) -> list[list[Layer]]:
         return [self.body, self.shortcut]
