@@ -5,7 +5,8 @@ Every kind is one pydantic model that owns its arithmetic (`output_shape`,
 Adding a kind means adding one class here and one forward function in the executor.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` in the layer modules: pydantic would evaluate every base's
+# string annotations again for each of the ~35 kinds, about 6 ms of `cnncalc table`'s start-up.
 
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, ClassVar, Literal
@@ -32,10 +33,10 @@ ReceptiveWindow = tuple[tuple[int, int, int], ...] | Literal["global", "n/a"] | 
 DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 # name -> class; filled by @register. Kind aliases (`fc`, `dense`, `norm`) map here too.
-LAYER_KINDS: dict[str, type[Layer]] = {}
+LAYER_KINDS: dict[str, type["Layer"]] = {}
 
 
-def register(cls: type[Layer]) -> type[Layer]:
+def register(cls: type["Layer"]) -> type["Layer"]:
     """Class decorator: make a kind (and its kind aliases) usable in specs."""
     for name in (cls.kind, *cls.kind_aliases):
         LAYER_KINDS[name] = cls

@@ -1,7 +1,5 @@
 """`conv` and `conv_transpose`: PyTorch's ConvNd / ConvTransposeNd."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from math import prod
 from typing import Annotated, Literal

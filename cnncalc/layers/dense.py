@@ -1,7 +1,5 @@
 """`linear` (fully connected) and `flatten`."""
 
-from __future__ import annotations
-
 from math import prod
 
 from pydantic import Field

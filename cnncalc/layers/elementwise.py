@@ -1,7 +1,5 @@
 """Kinds that keep the shape: activations, dropout, batchnorm, LRN; and upsample."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

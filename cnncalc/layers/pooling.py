@@ -1,7 +1,5 @@
 """Pooling kinds: max/avg/min/LP windows, adaptive and global pooling."""
 
-from __future__ import annotations
-
 from typing import Annotated, ClassVar
 
 from pydantic import Field
