@@ -27,8 +27,11 @@ def draw(
     if suffix != ".svg" and suffix not in MATPLOTLIB_SUFFIXES:
         raise SpecError(f"cannot draw to `{output}`.", hint="Use a .svg, .png or .pdf file name.")
     picture = drawing.layout(analyze(load(spec)), depth, width)
-    if suffix == ".svg":
-        output.write_text(drawing.to_svg(picture), encoding="utf-8")
-    else:
-        drawing.save_with_matplotlib(picture, str(output))
+    try:
+        if suffix == ".svg":
+            output.write_text(drawing.to_svg(picture), encoding="utf-8")
+        else:
+            drawing.save_with_matplotlib(picture, str(output))
+    except OSError as exc:
+        raise SpecError(f"cannot write `{output}` ({exc.strerror}).") from None
     typer.echo(f"wrote {output}")

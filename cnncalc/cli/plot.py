@@ -7,6 +7,9 @@ from pathlib import Path
 import typer
 
 from cnncalc.cli.common import handles_errors, load
+from cnncalc.errors import SpecError
+
+PICTURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 
 @handles_errors
@@ -22,6 +25,11 @@ def plot(
     from cnncalc.report.row_views import collapse_below
 
     import_pyplot()  # fail before the analysis if matplotlib is missing
+    if output.suffix.lower() not in PICTURE_SUFFIXES:
+        raise SpecError(f"cannot plot to `{output}`.", hint="Use a .png, .pdf or .svg file name.")
     analysis = analyze(load(spec))
-    plot_costs(analysis if depth is None else collapse_below(analysis, depth), str(output), log)
+    try:
+        plot_costs(analysis if depth is None else collapse_below(analysis, depth), str(output), log)
+    except OSError as exc:
+        raise SpecError(f"cannot write `{output}` ({exc.strerror}).") from None
     typer.echo(f"wrote {output}")

@@ -67,7 +67,7 @@ def _progress(console):
 @handles_errors
 def verify(
     specs: list[str] = typer.Argument(..., help="Spec files or shipped spec names."),
-    seed: int = typer.Option(0, help="Seed for the random weights and input."),
+    seed: int = typer.Option(0, min=0, help="Seed for the random weights and input."),
     batch: int = typer.Option(1, min=1, help="Batch size of the forward pass."),
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
 ) -> None:

@@ -85,6 +85,14 @@ def test_a_forward_pass_too_big_for_memory_is_one_clear_error(tmp_path):
         assert "cnncalc table" in result.stderr
 
 
+def test_a_negative_seed_is_refused_as_an_option_error():
+    for command in ("verify", "run"):  # NumPy's generators take only seeds >= 0
+        result = runner.invoke(app, [command, SEED, "--seed", "-1"])
+        assert result.exit_code == 2, (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert "--seed" in result.output
+
+
 def test_verify_uses_given_weights_and_input():
     # The verify pass runs the spec's own numbers: the executor's input equals the seed 000 matrix.
     from cnncalc.executor.forward import Executor

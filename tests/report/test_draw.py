@@ -116,3 +116,11 @@ def test_unknown_picture_format_is_exit_2(tmp_path):
     result = runner.invoke(app, ["draw", "alexnet_cs231n", "-o", str(tmp_path / "net.gif")])
     assert result.exit_code == 2
     assert ".svg, .png or .pdf" in result.output
+
+
+def test_a_folder_that_does_not_exist_is_one_clear_error(tmp_path):
+    out = tmp_path / "missing" / "net.svg"
+    result = runner.invoke(app, ["draw", "lenet5", "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.stderr == f"error: cannot write `{out}` (No such file or directory).\n"

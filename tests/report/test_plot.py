@@ -62,3 +62,19 @@ def test_names_the_font_lacks_give_no_warnings_on_stderr(tmp_path):
         result = subprocess.run(run, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0 and out.exists(), result.stderr
         assert "Warning" not in result.stderr, result.stderr
+
+
+def test_bad_output_names_are_one_clear_error(tmp_path):
+    pytest.importorskip("matplotlib")
+    missing = tmp_path / "missing" / "cost.png"
+    for out, message in (
+        (missing, f"error: cannot write `{missing}` (No such file or directory).\n"),
+        (
+            tmp_path / "cost.txt",
+            f"error: cannot plot to `{tmp_path / 'cost.txt'}`. Use a .png, .pdf or .svg file name.\n",
+        ),
+    ):
+        result = runner.invoke(app, ["plot", "lenet5", "-o", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+        assert result.stderr == message
