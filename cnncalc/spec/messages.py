@@ -56,7 +56,8 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
         hint = f"Did you mean `{guess}`?" if guess else f"Its arguments: {', '.join(fields) or 'none'}."
         if field in _FROM_THE_INPUT:  # PyTorch's constructors need these; here the input shape gives them
             hint = f"It is taken from the layer's input shape; remove `{field}`."
-        elif guess is None and "layers" in fields:  # a layer's answers (or a repeat's layers) one level too high
+        elif guess is None and "layers" in fields and isinstance(raw, YMap) and isinstance(raw.get(field), dict):
+            # a layer's answers (`conv1: {params: ...}`) one level too high
             hint = f"Did you mean `layers: {{{field}: ...}}`?"
         return SpecError(f"{what} has no argument `{field}`.", key_position(raw, field, pos), hint)
     info = model.model_fields.get(str(loc[0])) if loc else None

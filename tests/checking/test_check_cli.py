@@ -108,3 +108,11 @@ def test_hand_written_habits_in_answers_get_the_fix(tmp_path):
         result = run(ALEXNET, "--answers", str(answers))
         assert result.exit_code == 2, text
         assert f"answers.yaml:{where}: error:" in result.stderr and fix in result.stderr, result.stderr
+
+
+def test_a_plain_top_level_value_is_not_taken_for_a_layer(tmp_path):
+    answers = tmp_path / "answers.yaml"  # the spec itself given as the answers file, a slip of the shell
+    answers.write_text("name: my net\ninput: [3, 227, 227]\n")
+    result = run(ALEXNET, "--answers", str(answers))
+    assert result.exit_code == 2
+    assert "no argument `name`" in result.stderr and "layers: {name" not in result.stderr
