@@ -90,9 +90,12 @@ class SpecBuilder:
                 args = YMap()
                 args.pos, args.key_pos, args.value_pos = item.value_pos[kind], {}, {}
             if not isinstance(args, YMap):
+                # `residual: [...]` / `repeat: [...]`: the list belongs under the structure's own key.
+                list_key = {"residual": "body", "concat": "branches", "repeat": "layers"}.get(str(kind))
                 raise SpecError(
                     f"the arguments of `{kind}` must be a mapping, e.g. `- {kind}: {{...}}`; got {args!r}.",
                     item.value_pos[kind],
+                    f"Write `{kind}: {{{list_key}: [...]}}`." if list_key and isinstance(args, YList) else None,
                 )
             if "name" in args:
                 if name is not None:  # `name:` both beside and inside the arguments: which one was meant?
@@ -103,6 +106,8 @@ class SpecBuilder:
                     )
                 name = args["name"]
                 args = _without(args, "name")
+        elif item is None:
+            raise SpecError("an empty list item (`-` with nothing after it).", pos, "Remove it, or write a layer.")
         else:
             raise SpecError(
                 f"a layer must be a kind (like `relu`) or a mapping (like `conv: {{...}}`); got {item!r}.", pos

@@ -191,6 +191,31 @@ def test_a_layer_with_two_kinds_is_an_error():
     assert e.position == at(3, 5)
 
 
+def test_an_empty_list_item_is_named_as_such():
+    e = error(
+        """
+        input: [3, 8, 8]
+        layers:
+          - relu
+          -
+        """
+    )
+    assert "empty list item" in e.message
+    assert e.position.line == 4
+
+
+def test_a_structure_given_a_bare_list_says_which_key_holds_it():
+    e = error(
+        """
+        input: [3, 8, 8]
+        layers:
+          - residual: [relu]
+        """
+    )
+    assert "must be a mapping" in e.message and e.hint == "Write `residual: {body: [...]}`."
+    assert e.position == at(3, 15)  # the `[` after `residual: `
+
+
 def test_unknown_kind_suggests_the_near_miss():
     e = error(
         """
