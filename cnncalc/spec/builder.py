@@ -175,11 +175,7 @@ class SpecBuilder:
     def leaf(self, cls: type[Layer], e: _Entry, path: str, local_name: str) -> Layer:
         data, positions = canonical_args(cls, e)
         data["name"] = local_name
-        try:
-            layer = cls.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc, f"`{e.kind}`", e.args, e.pos, cls) from None
-        return _placed(layer, path, e.pos, positions)
+        return _validated(cls, data, e, path, positions)
 
     def structure(self, e: _Entry, path: str, local_name: str, stack: tuple[str, ...]) -> Layer:
         allowed = STRUCTURE_ARGS[e.kind]
@@ -232,12 +228,7 @@ class SpecBuilder:
             data["iterations"] += [
                 self.build_group(need("layers"), arg_pos["layers"], f"{path}.{i}", stack) for i in range(1, times)
             ]
-        cls = STRUCTURE_KINDS[e.kind]
-        try:
-            layer = cls.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(exc, f"`{e.kind}`", e.args, e.pos, cls) from None
-        return _placed(layer, path, e.pos, arg_pos)
+        return _validated(STRUCTURE_KINDS[e.kind], data, e, path, arg_pos)
 
     def block_call(self, e: _Entry, path: str, local_name: str, stack: tuple[str, ...]) -> Layer:
         block = self.blocks[e.kind]
@@ -287,6 +278,15 @@ def canonical_args(cls: type[Layer], e: _Entry) -> tuple[dict[str, Any], dict[st
         data[canonical] = value
         positions[canonical] = e.args.value_pos.get(key, e.pos)
     return data, positions
+
+
+def _validated(cls: type[Layer], data: dict[str, Any], e: _Entry, path: str, positions: dict[str, Position]) -> Layer:
+    """Validate a kind's arguments into its model, placed at `path`; errors point into the YAML."""
+    try:
+        layer = cls.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, f"`{e.kind}`", e.args, e.pos, cls) from None
+    return _placed(layer, path, e.pos, positions)
 
 
 def _placed(layer: Layer, path: str, pos: Position, arg_positions: dict[str, Position]) -> Layer:
