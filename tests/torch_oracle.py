@@ -18,7 +18,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnncalc.layers import Layer, Structure
+from cnncalc.layers import Layer, Merge, SplitSection
+from cnncalc.layers.structure import ChannelConcat, ProductMerge, SumMerge
 from cnncalc.spec.model import Spec
 
 Shape = tuple[int, ...]
@@ -234,24 +235,45 @@ LEAF_BUILDERS: dict[str, LeafBuilder] = {
 
 
 def _add(outs: list[torch.Tensor]) -> torch.Tensor:
-    """body + shortcut, without torch's broadcasting (a residual's shapes must be equal)."""
-    if outs[0].shape != outs[1].shape:
-        raise RuntimeError(f"residual shapes differ: {list(outs[0].shape)} vs {list(outs[1].shape)}")
-    return outs[0] + outs[1]
+    """The sum, without torch's broadcasting (a residual's shapes must be equal)."""
+    if len({out.shape for out in outs}) > 1:
+        raise RuntimeError(f"shapes to add differ: {[list(out.shape) for out in outs]}")
+    y = outs[0]
+    for out in outs[1:]:
+        y = y + out
+    return y
 
 
-# Structures whose children all read the same input, and how their outputs are joined.
-PARALLEL: dict[str, Callable[[list[torch.Tensor]], torch.Tensor]] = {
-    "residual": _add,
-    "concat": lambda outs: torch.cat(outs, dim=1),
+def _multiply(outs: list[torch.Tensor]) -> torch.Tensor:
+    y = outs[0]
+    for out in outs[1:]:
+        y = y * out  # torch broadcasting
+    return y
+
+
+# The merge rules, as torch computes them (keyed by cnncalc's merge mixins, which leaf and structure share).
+MERGES: dict[type, Callable[[list[torch.Tensor]], torch.Tensor]] = {
+    SumMerge: _add,
+    ProductMerge: _multiply,
+    ChannelConcat: lambda outs: torch.cat(outs, dim=1),
 }
+
+
+def _merge(op: Any) -> Callable[[list[torch.Tensor]], torch.Tensor]:
+    return next(MERGES[cls] for cls in type(op).__mro__ if cls in MERGES)
+
+
+def _section(op: SplitSection, x: torch.Tensor) -> torch.Tensor:
+    sections = op.split.sections
+    parts = torch.chunk(x, sections, dim=1) if isinstance(sections, int) else torch.split(x, list(sections), dim=1)
+    return parts[op.index]
 
 
 # --- the twin network -------------------------------------------------------------
 
 
 class TorchTwin(nn.Module):
-    """The spec as a torch module; leaf `a.b.c` is registered as the submodule `a.b.c`."""
+    """The spec's graph as a torch module; leaf `a.b.c` is registered as the submodule `a.b.c`."""
 
     def __init__(self, spec: Spec, device: str | torch.device = "meta"):
         super().__init__()
@@ -265,23 +287,20 @@ class TorchTwin(nn.Module):
     def example_input(self, batch: int = 1) -> torch.Tensor:
         return torch.zeros((batch, *self.spec.input_shape), device=self.device_)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.run(self.spec.layers, x)
-
-    def run(self, layers: list[Layer], x: torch.Tensor) -> torch.Tensor:
-        for layer in layers:
-            x = self.step(layer, x)
-        return x
-
-    def step(self, layer: Layer, x: torch.Tensor) -> torch.Tensor:
-        if isinstance(layer, Structure):
-            groups = layer.children()
-            if layer.kind in PARALLEL:
-                return PARALLEL[layer.kind]([self.run(group, x) for group in groups])
-            for group in groups:  # repeat and block uses run their children in sequence
-                x = self.run(group, x)
-            return x
-        return self.leaf(layer, x)(x)
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        graph = self.spec.graph
+        values = [x]
+        for node in graph.nodes[1:]:
+            inputs = [values[i] for i in node.inputs]
+            op = node.op
+            if isinstance(op, SplitSection):
+                values.append(_section(op, inputs[0]))
+            elif isinstance(op, Merge):
+                values.append(_merge(op)(inputs))
+            else:
+                values.append(self.leaf(op, inputs[0])(inputs[0]))
+        outputs = tuple(values[i] for _, i in graph.outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
 
     def leaf(self, layer: Layer, x: torch.Tensor) -> nn.Module:
         if layer.path not in self.leaf_modules:
@@ -320,6 +339,8 @@ def measure(spec: Spec, device: str | torch.device = "meta") -> TorchMeasure:
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
         output = twin(twin.example_input())
+    if isinstance(output, tuple):
+        output = output[0]
     for hook in hooks:
         hook.remove()
     counts = counter.get_flop_counts()

@@ -17,8 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from cnncalc.engine.propagate import Analysis, LayerRow
-from cnncalc.layers import Layer, Structure
+from cnncalc.engine.propagate import Analysis
+from cnncalc.graph import Graph
+from cnncalc.layers import SplitSection
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 OPTIMIZER_COPIES = {"sgd": 0, "sgd_momentum": 1, "adam": 2}
@@ -108,11 +109,9 @@ def estimate(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> Memo
     size = DTYPE_BYTES[dtype]
     by_name: dict[str, LayerMemory] = {}
     for row in analysis.rows:
-        leaves = [row] if row.leaf else _leaves_under(analysis, row)
-        elements = batch * sum(prod(leaf.output_shape) for leaf in leaves)
+        elements = batch * sum(prod(leaf.output_shape) for leaf in row.leaves())
         by_name[row.name] = LayerMemory(elements, elements * size, row.params * size)
     leaves = analysis.leaves
-    peak = _PeakWalker(analysis).peak_elements()
     return MemoryEstimate(
         dtype=dtype,
         batch=batch,
@@ -120,71 +119,44 @@ def estimate(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> Memo
         input_bytes=batch * prod(analysis.spec.input_shape) * size,
         param_bytes=analysis.params * size,
         activation_bytes=batch * sum(prod(row.output_shape) for row in leaves) * size,
-        peak_activation_bytes=batch * peak * size,
+        peak_activation_bytes=batch * peak_elements(analysis.graph) * size,
         torchinfo_forward_backward_bytes=2 * batch * sum(prod(r.output_shape) for r in leaves if r.params) * size,
     )
 
 
 def annotate(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> MemoryEstimate:
-    """Attach each row's figures as `row.extras["memory"]`."""
+    """Set each row's `memory` figures."""
     result = estimate(analysis, dtype, batch)
     for row in analysis.rows:
-        row.extras["memory"] = result.by_name[row.name]
+        row.memory = result.by_name[row.name]
     return result
 
 
-def _leaves_under(analysis: Analysis, row: LayerRow) -> list[LayerRow]:
-    """The leaf rows that follow a structure row and are nested deeper than it."""
-    start = next(i for i, r in enumerate(analysis.rows) if r is row)
-    found = []
-    for r in analysis.rows[start + 1 :]:
-        if r.depth <= row.depth:
-            break
-        if r.leaf:
-            found.append(r)
-    return found
+def peak_elements(graph: Graph) -> int:
+    """The most activation elements alive at once (batch 1), for a framework that frees each tensor
+    after its last reader: while a node runs, its output and every earlier output still to be read.
 
-
-class _PeakWalker:
-    """Largest number of activation elements alive at once (batch 1), see the module docstring."""
-
-    def __init__(self, analysis: Analysis):
-        self.analysis = analysis
-        self.rows = {id(row.layer): row for row in analysis.rows}
-        self.peak = 0
-
-    def peak_elements(self) -> int:
-        self.run(self.analysis.spec.layers, held=0, input_held=False)
-        return self.peak
-
-    def run(self, layers: list[Layer], held: int, input_held: bool) -> None:
-        """`held`: elements kept alive by enclosing blocks; `input_held`: the input is among them."""
-        for layer in layers:
-            self.visit(layer, held, input_held)
-            input_held = False  # the next layer's input is this layer's fresh output
-
-    def visit(self, layer: Layer, held: int, input_held: bool) -> None:
-        row = self.rows[id(layer)]
-        x, out = prod(row.input_shape), prod(row.output_shape)
-        if not isinstance(layer, Structure):
-            self.peak = max(self.peak, held + (0 if input_held else x) + out)
-            return
-        groups = layer.children()
-        if not layer.parallel:
-            for group in groups:
-                self.run(group, held, input_held)
-                input_held = False
-            return
-        # Parallel paths: x stays alive until its last reader (the last path's first layer, or the merge
-        # when a path is the identity); finished outputs wait for the merge.
-        identity = any(not group for group in groups)
-        paths = [group for group in groups if group]
-        finished = 0
-        for i, group in enumerate(paths):
-            if i == len(paths) - 1 and not identity and not input_held:
-                self.run(group, held + finished, input_held=False)  # x is freed once this path has read it
-            else:
-                self.run(group, (held if input_held else held + x) + finished, input_held=True)
-            finished += prod(self.rows[id(group[-1])].output_shape)
-        waiting_x = x if identity and not input_held else 0  # the identity path's output is x itself
-        self.peak = max(self.peak, held + finished + waiting_x + out)
+    A split's sections are views of their input: they own nothing, and keep their input alive.
+    """
+    shapes = graph.shapes()
+    owner = list(range(len(graph.nodes)))  # whose memory a node's output is
+    for node in graph.nodes:
+        if isinstance(node.op, SplitSection):
+            owner[node.index] = owner[node.inputs[0]]
+    last = [node.index for node in graph.nodes]
+    for node in graph.nodes:
+        for i in node.inputs:
+            last[owner[i]] = max(last[owner[i]], node.index)
+    for _, i in graph.outputs:
+        last[owner[i]] = len(graph.nodes)
+    frees: dict[int, list[int]] = {}
+    for i, end in enumerate(last):
+        if owner[i] == i:
+            frees.setdefault(end, []).append(i)
+    live = peak = 0
+    for node in graph.nodes:
+        if owner[node.index] == node.index:
+            live += prod(shapes[node.index])
+        peak = max(peak, live)
+        live -= sum(prod(shapes[i]) for i in frees.get(node.index, ()))
+    return peak

@@ -1,12 +1,24 @@
-"""Walk a spec's layers: input/output shape, params and MACs per layer, plus totals."""
+"""Shapes, params and MACs of every graph node, and the rows reports show (the layer tree).
+
+The figures are a fold over the graph (cnncalc/graph.py); the rows follow the spec's tree, so
+that blocks and structures keep their place and dotted names: a leaf's row is its node's
+figures, a structure's row sums its leaves and shows its output node's shape.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cnncalc.errors import StrictWarning
+from cnncalc.graph import Graph
 from cnncalc.layers import Layer, Shape, Structure
 from cnncalc.spec.model import Spec
+
+if TYPE_CHECKING:
+    from cnncalc.engine.memory import LayerMemory
+    from cnncalc.engine.receptive_field import ReceptiveField
 
 
 @dataclass
@@ -18,12 +30,18 @@ class LayerRow:
     input_shape: Shape
     output_shape: Shape = ()
     params: int = 0
+    trainable_params: int = 0
     buffers: int = 0
     macs: int = 0
     leaf: bool = True
     warnings: list[str] = field(default_factory=list)
-    # Figures later passes attach by name (engine/receptive_field.py, engine/memory.py).
-    extras: dict[str, object] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)  # names of the nodes a leaf reads
+    input_shapes: list[Shape] = field(default_factory=list)
+    parent: LayerRow | None = None
+    children: list[LayerRow] = field(default_factory=list)
+    # Filled by later passes when asked for (engine/receptive_field.py, engine/memory.py).
+    receptive_field: ReceptiveField | None = None
+    memory: LayerMemory | None = None
 
     @property
     def name(self) -> str:
@@ -38,18 +56,39 @@ class LayerRow:
         """FLOPs as torch.utils.flop_counter counts them: 2 per multiply-accumulate."""
         return 2 * self.macs
 
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params
+
+    @property
+    def referenced(self) -> bool:
+        """True when the layer reads named layers (`from:`) rather than the previous one."""
+        return bool(self.layer.from_names)
+
+    def leaves(self) -> Iterator[LayerRow]:
+        """The leaf rows at or under this one, in execution order."""
+        if self.leaf:
+            yield self
+        for child in self.children:
+            yield from child.leaves()
+
     def explain(self) -> list[str]:
         return [] if not self.leaf else self.layer.explain(self.input_shape, self.output_shape)
 
 
 @dataclass
 class Analysis:
-    """The result of propagating a spec's input through all its layers."""
+    """The result of propagating a spec's input through its graph."""
 
     spec: Spec
     rows: list[LayerRow]
     output_shape: Shape
     warnings: list[str]
+    outputs: list[tuple[str, Shape]] = field(default_factory=list)
+
+    @property
+    def graph(self) -> Graph:
+        return self.spec.graph
 
     @property
     def leaves(self) -> list[LayerRow]:
@@ -61,7 +100,11 @@ class Analysis:
 
     @property
     def trainable_params(self) -> int:
-        return self.params  # every parameter of these kinds is trainable; buffers are apart
+        return sum(row.trainable_params for row in self.leaves)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params
 
     @property
     def buffers(self) -> int:
@@ -80,41 +123,58 @@ class Analysis:
 
 
 def analyze(spec: Spec, strict: bool = False) -> Analysis:
-    """Propagate shapes through the spec; `strict` turns warnings into errors."""
-    walker = _Walker(strict)
-    output = walker.run(spec.layers, spec.input_shape, 0)
-    return Analysis(spec, walker.rows, output, walker.warnings)
+    """Propagate shapes through the spec's graph; `strict` turns warnings into errors."""
+    graph = spec.graph
+    shapes = graph.shapes()  # the shape pass: each node's op on its inputs' shapes
+    rows: list[LayerRow] = []
+    warnings: list[str] = []
 
-
-class _Walker:
-    def __init__(self, strict: bool):
-        self.strict = strict
-        self.rows: list[LayerRow] = []
-        self.warnings: list[str] = []
-
-    def run(self, layers: list[Layer], shape: Shape, depth: int) -> Shape:
+    def visit(layers: list[Layer], depth: int, parent: LayerRow | None) -> None:
         for layer in layers:
-            shape = self.visit(layer, shape, depth)
-        return shape
+            row = LayerRow(layer, depth, shapes[layer.input_node], shapes[layer.output_node], parent=parent)
+            rows.append(row)
+            if parent is not None:
+                parent.children.append(row)
+            if isinstance(layer, Structure):
+                row.leaf = False
+                for group in layer.groups():
+                    visit(group, depth + 1, row)
+                leaves = list(row.leaves())
+                row.params = sum(r.params for r in leaves)
+                row.trainable_params = sum(r.trainable_params for r in leaves)
+                row.buffers = sum(r.buffers for r in leaves)
+                row.macs = sum(r.macs for r in leaves)
+                continue
+            node = graph.nodes[layer.output_node]
+            row.inputs = [graph.nodes[i].name for i in node.inputs]
+            row.input_shapes = [shapes[i] for i in node.inputs]
+            row.params = layer.param_count(row.input_shape)
+            row.trainable_params = row.params if layer.trainable else 0
+            row.buffers = layer.buffer_count(row.input_shape)
+            row.macs = layer.macs(row.input_shape, row.output_shape)
+            row.warnings = layer.warnings(row.input_shape)
+            if row.warnings and strict:
+                raise StrictWarning(row.warnings[0], layer.source, "Fix the sizes, or run without --strict.")
+            warnings.extend(row.warnings)
 
-    def visit(self, layer: Layer, shape: Shape, depth: int) -> Shape:
-        row = LayerRow(layer, depth, shape)
-        self.rows.append(row)
-        if isinstance(layer, Structure):
-            first_child = len(self.rows)
-            row.leaf = False
-            row.output_shape = layer.combine(shape, lambda group, s: self.run(group, s, depth + 1))
-            leaves = [r for r in self.rows[first_child:] if r.leaf]
-            row.params = sum(r.params for r in leaves)
-            row.buffers = sum(r.buffers for r in leaves)
-            row.macs = sum(r.macs for r in leaves)
-            return row.output_shape
-        row.output_shape = layer.output_shape(shape)
-        row.params = layer.param_count(shape)
-        row.buffers = layer.buffer_count(shape)
-        row.macs = layer.macs(shape, row.output_shape)
-        row.warnings = layer.warnings(shape)
-        if row.warnings and self.strict:
-            raise StrictWarning(row.warnings[0], layer.source, "Fix the sizes, or run without --strict.")
-        self.warnings.extend(row.warnings)
-        return row.output_shape
+    visit(spec.layers, 0, None)
+    dead = _unused(graph, rows)
+    if dead:
+        if strict:
+            raise StrictWarning(dead[0].warnings[-1], dead[0].layer.source, "Use the layers, or run without --strict.")
+        warnings.append(dead[0].warnings[-1])
+    outputs = [(name, shapes[i]) for name, i in graph.outputs]
+    return Analysis(spec, rows, outputs[0][1], warnings, outputs)
+
+
+def _unused(graph: Graph, rows: list[LayerRow]) -> list[LayerRow]:
+    """Leaf rows no output depends on; the first gets one warning naming them all."""
+    needed = graph.needed()
+    dead = [row for row in rows if row.leaf and row.layer.output_node not in needed]
+    if dead:
+        names = ", ".join(row.name for row in dead[:5]) + (f" and {len(dead) - 5} more" if len(dead) > 5 else "")
+        dead[0].warnings.append(
+            f"{names}: no output depends on {'it' if len(dead) == 1 else 'them'} "
+            "(their params still count, as in PyTorch); list the layer in `outputs:` or remove it."
+        )
+    return dead

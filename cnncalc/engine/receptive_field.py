@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cnncalc.engine.propagate import Analysis, LayerRow
-from cnncalc.layers import Layer, Shape, Structure
+from cnncalc.engine.propagate import Analysis
+from cnncalc.layers import Layer, Merge, Shape
 
 Status = Literal["window", "global", "n/a"]
 
@@ -46,19 +46,30 @@ UNCOVERED = ReceptiveField(None, None, None, "n/a")
 
 
 def receptive_fields(analysis: Analysis) -> ReceptiveFields:
-    """Walk the spec's layers in order, as the engine did, carrying (r, S, u)."""
-    walker = _Walker(analysis)
+    """Fold over the graph in execution order, carrying (r, S, u) per node; rows take their output node's."""
+    graph = analysis.graph
     extent = analysis.spec.input_shape[1:]
-    ndim = len(extent)
-    walker.run(analysis.spec.layers, ReceptiveField((1,) * ndim, (1,) * ndim, (0,) * ndim))
-    return ReceptiveFields(walker.by_name, walker.warnings)
+    shapes = graph.shapes()
+    walker = _Walker(extent)
+    fields = [ReceptiveField((1,) * len(extent), (1,) * len(extent), (0,) * len(extent))]
+    for node in graph.nodes[1:]:
+        inputs = [fields[i] for i in node.inputs]
+        op = node.op
+        if isinstance(op, Merge):
+            fields.append(walker.merge(op, inputs))
+        elif isinstance(op, Layer):
+            fields.append(walker.step(op, shapes[node.inputs[0]], inputs[0]))
+        else:  # a split's channel section: the same positions
+            fields.append(inputs[0])
+    by_name = {row.name: fields[row.layer.output_node] for row in analysis.rows}
+    return ReceptiveFields(by_name, walker.warnings)
 
 
 def annotate(analysis: Analysis) -> ReceptiveFields:
-    """Attach each row's field as `row.extras["receptive_field"]` (idempotent)."""
+    """Set each row's `receptive_field` (idempotent)."""
     result = receptive_fields(analysis)
     for row in analysis.rows:
-        row.extras["receptive_field"] = result.by_name.get(row.name, UNCOVERED)
+        row.receptive_field = result.by_name.get(row.name, UNCOVERED)
     return result
 
 
@@ -78,30 +89,11 @@ def format_size(rf: ReceptiveField) -> str:
 
 
 class _Walker:
-    def __init__(self, analysis: Analysis):
-        self.rows: dict[int, LayerRow] = {id(row.layer): row for row in analysis.rows}
-        self.extent = analysis.spec.input_shape[1:]
-        self.by_name: dict[str, ReceptiveField] = {}
+    def __init__(self, extent: Shape):
+        self.extent = extent
         self.warnings: list[str] = []
         self.warned_exceeds = False
-
-    def run(self, layers: list[Layer], rf: ReceptiveField) -> ReceptiveField:
-        for layer in layers:
-            rf = self.visit(layer, rf)
-        return rf
-
-    def visit(self, layer: Layer, rf: ReceptiveField) -> ReceptiveField:
-        if isinstance(layer, Structure):
-            groups = layer.children()
-            if layer.parallel:
-                rf = self.merge(layer, [self.run(group, rf) for group in groups])
-            else:
-                for group in groups:
-                    rf = self.run(group, rf)
-        else:
-            rf = self.step(layer, self.rows[id(layer)].input_shape, rf)
-        self.by_name[layer.path] = rf
-        return rf
+        self.noted_gate = False
 
     def step(self, layer: Layer, input_shape: Shape, rf: ReceptiveField) -> ReceptiveField:
         window = layer.receptive_window(input_shape)
@@ -131,22 +123,34 @@ class _Walker:
             f"{format_dims(tuple(self.extent))}; deeper layers see no new context, only more padding."
         )
 
-    def merge(self, layer: Structure, paths: list[ReceptiveField]) -> ReceptiveField:
-        """Parallel paths (an empty one is the identity): the largest field, if they are aligned."""
+    def merge(self, op: Merge, paths: list[ReceptiveField]) -> ReceptiveField:
+        """Merged paths (an identity path is the input's field): the largest field, if they are aligned.
+
+        A product's operands that see the whole input (an SE gate from a global pool) scale the other
+        operands' values but widen nothing, so only the other operands count.
+        """
+        path_name = op.path if isinstance(op, Layer) else "merge"
         if any(p.status == "n/a" for p in paths):
             return UNCOVERED
         windows = [p for p in paths if p.status == "window"]
-        if len(windows) < len(paths):
+        if op.gate and windows and len(windows) < len(paths):
+            if not self.noted_gate:  # once: an EfficientNet has a gate in every block
+                self.noted_gate = True
+                self.warnings.append(
+                    f"{path_name}: a gate that sees the whole input scales this product; the receptive field "
+                    "reported is the other operands' (and likewise at every such gate)."
+                )
+        elif len(windows) < len(paths):
             return next(p for p in paths if p.status == "global")
-        largest = max(windows, key=lambda p: p.size)
+        largest = max(windows, key=lambda p: p.size or ())
         if any(p.jump != largest.jump or p.center != largest.center for p in windows):
             shown = "; ".join(
                 f"path {i}: stride {format_dims(p.jump)}, centre {format_dims(p.center)}" for i, p in enumerate(windows)
             )
             self.warnings.append(
-                f"{layer.path}: the paths are not aligned ({shown}); reporting the largest receptive field."
+                f"{path_name}: the paths are not aligned ({shown}); reporting the largest receptive field."
             )
-        size = tuple(max(sizes) for sizes in zip(*(p.size for p in windows)))  # type: ignore[misc]
+        size = tuple(max(sizes) for sizes in zip(*(p.size or () for p in windows)))
         return ReceptiveField(size, largest.jump, largest.start)
 
 

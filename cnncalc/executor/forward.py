@@ -1,4 +1,4 @@
-"""Walk a spec's layer tree with real arrays and record what each layer produced."""
+"""Run a spec's graph with real arrays and record what each node produced."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 
 from cnncalc.errors import EXIT_CHECK_FAILED, CnncalcError
-from cnncalc.executor.ops import OPS
+from cnncalc.executor.ops import op_for
 from cnncalc.executor.weights import ParamStore
-from cnncalc.layers import Layer, Structure
+from cnncalc.graph import Node
+from cnncalc.layers import Layer, Merge, Structure
 from cnncalc.spec.model import Spec
 
 
@@ -23,25 +24,25 @@ class ExecutionError(CnncalcError):
 
 @dataclass
 class LayerRecord:
-    """What one layer (or structure) produced: shape without batch, its own params, maybe its values."""
+    """What one graph node produced: shape without batch, its own params, maybe its values."""
 
-    layer: Layer
+    node: Node
     shape: tuple[int, ...] = ()
     params: int = 0
     values: np.ndarray | None = None
-    leaf: bool = True
 
     @property
     def name(self) -> str:
-        return self.layer.path
+        return self.node.name
 
     @property
     def kind(self) -> str:
-        return self.layer.kind_label
+        op = self.node.op
+        return op.kind_label if isinstance(op, Layer) else "split section"
 
 
 class Executor:
-    """Runs specs forward on [N, C, *spatial] arrays; parameters are created once and kept."""
+    """Runs a spec's graph forward on [N, C, *spatial] arrays; parameters are created once and kept."""
 
     def __init__(
         self,
@@ -55,7 +56,9 @@ class Executor:
         self.params = ParamStore(seed, self.dtype)
         self.keep_values = keep_values
         self.on_layer = on_layer
-        self.records: list[LayerRecord] = []
+        self.records: list[LayerRecord] = []  # one per node after the input, in execution order
+        self.outputs: list[np.ndarray] = []
+        self.spec_layers: list[Layer] = []  # the tree of the spec last run, to report rows by
 
     def make_input(self, spec: Spec, batch: int = 1) -> np.ndarray:
         """The spec's input values (repeated over the batch), else seeded standard normals."""
@@ -74,41 +77,47 @@ class Executor:
             self.on_layer = on_layer
 
     def forward(self, spec: Spec, x: np.ndarray) -> np.ndarray:
-        """Run all layers on `x` [N, *input_shape]; `self.records` then holds one record per layer."""
+        """Run the graph on `x` [N, *input_shape]; returns the first output (`self.outputs` holds all)."""
+        graph = spec.graph
         self.records = []
-        return self.run(spec.layers, x)
+        self.spec_layers = spec.layers
+        values: list[np.ndarray | None] = [x]
+        frees: dict[int, list[int]] = {}
+        if not self.keep_values:  # free each array after its last reader (topology only, no shapes)
+            for i, end in enumerate(graph.last_use()):
+                frees.setdefault(end, []).append(i)
+        for node in graph.nodes[1:]:
+            inputs = [values[i] for i in node.inputs]
+            values.append(self.apply(node, inputs))  # type: ignore[arg-type]
+            for i in frees.get(node.index, ()):
+                values[i] = None
+        self.outputs = [values[i] for _, i in graph.outputs]  # type: ignore[misc]
+        return self.outputs[0]
 
-    def run(self, layers: list[Layer], x: np.ndarray) -> np.ndarray:
-        for layer in layers:
-            x = self.apply(layer, x)
-        return x
-
-    def apply(self, layer: Layer, x: np.ndarray) -> np.ndarray:
-        record = LayerRecord(layer, leaf=not isinstance(layer, Structure))
-        self.records.append(record)  # parents before their children, as the engine lists rows
-        first_child = len(self.records)
-        fn = OPS.get(type(layer))
+    def apply(self, node: Node, inputs: list[np.ndarray]) -> np.ndarray:
+        op = node.op
+        fn = op_for(op)
         if fn is None:
+            kind = getattr(op, "kind", type(op).__name__)
             raise ExecutionError(
-                f"layer `{layer.path}`: the executor has no forward function for kind `{layer.kind}`.",
-                layer.source,
+                f"layer `{node.name}`: the executor has no forward function for kind `{kind}`.",
+                op.source if op is not None else None,
                 "Register one in cnncalc/executor/ops.py.",
             )
         try:
-            y = fn(layer, x, self)
+            y = fn(op, inputs if isinstance(op, Merge) else inputs[0], self)
         except CnncalcError:
             raise
         except (ValueError, TypeError, IndexError, FloatingPointError) as exc:
-            raise ExecutionError(
-                f"layer `{layer.path}` ({layer.kind}) failed on input {list(x.shape[1:])}: {exc}", layer.source
-            ) from exc
-        record.shape = tuple(y.shape[1:])
-        if record.leaf:
-            record.params = self.params.trainable.get(layer.path, 0)
-        else:
-            record.params = sum(r.params for r in self.records[first_child:] if r.leaf)
+            shown = ", ".join(str(list(a.shape[1:])) for a in inputs)
+            kind = op.kind_label if isinstance(op, Layer) else "split section"
+            raise ExecutionError(f"layer `{node.name}` ({kind}) failed on input {shown}: {exc}", op.source) from exc
+        record = LayerRecord(node, tuple(y.shape[1:]))
+        if isinstance(op, Layer) and not isinstance(op, Structure):
+            record.params = self.params.trainable.get(op.path, 0)
         if self.keep_values:
             record.values = y
+        self.records.append(record)
         if self.on_layer is not None:
             self.on_layer(record)
         return y

@@ -43,13 +43,13 @@ from cnncalc.layers.pooling import (
     MaxPool,
     MinPool,
 )
-from cnncalc.layers.structure import BlockCall, Concat, Repeat, Residual
+from cnncalc.layers.structure import ChannelConcat, ProductMerge, SplitSection, SumMerge
 
 Op = Callable[[Any, np.ndarray, Any], np.ndarray]
-OPS: dict[type[Layer], Op] = {}
+OPS: dict[type, Op] = {}
 
 
-def op(*classes: type[Layer]) -> Callable[[Op], Op]:
+def op(*classes: type) -> Callable[[Op], Op]:
     """Register a forward function for one or more layer classes."""
 
     def register(fn: Op) -> Op:
@@ -405,35 +405,46 @@ def upsample(layer: Upsample, x: np.ndarray, ctx) -> np.ndarray:
     return x
 
 
-# --- structures ---
+# --- merges: several inputs (a leaf `add: {from: [...]}` or a structure's merge node) ---
 
 
-@op(Residual)
-def residual(layer: Residual, x: np.ndarray, ctx) -> np.ndarray:
-    body, shortcut = ctx.run(layer.body, x), ctx.run(layer.shortcut, x)
-    if body.shape != shortcut.shape:
-        raise layer.error(
-            f"the body gives {list(body.shape[1:])} but the shortcut gives {list(shortcut.shape[1:])}; cannot add."
-        )
-    return body + shortcut  # a new array: either side may be a view that is recorded or reused
+@op(SumMerge)
+def add(layer: SumMerge, xs: list[np.ndarray], ctx) -> np.ndarray:
+    if len({x.shape for x in xs}) > 1:
+        raise layer.merge_error(f"cannot add {', '.join(str(list(x.shape[1:])) for x in xs)}.")
+    out = xs[0] + xs[1]  # a new array: an input may be a view that is recorded or reused
+    for x in xs[2:]:
+        out += x
+    return out
 
 
-@op(Concat)
-def concat(layer: Concat, x: np.ndarray, ctx) -> np.ndarray:
-    outputs = [ctx.run(branch, x) for branch in layer.branches]
-    if len({out.shape[2:] for out in outputs}) > 1 or len({out.ndim for out in outputs}) > 1:
-        shown = ", ".join(f"branch {i}: {list(out.shape[1:])}" for i, out in enumerate(outputs))
-        raise layer.error(f"branches disagree on sizes other than the channels: {shown}.")
-    return np.concatenate(outputs, axis=1)
+@op(ProductMerge)
+def multiply(layer: ProductMerge, xs: list[np.ndarray], ctx) -> np.ndarray:
+    if len({x.ndim for x in xs}) > 1:
+        raise layer.merge_error(f"cannot multiply {', '.join(str(list(x.shape[1:])) for x in xs)}.")
+    out = xs[0] * xs[1]  # NumPy's broadcasting is PyTorch's: each dim equal or 1
+    for x in xs[2:]:
+        out = out * x
+    return out
 
 
-@op(Repeat)
-def repeat(layer: Repeat, x: np.ndarray, ctx) -> np.ndarray:
-    for iteration in layer.iterations:
-        x = ctx.run(iteration, x)
-    return x
+@op(ChannelConcat)
+def concat(layer: ChannelConcat, xs: list[np.ndarray], ctx) -> np.ndarray:
+    if len({x.shape[2:] for x in xs}) > 1 or len({x.ndim for x in xs}) > 1:
+        shown = ", ".join(f"input {i}: {list(x.shape[1:])}" for i, x in enumerate(xs))
+        raise layer.merge_error(f"inputs disagree on sizes other than the channels: {shown}.")
+    return np.concatenate(xs, axis=1)
 
 
-@op(BlockCall)
-def block_call(layer: BlockCall, x: np.ndarray, ctx) -> np.ndarray:
-    return ctx.run(layer.layers, x)
+@op(SplitSection)
+def split_section(section: SplitSection, x: np.ndarray, ctx) -> np.ndarray:
+    start, stop = section.split.section_bounds(x.shape[1])[section.index]
+    return x[:, start:stop]
+
+
+def op_for(layer: object) -> Op | None:
+    """The forward function of a node's op: its own class's, or a base class's (merge rules)."""
+    for cls in type(layer).__mro__:
+        if cls in OPS:
+            return OPS[cls]
+    return None

@@ -13,10 +13,12 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
+import numpy as np
 from pydantic import BaseModel
 
 from cnncalc.engine.propagate import Analysis, analyze
 from cnncalc.executor.forward import Executor, LayerRecord
+from cnncalc.layers import Layer, Structure
 from cnncalc.spec.model import Spec
 
 
@@ -75,8 +77,8 @@ def verify_spec(
     finally:
         if not was_tracing:
             tracemalloc.stop()
-    records = {record.name: record for record in executor.records}
-    checks = [_check(row.name, row.kind, row.output_shape, row.params, records.get(row.name)) for row in analysis.rows]
+    executed = executed_rows(executor, x)
+    checks = [_check(row.name, row.kind, row.output_shape, row.params, executed.get(row.name)) for row in analysis.rows]
     return VerifyReport(
         name=spec.name,
         match=all(check.match for check in checks),
@@ -89,9 +91,34 @@ def verify_spec(
     )
 
 
-def _check(name: str, kind: str, shape: tuple[int, ...], params: int, record: LayerRecord | None) -> LayerCheck:
-    executed_shape = list(record.shape) if record else None
-    executed_params = record.params if record else None
+def executed_rows(executor: Executor, x: np.ndarray) -> dict[str, tuple[tuple[int, ...], int]]:
+    """Each tree row's executed (shape, params): a leaf's from its node, a structure's from its output
+    node and the params its leaves' nodes made. Only the tree and the records are read, never the engine."""
+    by_node = {record.node.index: record for record in executor.records}
+    found: dict[str, tuple[tuple[int, ...], int]] = {}
+
+    def visit(layers: list[Layer]) -> int:
+        total = 0
+        for layer in layers:
+            record = by_node.get(layer.output_node)
+            shape = record.shape if record is not None else tuple(x.shape[1:])  # an identity reads the input
+            if isinstance(layer, Structure):
+                params = sum(visit(group) for group in layer.groups())
+            else:
+                params = record.params if record is not None else 0
+            found[layer.path] = (shape, params)
+            total += params
+        return total
+
+    visit(executor.spec_layers)
+    return found
+
+
+def _check(
+    name: str, kind: str, shape: tuple[int, ...], params: int, executed: tuple[tuple[int, ...], int] | None
+) -> LayerCheck:
+    executed_shape = list(executed[0]) if executed else None
+    executed_params = executed[1] if executed else None
     return LayerCheck(
         name=name,
         kind=kind,

@@ -2,8 +2,30 @@
 
 from cnncalc.layers import conv, dense, elementwise, pooling  # noqa: F401  (fill the registry)
 from cnncalc.layers.base import LAYER_KINDS, Layer, Shape, Structure
-from cnncalc.layers.structure import BlockCall, Concat, Repeat, Residual
+from cnncalc.layers.structure import (
+    STRUCTURE_KINDS,
+    BlockCall,
+    Concat,
+    Merge,
+    Repeat,
+    Residual,
+    Split,
+    SplitSection,
+    StructureKind,
+)
 
-STRUCTURE_KINDS = {"residual": Residual, "concat": Concat, "repeat": Repeat}
-
-__all__ = ["LAYER_KINDS", "STRUCTURE_KINDS", "BlockCall", "Concat", "Layer", "Repeat", "Residual", "Shape", "Structure"]
+__all__ = [
+    "LAYER_KINDS",
+    "STRUCTURE_KINDS",
+    "BlockCall",
+    "Concat",
+    "Layer",
+    "Merge",
+    "Repeat",
+    "Residual",
+    "Shape",
+    "Split",
+    "SplitSection",
+    "Structure",
+    "StructureKind",
+]

@@ -8,7 +8,7 @@ Adding a kind means adding one class here and one forward function in the execut
 # No `from __future__ import annotations` in the layer modules: pydantic would evaluate every base's
 # string annotations again for each of the ~35 kinds, about 6 ms of `cnncalc table`'s start-up.
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -58,6 +58,11 @@ class Layer(BaseModel):
     _path: str = PrivateAttr("")
     _source: Position | None = PrivateAttr(None)
     _arg_sources: dict[str, Position] = PrivateAttr(default_factory=dict)
+    # Set by the builder: the `from:` names, `trainable: false`, and the graph nodes this layer reads and writes.
+    _from: tuple[str, ...] = PrivateAttr(())
+    _trainable: bool = PrivateAttr(True)
+    _input_node: int = PrivateAttr(0)
+    _output_node: int = PrivateAttr(0)
 
     @property
     def path(self) -> str:
@@ -67,6 +72,25 @@ class Layer(BaseModel):
     @property
     def source(self) -> Position | None:
         return self._source
+
+    @property
+    def from_names(self) -> tuple[str, ...]:
+        """The names given in `from:` (empty when the layer reads the previous one)."""
+        return self._from
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def input_node(self) -> int:
+        """Index of the graph node whose output this layer (or structure) reads first."""
+        return self._input_node
+
+    @property
+    def output_node(self) -> int:
+        """Index of the graph node that holds this layer's (or structure's) output."""
+        return self._output_node
 
     @property
     def kind_label(self) -> str:
@@ -79,6 +103,10 @@ class Layer(BaseModel):
         return LayerError(f"layer `{self.path}` ({self.kind}): {message}", position, hint)
 
     # --- arithmetic; the defaults describe a shape-preserving, parameter-free layer ---
+
+    def infer(self, inputs: Sequence[Shape]) -> Shape:
+        """The output shape from the shapes of the graph node's inputs (one, except for merges)."""
+        return self.output_shape(inputs[0])
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return input_shape
@@ -130,16 +158,8 @@ class Layer(BaseModel):
 
 
 class Structure(Layer):
-    """A layer made of other layers (residual, concat, repeat, block)."""
+    """A layer made of other layers (residual, concat, split, repeat, a block use)."""
 
-    # True when children() are paths fed the same input and merged (residual, concat);
-    # False when they run one after another (repeat, block).
-    parallel: ClassVar[bool] = False
-
-    def children(self) -> list[tuple[str, list[Layer]]]:
-        """Named groups of child layers, in execution order."""
-        raise NotImplementedError
-
-    def combine(self, input_shape: Shape, run: Callable[[list[Layer], Shape], Shape]) -> Shape:
-        """Output shape, given `run` that propagates a list of children."""
+    def groups(self) -> list[list[Layer]]:
+        """The child layer lists, in execution order."""
         raise NotImplementedError

@@ -63,19 +63,19 @@ DEFAULT_COLUMNS = ("name", "kind", "output", "params", "macs")
 
 
 # --- receptive field and memory columns: read what engine/receptive_field.py and
-# engine/memory.py attach to row.extras (`cnncalc table` attaches them when asked for).
+# engine/memory.py set on the rows (`cnncalc table` runs them when asked for).
 
 
 def _rf_cell(attr: str) -> Callable[[LayerRow, Layout], str]:
     def cell(row: LayerRow, _: Layout) -> str:
         from cnncalc.engine.receptive_field import format_dims, format_size
 
-        rf = row.extras.get("receptive_field")
+        rf = row.receptive_field
         if rf is None:
             return ""
         if attr == "size":
-            return format_size(rf)  # type: ignore[arg-type]
-        return format_dims(getattr(rf, attr)) if rf.status == "window" else "-"  # type: ignore[attr-defined]
+            return format_size(rf)
+        return format_dims(getattr(rf, attr)) if rf.status == "window" else "-"
 
     return cell
 
@@ -93,8 +93,7 @@ def format_bytes(n: int) -> str:
 
 
 def _memory(row: LayerRow, attr: str) -> int:
-    figures = row.extras.get("memory")
-    return getattr(figures, attr) if figures is not None else 0
+    return getattr(row.memory, attr) if row.memory is not None else 0
 
 
 def _memory_total(analysis: Analysis, attr: str) -> int:

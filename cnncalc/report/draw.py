@@ -13,13 +13,12 @@ from math import log2
 from xml.sax.saxutils import escape
 
 from cnncalc.engine.propagate import Analysis, LayerRow
-from cnncalc.layers import Layer, Structure
+from cnncalc.layers import Layer, Merge, Structure
 
 FONT = 11  # px
 LINE = 14  # px between text lines
 GAP = 26  # px between boxes, room for an arrow
 MAX_WIDTH = 1500  # px before a line of boxes wraps
-MERGE_SYMBOL = {"residual": "+", "concat": "C"}
 COLOURS = {
     "conv": "#9ecae1",
     "conv_transpose": "#c6dbef",
@@ -206,11 +205,11 @@ class _Layout:
         for layer in layers:
             row = self.rows[id(layer)]
             if isinstance(layer, Structure) and (self.depth is None or row.depth < self.depth):
-                if layer.parallel:
-                    paths = [sequence(self.items(group, row.name)) for group in layer.children()]
-                    found.append(parallel(paths, MERGE_SYMBOL.get(layer.kind, "+"), row.name))
+                if isinstance(layer, Merge):
+                    paths = [sequence(self.items(group, row.name)) for group in layer.groups()]
+                    found.append(parallel(paths, layer.symbol, row.name))
                 else:
-                    for group in layer.children():
+                    for group in layer.groups():
                         found += self.items(group, prefix)
             elif isinstance(layer, Structure):
                 found.append(row_block(row, prefix, collapsed=True))

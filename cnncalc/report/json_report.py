@@ -14,7 +14,9 @@ def layer_dict(row: LayerRow) -> dict[str, Any]:
         "kind": row.kind,
         "input_shape": list(row.input_shape),
         "output_shape": list(row.output_shape),
+        "inputs": row.inputs,
         "params": row.params,
+        "trainable_params": row.trainable_params,
         "macs": row.macs,
         "flops": row.flops,
         "depth": row.depth,
@@ -23,19 +25,19 @@ def layer_dict(row: LayerRow) -> dict[str, Any]:
 
 
 def _extras_dict(row: LayerRow) -> dict[str, Any]:
-    """Receptive field (per spatial dim; null where not covered) and memory, when attached."""
+    """Receptive field (per spatial dim; null where not covered) and memory, when computed."""
     found: dict[str, Any] = {}
-    rf = row.extras.get("receptive_field")
+    rf = row.receptive_field
     if rf is not None:
-        found["receptive_field"] = list(rf.size) if rf.size is not None else None  # type: ignore[attr-defined]
-        found["receptive_field_kind"] = rf.status  # type: ignore[attr-defined]
-        found["effective_stride"] = list(rf.jump) if rf.jump is not None else None  # type: ignore[attr-defined]
-        found["receptive_field_start"] = list(rf.start) if rf.status == "window" else None  # type: ignore[attr-defined]
-    memory = row.extras.get("memory")
+        found["receptive_field"] = list(rf.size) if rf.size is not None else None
+        found["receptive_field_kind"] = rf.status
+        found["effective_stride"] = list(rf.jump) if rf.jump is not None else None
+        found["receptive_field_start"] = list(rf.start) if rf.status == "window" and rf.start is not None else None
+    memory = row.memory
     if memory is not None:
-        found["activations"] = memory.activations  # type: ignore[attr-defined]
-        found["activation_bytes"] = memory.activation_bytes  # type: ignore[attr-defined]
-        found["param_bytes"] = memory.param_bytes  # type: ignore[attr-defined]
+        found["activations"] = memory.activations
+        found["activation_bytes"] = memory.activation_bytes
+        found["param_bytes"] = memory.param_bytes
     return found
 
 
@@ -51,9 +53,11 @@ def analysis_dict(analysis: Analysis, dtype: str = "float32", batch: int = 1) ->
         "file": spec.file,
         "input_shape": list(spec.input_shape),
         "output_shape": list(analysis.output_shape),
+        "outputs": [{"name": name, "shape": list(shape)} for name, shape in analysis.outputs],
         "totals": {
             "params": analysis.params,
             "trainable_params": analysis.trainable_params,
+            "non_trainable_params": analysis.non_trainable_params,
             "buffers": analysis.buffers,
             "macs": analysis.macs,
             "flops": analysis.flops,

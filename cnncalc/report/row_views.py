@@ -10,7 +10,7 @@ SORT_KEYS = ("macs", "params", "flops", "activations")
 
 
 def _with_rows(analysis: Analysis, rows: list[LayerRow]) -> Analysis:
-    return Analysis(analysis.spec, rows, analysis.output_shape, analysis.warnings)
+    return Analysis(analysis.spec, rows, analysis.output_shape, analysis.warnings, analysis.outputs)
 
 
 def collapse_below(analysis: Analysis, depth: int) -> Analysis:
@@ -29,9 +29,9 @@ def collapse_below(analysis: Analysis, depth: int) -> Analysis:
 
 def sort_value(row: LayerRow, key: str) -> int:
     if key == "activations":
-        figures = row.extras.get("memory")
-        return figures.activations if figures is not None else 0  # type: ignore[attr-defined]
-    return getattr(row, key)
+        return row.memory.activations if row.memory is not None else 0
+    value: int = getattr(row, key)
+    return value
 
 
 def sort_leaves(analysis: Analysis, key: str) -> Analysis:

@@ -14,10 +14,10 @@ from cnncalc.spec.blocks import parse_blocks
 from cnncalc.spec.builder import SpecBuilder
 from cnncalc.spec.messages import did_you_mean, validation_error
 from cnncalc.spec.model import Expect, Spec
-from cnncalc.spec.substitute import substitute
+from cnncalc.spec.scope import Scope
 from cnncalc.spec.yaml_source import YList, YMap, child_position, load_yaml_file, parse_yaml
 
-TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "expect")
+TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "outputs", "expect")
 
 
 def load_spec(path: str | Path, display: str | None = None) -> Spec:
@@ -59,14 +59,16 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
         if not isinstance(value, str):
             raise SpecError(f"`{key}` must be text.", child_position(root, key, root.pos))
     input_shape, input_values = parse_input(root["input"], child_position(root, "input", root.pos))
-    builder = SpecBuilder(parse_blocks(root.get("blocks"), child_position(root, "blocks", root.pos)))
+    builder = SpecBuilder(parse_blocks(root.get("blocks"), child_position(root, "blocks", root.pos)), input_shape)
     layers_pos = child_position(root, "layers", root.pos)
-    raw_layers = substitute(root["layers"], None, layers_pos, None)
+    raw_layers = root["layers"]
     if not isinstance(raw_layers, YList) or not raw_layers:
         raise SpecError(
             "`layers` must be a non-empty list.", layers_pos, "Start each layer with `- `, e.g. `- conv: {...}`."
         )
-    layers = builder.build_layers(raw_layers, layers_pos, "", ())
+    layers, scope = builder.build_top(raw_layers, layers_pos)
+    if root.get("outputs") is not None:
+        builder.graph.outputs = parse_outputs(root["outputs"], child_position(root, "outputs", root.pos), scope)
     expect = None
     if root.get("expect") is not None:
         expect = parse_expect(root["expect"], child_position(root, "expect", root.pos), "expect")
@@ -81,7 +83,21 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
         expect_raw=root.get("expect"),
         source=root.pos,
         blocks=builder.blocks,
+        graph=builder.graph,
     )
+
+
+def parse_outputs(raw: Any, pos: Position, scope: Scope) -> list[tuple[str, int]]:
+    """`outputs: [p3, p4, p5]`: each name resolved as `from:` resolves it, at the top level."""
+    if not isinstance(raw, YList) or not raw:
+        raise SpecError("`outputs` must be a non-empty list of layer names, e.g. `outputs: [p3, p4, p5]`.", pos)
+    found: list[tuple[str, int]] = []
+    for name, item_pos in zip(raw, raw.item_pos):
+        node = scope.resolve(name, item_pos, "outputs")
+        if any(node == seen for _, seen in found):
+            raise SpecError(f"`{name}` is listed twice in `outputs`.", item_pos)
+        found.append((str(name), node))
+    return found
 
 
 def parse_expect(raw: Any, pos: Position, what: str) -> Expect:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cnncalc.errors import Position
+from cnncalc.graph import Graph
 from cnncalc.layers import Layer, Shape
 
 Count = Annotated[int, Field(ge=0)]
@@ -55,16 +56,4 @@ class Spec:
     expect_raw: Any = None  # the positioned YAML of `expect:`, to point at a wrong answer
     source: Position | None = None
     blocks: dict[str, Any] = field(default_factory=dict)
-
-    def walk(self) -> list[Layer]:
-        """Every layer, structures included, in execution order (parents first)."""
-        out: list[Layer] = []
-
-        def visit(layers: list[Layer]) -> None:
-            for layer in layers:
-                out.append(layer)
-                for group in getattr(layer, "children", lambda: [])():
-                    visit(group)
-
-        visit(self.layers)
-        return out
+    graph: Graph = field(default_factory=lambda: Graph(()))  # the builder lowers `layers` into it

@@ -8,8 +8,10 @@ import pytest
 from cnncalc.engine.propagate import analyze
 from cnncalc.executor import ops
 from cnncalc.executor.forward import ExecutionError, Executor
-from cnncalc.layers import LAYER_KINDS, Structure
+from cnncalc.executor.verify import executed_rows
+from cnncalc.layers import LAYER_KINDS
 from cnncalc.layers.conv import Conv
+from cnncalc.layers.structure import AddLayer, ConcatLayer, MultiplyLayer
 from tests.executor.helpers import execute, make_spec
 
 EVERY_KIND = [
@@ -37,24 +39,24 @@ EVERY_KIND = [
 def test_every_kind_runs_without_the_engines_arithmetic(monkeypatch):
     spec = make_spec((2, 8, 8), EVERY_KIND)
     expected = analyze(spec)
-    used = {type(layer) for layer in spec.walk()}
-    assert used >= set(LAYER_KINDS.values()) - {Structure}, "the spec should use every registered kind"
+    used = {type(row.layer) for row in expected.rows}
+    merges = {AddLayer, MultiplyLayer, ConcatLayer}  # the `from:` kinds, run in tests/executor/test_graph.py
+    assert used >= set(LAYER_KINDS.values()) - merges, "the spec should use every registered kind"
 
     def forbidden(*_args, **_kwargs):
         raise AssertionError("the executor called the engine's arithmetic")
 
     for cls in set(LAYER_KINDS.values()) | used:
-        for method in ("output_shape", "param_count", "macs", "buffer_count", "combine"):
+        for method in ("output_shape", "param_count", "macs", "buffer_count", "infer", "merge_shape"):
             monkeypatch.setattr(cls, method, forbidden, raising=False)
     executor, y = execute(spec, np.random.default_rng(0).standard_normal((2, 2, 8, 8)))
-    assert [(r.name, r.shape, r.params) for r in executor.records] == [
-        (row.name, row.output_shape, row.params) for row in expected.rows
-    ]
+    executed = executed_rows(executor, np.zeros((2, 2, 8, 8)))
+    assert executed == {row.name: (row.output_shape, row.params) for row in expected.rows}
     np.testing.assert_allclose(y.sum(axis=1), 1.0)  # softmax over the 3 outputs
 
 
 def test_every_registered_kind_has_a_forward_function():
-    missing = {name for name, cls in LAYER_KINDS.items() if cls not in ops.OPS}
+    missing = {name for name, cls in LAYER_KINDS.items() if ops.op_for(cls.model_construct()) is None}
     assert not missing
 
 

@@ -240,7 +240,7 @@ def test_absurd_repeat_count_is_refused_quickly(tmp_path):
     started = time.perf_counter()
     path, err = refused(tmp_path, HEADER + "  - repeat: {times: 1000000000, layers: [relu]}\n")
     assert time.perf_counter() - started < 1
-    assert err.startswith(f"{path}:3:21: error: `times` must be a whole number from 1 to 10,000; got 1000000000.")
+    assert err.startswith(f"{path}:3:21: error: `times` must be a whole number from 0 to 10,000; got 1000000000.")
 
 
 def test_nested_repeats_that_multiply_are_refused_quickly(tmp_path):

@@ -565,8 +565,9 @@ def test_repeat_copies_the_layers_each_with_its_own_weights():
     assert got["repeat1"].params == 3 * (4 * 4 + 4)
 
 
-def test_repeat_times_must_be_positive():
-    e = error("input: [4, 5, 5]\nlayers:\n  - repeat: {times: 0, layers: [relu]}\n")
+def test_repeat_times_must_not_be_negative():
+    # Version 2 allows `times: 0` (it yields nothing); a negative count is still an error.
+    e = error("input: [4, 5, 5]\nlayers:\n  - repeat: {times: -1, layers: [relu]}\n")
     assert "`times` must be a whole number" in e.message
     assert e.position == at(3, 21)
 
