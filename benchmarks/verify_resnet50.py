@@ -107,20 +107,19 @@ def torch_forward(spec: Spec, executor: Executor):
             return F.linear(x, p("weights"), p("bias_values"))
         raise NotImplementedError(f"benchmark translation has no torch op for `{kind}`")
 
-    def run(layers: list[Layer], x):
-        for layer in layers:
-            if layer.kind == "residual":
-                x = run(layer.body, x) + run(layer.shortcut, x)
-            elif layer.kind == "concat":
-                x = torch.cat([run(branch, x) for branch in layer.branches], dim=1)
-            elif hasattr(layer, "children"):
-                for group in layer.children():
-                    x = run(group, x)
+    def run(x):
+        values = [x]
+        for node in spec.graph.nodes[1:]:
+            inputs = [values[i] for i in node.inputs]
+            if node.op.kind == "residual":
+                values.append(inputs[0] + inputs[1])
+            elif node.op.kind == "concat":
+                values.append(torch.cat(inputs, dim=1))
             else:
-                x = leaf(layer, x)
-        return x
+                values.append(leaf(node.op, inputs[0]))
+        return values[spec.graph.outputs[0][1]]
 
-    return lambda x: run(spec.layers, x)
+    return run
 
 
 def measure(spec_path: str, engine: str, batch: int, runs: int) -> dict:

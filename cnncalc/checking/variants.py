@@ -11,8 +11,8 @@ from fractions import Fraction
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.layers import Shape
-from cnncalc.layers.conv import Conv
-from cnncalc.layers.pooling import _WindowPool
+from cnncalc.layers.conv import Conv, ConvTranspose
+from cnncalc.layers.window import SlidingWindow
 
 Rounding = Callable[[Fraction], int]
 
@@ -24,12 +24,8 @@ WindowDim = tuple[int, int, int, int, int, int]
 def window_dims(row: LayerRow) -> list[WindowDim] | None:
     """The sliding-window geometry of a conv or window pool, or None for other kinds."""
     layer = row.layer
-    if isinstance(layer, Conv):
-        g = layer.geometry(row.input_shape)
-        return [(n, k, s, b, a, d) for n, k, s, (b, a), d in zip(g.spatial, g.kernel, g.stride, g.pads, g.dilation)]
-    if isinstance(layer, _WindowPool):
-        spatial, kernel, stride, padding, dilation = layer.window(row.input_shape)
-        return [(n, k, s, p, p, d) for n, k, s, p, d in zip(spatial, kernel, stride, padding, dilation)]
+    if isinstance(layer, SlidingWindow) and not isinstance(layer, ConvTranspose):
+        return layer.geometry(row.input_shape).dims
     return None
 
 

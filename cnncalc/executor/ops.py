@@ -90,11 +90,6 @@ def correlate(x: np.ndarray, weight: np.ndarray, stride: tuple[int, ...], dilati
     return np.matmul(w, cols).reshape(n, c_out, *out_spatial)
 
 
-def conv_args(layer, ndim: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    kernel = layer.per_dim(layer.kernel_size, ndim, "kernel_size")
-    return kernel, layer.per_dim(layer.stride, ndim, "stride"), layer.per_dim(layer.dilation, ndim, "dilation")
-
-
 def check_groups(layer, channels: int) -> None:
     for count, what in ((channels, "input channels"), (layer.out_channels, "out_channels")):
         if count % layer.groups:
@@ -112,10 +107,11 @@ def add_bias(layer, y: np.ndarray, ctx, channels: int) -> np.ndarray:
 
 @op(Conv)
 def conv(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
-    ndim = spatial_dims(layer, x)
-    kernel, stride, dilation = conv_args(layer, ndim)
+    spatial_dims(layer, x)
     channels = x.shape[1]
     check_groups(layer, channels)
+    g = layer.geometry(x.shape[1:])  # the arguments standardised, as the engine reads them
+    kernel, stride, dilation = g.kernel, g.stride, g.dilation
     per_group = channels // layer.groups
     weight = ctx.params.get(
         layer,
@@ -124,7 +120,7 @@ def conv(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
         given=layer.weights,
         fan_in=per_group * prod(kernel),
     )
-    padded = pad(x, layer.resolve_padding(kernel, stride, dilation))
+    padded = pad(x, g.pads)
     return add_bias(layer, correlate(padded, weight, stride, dilation, layer.groups), ctx, layer.out_channels)
 
 
@@ -132,10 +128,11 @@ def conv(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
 def conv_transpose(layer: ConvTranspose, x: np.ndarray, ctx) -> np.ndarray:
     """Zero-stuff the input by the stride, pad by dilation*(k-1) - padding, correlate with the flipped kernel."""
     ndim = spatial_dims(layer, x)
-    kernel, stride, dilation = conv_args(layer, ndim)
-    extra = layer.per_dim(layer.output_padding, ndim, "output_padding")
     n, channels = x.shape[:2]
     check_groups(layer, channels)
+    g = layer.geometry(x.shape[1:])
+    kernel, stride, dilation = g.kernel, g.stride, g.dilation
+    extra = layer.per_dim(layer.output_padding, ndim, "output_padding")
     groups, out_per_group = layer.groups, layer.out_channels // layer.groups
     weight = ctx.params.get(
         layer,
@@ -147,7 +144,7 @@ def conv_transpose(layer: ConvTranspose, x: np.ndarray, ctx) -> np.ndarray:
     stuffed = np.zeros((n, channels, *((size - 1) * s + 1 for size, s in zip(x.shape[2:], stride))), x.dtype)
     stuffed[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = x
     crops, pads = [], []
-    for (before, after), k, d, op_ in zip(layer.resolve_padding(kernel, stride, dilation), kernel, dilation, extra):
+    for (before, after), k, d, op_ in zip(g.pads, kernel, dilation, extra):
         left, right = d * (k - 1) - before, d * (k - 1) - after + op_
         crops.append(slice(max(0, -left), stuffed.shape[2 + len(crops)] - max(0, -right)))
         pads.append((max(0, left), max(0, right)))
@@ -163,22 +160,16 @@ def conv_transpose(layer: ConvTranspose, x: np.ndarray, ctx) -> np.ndarray:
 
 
 def pool_args(layer, x: np.ndarray):
-    """(kernel, stride, padding, dilation, extra end padding for ceil_mode), one entry per dim."""
-    ndim = spatial_dims(layer, x)
-    kernel = layer.per_dim(layer.kernel_size, ndim, "kernel_size")
-    stride = kernel if layer.stride is None else layer.per_dim(layer.stride, ndim, "stride")
-    padding = layer.per_dim(getattr(layer, "padding", 0), ndim, "padding")
-    dilation = layer.per_dim(getattr(layer, "dilation", 1), ndim, "dilation")
-    extra = tuple(
-        ceil_extra(size, k, s, p, d, layer.ceil_mode)
-        for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)
-    )
-    return kernel, stride, padding, dilation, extra
+    """(kernel, stride, [before, after] pads, dilation, extra end padding for ceil_mode), one entry per dim."""
+    spatial_dims(layer, x)
+    g = layer.geometry(x.shape[1:])
+    extra = tuple(ceil_extra(size, k, s, before, after, d, layer.ceil_mode) for size, k, s, before, after, d in g.dims)
+    return g.kernel, g.stride, g.pads, g.dilation, extra
 
 
 def window_reduce(x: np.ndarray, fill: float, layer, ufunc: np.ufunc) -> np.ndarray:
-    kernel, stride, padding, dilation, extra = pool_args(layer, x)
-    padded = pad(x, tuple((p, p + e) for p, e in zip(padding, extra)), fill)
+    kernel, stride, pads, dilation, extra = pool_args(layer, x)
+    padded = pad(x, tuple((b, a + e) for (b, a), e in zip(pads, extra)), fill)
     return reduce_windows(windows(padded, kernel, stride, dilation), len(kernel), ufunc)
 
 
@@ -194,15 +185,15 @@ def min_pool(layer: MinPool, x: np.ndarray, ctx) -> np.ndarray:
 
 def window_mean(x: np.ndarray, layer, count_include_pad: bool) -> np.ndarray:
     """PyTorch's avg_pool: the divisor counts the padding only if asked, never the ceil_mode overhang."""
-    kernel, stride, padding, _, extra = pool_args(layer, x)
+    kernel, stride, pads, _, extra = pool_args(layer, x)
     ones = (1,) * len(kernel)
-    sums = windows(pad(x, tuple((p, p + e) for p, e in zip(padding, extra))), kernel, stride, ones)
+    sums = windows(pad(x, tuple((b, a + e) for (b, a), e in zip(pads, extra))), kernel, stride, ones)
     mask = np.ones((1, 1, *x.shape[2:]), x.dtype)
     if count_include_pad:
-        mask = pad(mask, tuple((p, p) for p in padding), 1.0)
+        mask = pad(mask, pads, 1.0)
         mask = pad(mask, tuple((0, e) for e in extra))
     else:
-        mask = pad(mask, tuple((p, p + e) for p, e in zip(padding, extra)))
+        mask = pad(mask, tuple((b, a + e) for (b, a), e in zip(pads, extra)))
     counts = reduce_windows(windows(mask, kernel, stride, ones), len(kernel), np.add)
     return reduce_windows(sums, len(kernel), np.add) / counts
 

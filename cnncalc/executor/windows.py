@@ -52,18 +52,18 @@ def reduce_windows(view: np.ndarray, ndim: int, ufunc: np.ufunc) -> np.ndarray:
     return out
 
 
-def ceil_extra(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
-    """End padding beyond `pad` that ceil_mode needs for its last, partial window.
+def ceil_extra(size: int, kernel: int, stride: int, before: int, after: int, dilation: int, ceil_mode: bool) -> int:
+    """End padding beyond `after` that ceil_mode needs for its last, partial window.
 
     PyTorch keeps a last window only if it starts inside the input or its left padding.
     """
     if not ceil_mode:
         return 0
     extent = dilation * (kernel - 1) + 1
-    span = size + 2 * pad - extent
+    span = size + before + after - extent
     if span < 0:
         return 0
     windows_count = -(-span // stride) + 1
-    if (windows_count - 1) * stride >= size + pad:
+    if (windows_count - 1) * stride >= size + before:
         windows_count -= 1
-    return max(0, (windows_count - 1) * stride + extent - (size + 2 * pad))
+    return max(0, (windows_count - 1) * stride + extent - (size + before + after))

@@ -35,11 +35,13 @@ def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def pool_output_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil_mode: bool) -> int:
+def pool_output_size(
+    size: int, kernel: int, stride: int, pad_before: int, pad_after: int, dilation: int, ceil_mode: bool
+) -> int:
     """aten `pooling_output_shape`: ceil_mode's last window must start inside input + left pad."""
-    numerator = size + 2 * pad - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
+    numerator = size + pad_before + pad_after - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)
     out = numerator // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + pad:
+    if ceil_mode and (out - 1) * stride >= size + pad_before:
         out -= 1
     return out
 

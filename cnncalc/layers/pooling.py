@@ -4,7 +4,6 @@ from typing import Annotated, ClassVar
 
 from pydantic import Field
 
-from cnncalc.layers import arithmetic
 from cnncalc.layers.base import (
     DIM_NAMES,
     Layer,
@@ -15,15 +14,15 @@ from cnncalc.layers.base import (
     SpatialInts,
     register,
 )
-from cnncalc.layers.conv import _tiling_warnings
+from cnncalc.layers.window import SlidingWindow, WindowGeometry, pad_text, per_dim_pads
 
 PoolPadding = Annotated[
-    NonNegativeInt | list[NonNegativeInt],
-    Field(description="zero padding on both sides: one integer, or one per spatial dimension"),
+    NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]],
+    Field(description="padding: one integer for both sides, one per spatial dimension, or [before, after] pairs"),
 ]
 
 
-class _WindowPool(Layer):
+class _WindowPool(SlidingWindow):
     """A window slid over each channel; PyTorch's pooling_output_shape."""
 
     arg_aliases = {"kernel": "kernel_size", "size": "kernel_size"}
@@ -33,18 +32,17 @@ class _WindowPool(Layer):
     ceil_mode: bool = False
     kernel_must_fit_3d_input: ClassVar[bool] = False
 
-    def window(self, input_shape: Shape) -> tuple[Shape, Shape, Shape, Shape, Shape]:
-        """(spatial, kernel, stride, padding, dilation), one entry per dim."""
+    def geometry(self, input_shape: Shape) -> WindowGeometry:
         spatial = self.spatial(input_shape)
         ndim = len(spatial)
         kernel = self.per_dim(self.kernel_size, ndim, "kernel_size")
         stride = kernel if self.stride is None else self.per_dim(self.stride, ndim, "stride")
-        padding = self.per_dim(getattr(self, "padding", 0), ndim, "padding")
+        pads = per_dim_pads(self, getattr(self, "padding", 0), ndim)
         dilation = self.per_dim(getattr(self, "dilation", 1), ndim, "dilation")
-        for k, p in zip(kernel, padding):
-            if p > k // 2:  # aten Pool.h checks kernel_size / 2, whatever the dilation
+        for k, pair in zip(kernel, pads):
+            if max(pair) > k // 2:  # aten Pool.h checks kernel_size / 2, whatever the dilation
                 raise self.error(
-                    f"padding {p} is more than half the kernel size {k}; "
+                    f"padding {max(pair)} is more than half the kernel size {k}; "
                     "PyTorch refuses this, since a window could then hold only padding.",
                     "padding",
                 )
@@ -55,43 +53,20 @@ class _WindowPool(Layer):
                 "kernel_size",
                 "Use a smaller kernel_size.",
             )
-        return spatial, kernel, stride, padding, dilation
+        return WindowGeometry(spatial, kernel, stride, dilation, pads, self.ceil_mode)
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        spatial, kernel, stride, padding, dilation = self.window(input_shape)
-        out = []
-        for size, k, s, p, d in zip(spatial, kernel, stride, padding, dilation):
-            n = arithmetic.pool_output_size(size, k, s, p, d, self.ceil_mode)
-            if n < 1:
-                raise self.error(
-                    f"the window does not fit: input {size} + padding 2*{p}, window {d * (k - 1) + 1}; "
-                    f"the output size would be {n}.",
-                    "kernel_size",
-                    "Use a smaller kernel_size, or remove a downsampling layer before this one.",
-                )
-            out.append(n)
-        return (input_shape[0], *out)
-
-    def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
-        _, kernel, stride, padding, dilation = self.window(input_shape)
-        return tuple((d * (k - 1) + 1, s, p) for k, s, p, d in zip(kernel, stride, padding, dilation))
-
-    def warnings(self, input_shape: Shape) -> list[str]:
-        if self.ceil_mode:
-            return []
-        spatial, kernel, stride, padding, dilation = self.window(input_shape)
-        return _tiling_warnings(self, spatial, kernel, stride, tuple((p, p) for p in padding), dilation)
+        return (input_shape[0], *self.window_sizes(input_shape))
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
-        spatial, kernel, stride, padding, dilation = self.window(input_shape)
+        g = self.geometry(input_shape)
         lines = []
         rounding = "ceil" if self.ceil_mode else "floor"
-        for name, size, k, s, p, d, n in zip(
-            DIM_NAMES[len(spatial)], spatial, kernel, stride, padding, dilation, output_shape[1:]
-        ):
-            inner = f"{size} - {k} + 2*{p}" if d == 1 else f"{size} + 2*{p} - {d}*({k} - 1) - 1"
+        for name, (size, k, s, before, after, d), n in zip(DIM_NAMES[len(g.spatial)], g.dims, output_shape[1:]):
+            pads = pad_text(before, after)
+            inner = f"{size} - {k} + {pads}" if d == 1 else f"{size} + {pads} - {d}*({k} - 1) - 1"
             line = f"{name} = {rounding}(({inner}) / {s}) + 1"
-            naive = (size + 2 * p - d * (k - 1) - 1 + (s - 1 if self.ceil_mode else 0)) // s + 1
+            naive = (size + before + after - d * (k - 1) - 1 + (s - 1 if self.ceil_mode else 0)) // s + 1
             if naive != n:
                 line += f" = {naive}, minus 1 because the last window would start in the right padding"
             lines.append(f"{line} = {n}")
