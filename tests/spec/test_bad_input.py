@@ -282,3 +282,15 @@ def test_folder_given_as_the_spec_to_check(tmp_path):
     result = runner.invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.startswith(f"{tmp_path}:1:1: error: is a folder, not a spec file.")
+
+
+def test_bare_pool_suggests_maxpool_not_lppool(tmp_path):
+    # issue 12: spelling distance alone picks `lppool`; the lecture's POOL layers are max pools.
+    path, err = refused(tmp_path, HEADER + "  - pool\n")
+    assert err == f"{path}:3:5: error: unknown layer kind `pool`. Did you mean `maxpool`?\n"
+
+
+def test_total_params_in_expect_suggests_params_not_the_bound(tmp_path):
+    # issue 12: `total_params` is closest in spelling to `max_params`, an upper bound, not what was meant.
+    path, err = refused(tmp_path, HEADER + "  - relu\nexpect:\n  total_params: 0\n")
+    assert "has no argument `total_params`. Did you mean `params`?" in err
