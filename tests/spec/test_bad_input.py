@@ -292,5 +292,5 @@ def test_bare_pool_suggests_maxpool_not_lppool(tmp_path):
 
 def test_total_params_in_expect_suggests_params_not_the_bound(tmp_path):
     # issue 12: `total_params` is closest in spelling to `max_params`, an upper bound, not what was meant.
-    path, err = refused(tmp_path, HEADER + "  - relu\nexpect:\n  total_params: 0\n")
+    _, err = refused(tmp_path, HEADER + "  - relu\nexpect:\n  total_params: 0\n")
     assert "has no argument `total_params`. Did you mean `params`?" in err
