@@ -79,10 +79,13 @@ def result_line(result: CheckResult) -> Text:
     line = Text()
     line.append(f"{mark} ", style=style)
     line.append(f"{result.file}: {_number(result.score)}/{_number(result.max_score)}")
-    wrong = [f"{clean(a.key)}{_why(a.state, a.mistake)}" for a in result.wrong]
+    wrong = [f"{clean(a.key)}{_why(a.state, a.mistake)}" for a in result.wrong if a.state != "unanswered"]
     if wrong:
         more = f", {len(wrong) - MAX_LISTED} more" if len(wrong) > MAX_LISTED else ""
         line.append(f"  wrong: {', '.join(wrong[:MAX_LISTED])}{more}")
+    unanswered = sum(a.state == "unanswered" for a in result.answers)
+    if unanswered:
+        line.append(f"  unanswered: {unanswered}")
     for note in result.notes:
         line.append(f"\n    note: {note}", style="yellow")
     return line
@@ -91,8 +94,6 @@ def result_line(result: CheckResult) -> Text:
 def _why(state: str, mistake: str | None) -> str:
     if state == "carried_forward":
         return " (carried forward)"
-    if state == "unanswered":
-        return " (unanswered)"
     return f" ({mistake})" if mistake else ""
 
 

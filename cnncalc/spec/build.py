@@ -17,7 +17,7 @@ from cnncalc.spec.model import Expect, Spec
 from cnncalc.spec.substitute import substitute
 from cnncalc.spec.yaml_source import YList, YMap, child_position, load_yaml_file, parse_yaml
 
-TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "expect")
+TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "expect", "quiz")
 
 
 def load_spec(path: str | Path, display: str | None = None) -> Spec:
@@ -58,6 +58,8 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
     for key, value in (("name", name), ("description", description)):
         if not isinstance(value, str):
             raise SpecError(f"`{key}` must be text.", child_position(root, key, root.pos))
+    if "quiz" in root and not isinstance(root["quiz"], YMap):  # read by `cnncalc quiz` (cnncalc/classroom/quiz.py)
+        raise SpecError("`quiz` is a mapping: `{vary: {conv1.kernel_size: [3, 5]}}`.", root.value_pos["quiz"])
     input_shape, input_values = parse_input(root["input"], child_position(root, "input", root.pos))
     builder = SpecBuilder(parse_blocks(root.get("blocks"), child_position(root, "blocks", root.pos)))
     layers_pos = child_position(root, "layers", root.pos)
