@@ -96,7 +96,7 @@ def _grader(spec: str, key: Path | None, overrides: dict, layout: str, own: bool
     from cnncalc.checking.grading import Rules, load_rules
 
     folder = Path(spec)
-    if folder.is_dir():
+    if folder.is_dir() and any(folder.glob("variant-*/key.yaml")):
         if own or key is not None:
             raise SpecError(
                 f"`{clean(spec)}` is a folder: a quiz folder grades answers files against each variant's key.",

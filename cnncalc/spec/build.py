@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc.errors import Position, SpecError
+from cnncalc.errors import Position, SpecError, SpecErrors
 from cnncalc.layers.values import nested_shape
 from cnncalc.spec.blocks import parse_blocks
 from cnncalc.spec.builder import SpecBuilder
@@ -16,6 +16,8 @@ from cnncalc.spec.messages import did_you_mean, validation_error
 from cnncalc.spec.model import Expect, Spec
 from cnncalc.spec.substitute import substitute
 from cnncalc.spec.yaml_source import YList, YMap, child_position, load_yaml_file, parse_yaml
+
+MAX_ERRORS = 10  # problems of one spec shown at once
 
 TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "expect", "quiz")
 
@@ -40,14 +42,35 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
             getattr(root, "pos", start),
             "See `cnncalc list` and the README for examples.",
         )
+    errors: list[SpecError] = []  # independent problems, all reported in one run
+    guessed: set[str] = set()
     for key in root:
         if key not in TOP_LEVEL_KEYS:
             guess = did_you_mean(key, TOP_LEVEL_KEYS)
-            raise SpecError(
-                f"unknown top-level key `{key}`.",
-                root.key_pos[key],
-                f"Did you mean `{guess}`?" if guess else f"The keys are: {', '.join(TOP_LEVEL_KEYS)}.",
+            guessed.add(f"the spec has no `{guess}:`.")  # the misspelling explains the missing key
+            errors.append(
+                SpecError(
+                    f"unknown top-level key `{key}`.",
+                    root.key_pos[key],
+                    f"Did you mean `{guess}`?" if guess else f"The keys are: {', '.join(TOP_LEVEL_KEYS)}.",
+                )
             )
+    try:
+        return _build(root, file, default_name, errors)
+    except SpecError as error:
+        more = error.errors if isinstance(error, SpecErrors) else [error]
+        errors.extend(e for e in more if e.message not in guessed)
+    raise _combined(errors)
+
+
+def _combined(errors: list[SpecError]) -> SpecError:
+    """One error, or all of them in file order (at most MAX_ERRORS)."""
+    unique = list({(e.position, e.message): e for e in errors}.values())
+    unique.sort(key=lambda e: (e.position.line, e.position.column) if e.position else (0, 0))
+    return unique[0] if len(unique) == 1 else SpecErrors(unique[:MAX_ERRORS])
+
+
+def _build(root: YMap, file: str, default_name: str, errors: list[SpecError]) -> Spec:
     for key in ("input", "layers"):
         if key not in root:
             raise SpecError(
@@ -68,7 +91,12 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
         raise SpecError(
             "`layers` must be a non-empty list.", layers_pos, "Start each layer with `- `, e.g. `- conv: {...}`."
         )
-    layers = builder.build_layers(raw_layers, layers_pos, "", ())
+    try:
+        layers = builder.build_layers(raw_layers, layers_pos, "", ())
+    except SpecError as error:
+        raise _combined([*errors, error, *_item_errors(builder.blocks, raw_layers, layers_pos)]) from None
+    if errors:
+        raise _combined(errors)
     expect = None
     if root.get("expect") is not None:
         expect = parse_expect(root["expect"], child_position(root, "expect", root.pos), "expect")
@@ -84,6 +112,23 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
         source=root.pos,
         blocks=builder.blocks,
     )
+
+
+def _item_errors(blocks: dict[str, Any], raw_layers: YList, pos: Position) -> list[SpecError]:
+    """Problems of every layer item, each built on its own (the builder stops at the first)."""
+    found: list[SpecError] = []
+    for item, item_pos in zip(raw_layers, raw_layers.item_pos):
+        single = YList([item])
+        single.pos, single.item_pos = raw_layers.pos, [item_pos]
+        try:
+            SpecBuilder(blocks).build_layers(single, pos, "", ())
+        except SpecErrors as errors:
+            found.extend(errors.errors)
+        except SpecError as error:
+            found.append(error)
+        if len(found) >= MAX_ERRORS:
+            break
+    return found
 
 
 def parse_expect(raw: Any, pos: Position, what: str) -> Expect:

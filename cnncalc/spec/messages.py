@@ -129,3 +129,12 @@ def _type_at(tp: Any, part: Any) -> Any:
     if typing.get_origin(tp) is list and args:
         return args[0]
     return next((found for a in args if (found := _type_at(a, part)) is not None), None)
+
+
+def channels_last_hint(shape: tuple[int, ...]) -> str | None:
+    """A warning for an input that looks height-width-channels (CS231n's `[32, 32, 3]`), else None."""
+    # An image's height and width are large, its channels 1, 3 or 4; a latent [100, 1, 1] is channels-first.
+    if len(shape) not in (3, 4) or shape[-1] not in (1, 3, 4) or min(shape[:-1]) < 8:
+        return None
+    meant = [shape[-1], *shape[:-1]]
+    return f"input {list(shape)} looks channels-last; cnncalc is channels-first; did you mean {meant}?"
