@@ -316,7 +316,7 @@ def test_four_mistakes_are_all_reported_in_file_order(tmp_path):
 def test_many_mistakes_are_capped(tmp_path):
     from cnncalc.spec.build import MAX_ERRORS
 
-    path, err = refused_lines(tmp_path, HEADER + "  - convv\n" * (MAX_ERRORS + 5))
+    _, err = refused_lines(tmp_path, HEADER + "  - convv\n" * (MAX_ERRORS + 5))
     assert err.count("unknown layer kind `convv`") == MAX_ERRORS
 
 
