@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.checking.answers import AnswerSheet, Given, load_sheet, read_given
-from cnncalc.checking.compare import Answer, CheckResult, _formula, _judge, _plain
+from cnncalc.checking.compare import Answer, CheckResult, _formula, _judge, _plain, _whole
 from cnncalc.checking.escape import clean
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError, Position, SpecError
@@ -47,8 +47,8 @@ def grade(analysis: Analysis, sheet: AnswerSheet, rules: Rules | None = None) ->
     for question in asked:
         given = by_key.get(question.key, Given(question.key, question.quantity, question.layer, None))
         answer = judge(analysis, given, sheet.layout, shapes, rules)
-        answer.max_points = rules.points_for(question.key)
-        answer.points = _earned(answer, rules)
+        answer.max_points = _whole(rules.points_for(question.key))
+        answer.points = _whole(_earned(answer, rules))
         result.answers.append(answer)
     if rules.questions is not None:  # answers the key does not ask about: judged, worth nothing
         keys = {q.key for q in rules.questions}

@@ -59,6 +59,10 @@ def check(
     if format is CheckFormat.json:
         import json  # here, not at the top: every command module loads at start-up
 
+        for result in results:
+            if result.error:
+                _print_error(result)
+
         if several:
             report = {"results": [r.to_dict() for r in results], "summary": classroom.summarize(results).to_dict()}
         else:
