@@ -1,6 +1,6 @@
 """Generate problem sets: variants of a spec (sizes drawn from declared choices), each with its sheet and key.
 
-What varies is declared in the spec's `quiz: {vary: {...}}` or given as `--vary conv1.kernel_size=3,5`:
+What varies is declared in the spec's `quiz: {vary: {...}}` or given (instead) as `--vary conv1.kernel_size=3,5`:
 `input_size` (every spatial dim), `input` (whole shapes) or `LAYER.ARGUMENT` of a top-level layer.
 """
 
@@ -84,7 +84,7 @@ def generate(
     if not isinstance(raw, YMap):
         raise SpecError("a spec is a mapping with at least `input:` and `layers:`.", Position(display, 1, 1))
     own, own_inexact = declared(raw, display)
-    vary = {**own, **vary}
+    vary = vary or own  # the command line, when it says what varies, replaces the spec's declaration
     if not vary:
         raise SpecError(
             f"`{display}` declares nothing to vary.",
