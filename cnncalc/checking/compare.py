@@ -69,7 +69,8 @@ class CheckResult:
 
     @property
     def passed(self) -> bool:
-        return self.error is None and all(a.correct for a in self.answers)
+        # an answers file with no answers at all is not a pass (a spec's empty `expect:` checks nothing)
+        return self.error is None and all(a.correct for a in self.answers) and bool(self.answers or not self.file)
 
     @property
     def wrong(self) -> list[Answer]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_COMMAND = re.compile(r"(^|\s)::")  # where a wrapped or split line could start with `::`
 
 
 def clean(text: object) -> str:
     """`text` with control characters `repr`-escaped, never starting a line with `::` (a CI workflow command)."""
     out = _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], str(text))
-    return "\\x3a" + out[1:] if out.startswith("::") else out
+    return _COMMAND.sub(lambda m: m.group(1) + "\\x3a:", out)

@@ -50,6 +50,8 @@ def grade(analysis: Analysis, sheet: AnswerSheet, rules: Rules | None = None) ->
         answer.max_points = _whole(rules.points_for(question.key))
         answer.points = _whole(_earned(answer, rules))
         result.answers.append(answer)
+    if not result.answers and not sheet.givens:
+        result.notes.append("the file holds no answers.")
     if rules.questions is not None:  # answers the key does not ask about: judged, worth nothing
         keys = {q.key for q in rules.questions}
         for given in sheet.givens:

@@ -69,3 +69,8 @@ def test_clean_escapes_control_characters_and_workflow_commands():
     assert clean("a\x1b[31m\nb") == "a\\x1b[31m\\nb"
     assert clean("::error file=x::boom") == "\\x3a:error file=x::boom"
     assert clean("fine: ok") == "fine: ok"
+
+
+def test_clean_escapes_a_workflow_command_after_whitespace_too():
+    # rich wraps long lines at spaces: a `::` after a space could start a printed line
+    assert clean("a ::warning x") == "a \\x3a:warning x" and clean("std::vector") == "std::vector"

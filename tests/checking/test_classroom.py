@@ -222,3 +222,12 @@ def test_carry_forward_and_tolerance_flags(klass):
     result = check(ALEXNET, "-a", str(klass / "subs" / "dave.yaml"), "--key", str(klass / "key.yaml"),
                    "--tolerance", "0.01", "-f", "json")  # fmt: skip
     assert json.loads(result.stdout)["score"] == 5  # 35K is within 1% of 34,944
+
+
+def test_an_empty_submission_is_graded_not_passed(klass):
+    empty = klass / "subs" / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    assert check(ALEXNET, "-a", str(empty)).exit_code == 1
+    result = check(ALEXNET, "-a", str(empty), "--key", str(klass / "key.yaml"), "-f", "json")
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1 and report["score"] == 0 and report["max_score"] == 7
