@@ -60,3 +60,20 @@ def out_of_memory(error: MemoryError) -> CnncalcError:
         None,
         "`cnncalc table` gives its shapes without running it; or use a smaller input or --batch.",
     )
+
+
+class SpecErrors(SpecError):
+    """Several independent problems of one file, reported at once in file order (one paragraph each)."""
+
+    def __init__(self, errors: list[SpecError]):
+        first = errors[0]
+        super().__init__(first.message, first.position, first.hint)
+        self.errors = errors
+
+    def render(self) -> str:
+        return "\n".join(error.render() for error in self.errors)
+
+
+def all_errors(error: CnncalcError) -> list[CnncalcError]:
+    """The problems an error stands for: itself, or each of a SpecErrors."""
+    return list(getattr(error, "errors", [error]))

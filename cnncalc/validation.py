@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, Position, out_of_memory
+from cnncalc.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    CnncalcError,
+    Position,
+    all_errors,
+    out_of_memory,
+)
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 GLOB_CHARS = set("*?[")
@@ -160,9 +168,10 @@ def validate_file(path: Path, strict: bool = False, execute: bool = False) -> Fi
         if execute and result.status != "error":
             _execute(spec, analysis, result)
     except CnncalcError as error:
-        hint = f" {error.hint}" if error.hint else ""
         status: Status = "error" if error.exit_code == EXIT_BAD_INPUT else "failed"
-        result.fail(status, f"{error.message}{hint}", error.position)
+        for problem in all_errors(error):  # a spec with several mistakes shows them all
+            hint = f" {problem.hint}" if problem.hint else ""
+            result.fail(status, f"{problem.message}{hint}", problem.position)
     return result
 
 

@@ -3,8 +3,6 @@
 import re
 
 from cnncalc import analyze, load_spec, parse_spec
-from cnncalc.checking import check_expect
-from cnncalc.spec.build import parse_expect
 from cnncalc.spec.yaml_source import parse_yaml
 from tests.conftest import ROOT, SPECS
 
@@ -36,13 +34,17 @@ def test_readme_spec_example_loads_and_meets_its_expectations():
 
 
 def test_readme_answers_example_is_judged_as_the_readme_says():
+    from cnncalc.checking.answers import read_sheet
+    from cnncalc.checking.grading import grade
+
     raw = parse_yaml(yaml_block("# answers.yaml"), "answers.yaml")
-    result = check_expect(analyze(load_spec(SPECS / "alexnet_cs231n.yaml")), parse_expect(raw, raw.pos, "answers"), raw)
+    result = grade(analyze(load_spec(SPECS / "alexnet_cs231n.yaml")), read_sheet(raw, "answers.yaml"))
     verdicts = {answer.key: answer for answer in result.answers}
     # The README says: conv1's 34,848 forgets the biases (slide: (11x11x3)x96 weights, +96 biases = 34,944).
     assert not verdicts["layers.conv1.params"].correct
     assert "34,944" in verdicts["layers.conv1.params"].formula[-1]
     assert verdicts["layers.conv1.output_shape"].correct and verdicts["layers.pool1.params"].correct
+    assert verdicts["layers.pool1.output_shape"].correct  # written 96x27x27 (slide: 27x27x96 POOL1)
     # conv2 with pad 2 keeps 27 (slide: [27x27x256] CONV2); 23 is the padding-forgotten answer.
     assert not verdicts["layers.conv2.output_shape"].correct
     # 447,897,600 = 27*27*(5*5*96)*256 is conv2's MAC count; as FLOPs (2 per MAC) it is half the answer.

@@ -111,3 +111,9 @@ def test_unknown_top_level_key_fails(validator):
 def test_expect_block_is_checked(validator):
     assert errors(validator, "input: [3, 8, 8]\nlayers: [relu]\nexpect: {params: 0, max_macs: 5.0e9}\n") == []
     assert errors(validator, "input: [3, 8, 8]\nlayers: [relu]\nexpect: {param: 0}\n")
+
+
+def test_quiz_block_is_checked(validator):
+    # the shipped alexnet_cs231n declares one (test_every_shipped_spec_validates); a misspelt key fails
+    assert errors(validator, "input: [3, 8, 8]\nlayers: [relu]\nquiz: {vary: {input_size: [8, 16]}}\n") == []
+    assert errors(validator, "input: [3, 8, 8]\nlayers: [relu]\nquiz: {vray: {input_size: [8, 16]}}\n")

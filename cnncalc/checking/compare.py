@@ -23,20 +23,32 @@ class Answer:
     """One judged answer: what was given, the right value, and why when wrong."""
 
     key: str  # e.g. `layers.conv1.output_shape`, `params`, `max_macs`
-    expected: Any  # the answer given
-    actual: Any
+    expected: Any  # the answer given (JSON `given`; `expected` kept for compatibility)
+    actual: Any  # the right value (JSON `correct_value`; `actual` kept for compatibility)
     correct: bool
     formula: list[str] = field(default_factory=list)
     hint: str | None = None
     mistake: str | None = None  # name of the classic mistake recognised, if any
     position: Position | None = None
+    status: str = ""  # right, wrong, carried_forward, unanswered ("" = right/wrong from `correct`)
+    points: float | None = None  # earned, when graded with points
+    max_points: float | None = None
+
+    @property
+    def state(self) -> str:
+        return self.status or ("right" if self.correct else "wrong")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "expected": self.expected,
             "actual": self.actual,
+            "given": self.expected,
+            "correct_value": self.actual,
             "correct": self.correct,
+            "status": self.state,
+            "points": self.points,
+            "max_points": self.max_points,
             "formula": self.formula,
             "hint": self.hint,
             "mistake": self.mistake,
@@ -46,21 +58,45 @@ class Answer:
 
 @dataclass
 class CheckResult:
-    """All answers of one spec or answers file."""
+    """All answers of one spec or answers file; `error` when the file could not be read at all."""
 
     name: str
     answers: list[Answer]
+    file: str | None = None
+    variant: str | None = None
+    notes: list[str] = field(default_factory=list)  # file-level remarks (a layout not understood...)
+    error: str | None = None
 
     @property
     def passed(self) -> bool:
-        return all(a.correct for a in self.answers)
+        # an answers file with no answers at all is not a pass (a spec's empty `expect:` checks nothing)
+        return self.error is None and all(a.correct for a in self.answers) and bool(self.answers or not self.file)
 
     @property
     def wrong(self) -> list[Answer]:
         return [a for a in self.answers if not a.correct]
 
+    @property
+    def score(self) -> float | None:
+        return None if self.error else _whole(sum(a.points or 0 for a in self.answers))
+
+    @property
+    def max_score(self) -> float | None:
+        return None if self.error else _whole(sum(a.max_points or 0 for a in self.answers))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "passed": self.passed, "answers": [a.to_dict() for a in self.answers]}
+        out: dict[str, Any] = {"name": self.name, "passed": self.passed}
+        if self.file is not None:
+            out.update(file=self.file, score=self.score, max_score=self.max_score, variant=self.variant)
+            out.update(notes=self.notes, error=self.error)
+        out["answers"] = [a.to_dict() for a in self.answers]
+        return out
+
+
+def _whole(value: float) -> float:
+    """Points as JSON and CSV show them: 3 rather than 3.0."""
+    rounded = round(value, 6)
+    return int(rounded) if float(rounded).is_integer() else rounded
 
 
 def load_answers(path: str | Path) -> tuple[Expect, YMap]:

@@ -144,7 +144,8 @@ MISTAKES: list[Mistake] = [
     Mistake(
         "hwc-order",
         _hwc,
-        "Same numbers in HWC order (the slides write 55x55x96); cnncalc writes shapes channels first, [C, H, W].",
+        "Same numbers in HWC order (the slides write 55x55x96); cnncalc writes shapes channels first, [C, H, W] "
+        "(or put `layout: hwc` in the answers file).",
     ),
     Mistake(
         "rounded-up",  # rounding to nearest gives the same as ceil whenever it differs from floor

@@ -1,4 +1,4 @@
-"""The rich rendering of a CheckResult: one row per answer, with the working for wrong ones."""
+"""The rich rendering of a CheckResult (one row per answer, the working for wrong ones) and of a class."""
 
 from __future__ import annotations
 
@@ -8,38 +8,117 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from cnncalc.checking.classroom import ClassSummary
 from cnncalc.checking.compare import CheckResult
+from cnncalc.checking.escape import clean
+
+MARKS = {
+    "right": ("✓", "green"),
+    "wrong": ("✗", "bold red"),
+    "carried_forward": ("↪", "yellow"),
+    "unanswered": ("✗", "bold red"),
+}
+MAX_LISTED = 8  # wrong answers named on a file's one-line result
 
 
 def show(value: Any) -> str:
+    if value is None:
+        return "—"
     if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]"
-    if isinstance(value, int):
+        return "[" + ", ".join(map(clean, value)) + "]"
+    if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return str(value)
+    return clean(value)
 
 
 def render_check(result: CheckResult) -> RenderableType:
     """✓/✗ per answer in a table; below it, each wrong answer's formula and hint."""
-    table = Table(title=f"Answers for {result.name}", title_justify="left", header_style="bold")
+    if result.error:
+        return Text(f"✗ {result.error}", style="bold red")
+    title = f"Answers in {result.file} for {clean(result.name)}" if result.file else f"Answers for {clean(result.name)}"
+    table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("", no_wrap=True)
     table.add_column("Question", no_wrap=True)
     table.add_column("Your answer", justify="right")
     table.add_column("Correct", justify="right")
+    with_points = any(a.max_points not in (None, 1) or a.state == "carried_forward" for a in result.answers)
+    if with_points:
+        table.add_column("Points", justify="right")
     for answer in result.answers:
-        mark = Text("✓", style="green") if answer.correct else Text("✗", style="bold red")
-        table.add_row(mark, answer.key, show(answer.expected), show(answer.actual))
-    parts: list[RenderableType] = [table]
+        mark, style = MARKS[answer.state]
+        cells = [Text(mark, style=style), Text(clean(answer.key))]
+        cells += [Text(show(answer.expected)), Text(show(answer.actual))]
+        if with_points:
+            cells.append(Text(f"{_number(answer.points)}/{_number(answer.max_points)}"))
+        table.add_row(*cells)
+    parts: list[RenderableType] = [Text(f"note: {note}", style="yellow") for note in result.notes]
+    parts.append(table)
     for answer in result.wrong:
+        mark, style = MARKS[answer.state]
         where = f" ({answer.position})" if answer.position else ""
         block = Text()
-        block.append("✗ ", style="bold red")
-        block.append(f"{answer.key}{where}: you gave {show(answer.expected)}, correct is {show(answer.actual)}")
+        block.append(f"{mark} ", style=style)
+        block.append(f"{clean(answer.key)}{where}: you gave {show(answer.expected)}, correct is {show(answer.actual)}")
         for line in answer.formula:
             block.append(f"\n    {line}")
         if answer.hint:
             block.append(f"\n    Hint: {answer.hint}", style="yellow")
         parts.append(block)
     right = len(result.answers) - len(result.wrong)
-    parts.append(Text(f"{right}/{len(result.answers)} right", style="bold green" if result.passed else "bold red"))
+    score = f"; score {_number(result.score)}/{_number(result.max_score)}" if with_points else ""
+    status = "bold green" if result.passed else "bold red"
+    parts.append(Text(f"{right}/{len(result.answers)} right{score}", style=status))
     return Group(*parts)
+
+
+def result_line(result: CheckResult) -> Text:
+    """One line per file: its score and which answers are wrong, with the mistake recognised."""
+    if result.error:
+        return Text(f"✗ {result.error}", style="bold red")
+    mark, style = ("✓", "green") if result.passed else ("✗", "bold red")
+    line = Text()
+    line.append(f"{mark} ", style=style)
+    line.append(f"{result.file}: {_number(result.score)}/{_number(result.max_score)}")
+    wrong = [f"{clean(a.key)}{_why(a.state, a.mistake)}" for a in result.wrong if a.state != "unanswered"]
+    if wrong:
+        more = f", {len(wrong) - MAX_LISTED} more" if len(wrong) > MAX_LISTED else ""
+        line.append(f"  wrong: {', '.join(wrong[:MAX_LISTED])}{more}")
+    unanswered = sum(a.state == "unanswered" for a in result.answers)
+    if unanswered:
+        line.append(f"  unanswered: {unanswered}")
+    for note in result.notes:
+        line.append(f"\n    note: {note}", style="yellow")
+    return line
+
+
+def _why(state: str, mistake: str | None) -> str:
+    if state == "carried_forward":
+        return " (carried forward)"
+    return f" ({mistake})" if mistake else ""
+
+
+def render_summary(summary: ClassSummary) -> RenderableType:
+    """The class at a glance: mean score, then how many students made each classic mistake."""
+    lines: list[RenderableType] = [
+        Text(
+            f"Class: {summary.files} file{'s' if summary.files != 1 else ''}, {summary.graded} graded, "
+            f"{summary.unreadable} unreadable; mean score {_number(summary.mean_score)}/"
+            f"{_number(summary.mean_max_score)}; {summary.passed} all right; "
+            f"{summary.carried_forward} with an error carried forward.",
+            style="bold",
+        )
+    ]
+    if summary.mistakes:
+        table = Table(title="Classic mistakes", title_justify="left", header_style="bold")
+        table.add_column("Mistake")
+        table.add_column("Students", justify="right")
+        for name, count in summary.mistakes.items():
+            table.add_row(Text(name), Text(str(count)))
+        lines.append(table)
+    return Group(*lines)
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{round(value, 2):g}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli import check, draw, plot, run, schema, table, validate, verify, zoo_list
+from cnncalc.cli import check, draw, plot, quiz, run, schema, table, validate, verify, zoo_list
 
 app = typer.Typer(
     name="cnncalc",
@@ -22,6 +22,7 @@ app.command("run")(run.run)
 app.command("check")(check.check)
 app.command("validate")(validate.validate)
 app.command("schema")(schema.schema)
+app.command("quiz")(quiz.quiz)
 
 
 def main() -> None:

@@ -1,13 +1,14 @@
-"""`cnncalc check SPEC [--answers FILE]`: mark homework answers (or a spec's `expect:`) right or wrong."""
+"""`cnncalc check SPEC [--answers FILE...]`: mark homework answers (or a spec's `expect:`) right or wrong."""
 
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
-from cnncalc.errors import EXIT_CHECK_FAILED, SpecError
+from cnncalc.cli.common import Layout, handles_errors, load
+from cnncalc.errors import SpecError
 
 
 class CheckFormat(str, Enum):
@@ -17,37 +18,121 @@ class CheckFormat(str, Enum):
 
 @handles_errors
 def check(
-    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
-    answers: str = typer.Option(
-        None, "--answers", "-a", help="A YAML file of answers in the form of `expect:`; default: the spec's own."
+    spec: str = typer.Argument(
+        ..., help="A spec file, a shipped spec's name (see `cnncalc list`), or a folder written by `cnncalc quiz`."
     ),
+    answers: list[str] = typer.Option(
+        None,
+        "--answers",
+        "-a",
+        help="Answers files (the form of `expect:`); repeat it, or a glob ('subs/*.yaml'). Default: the spec's own.",
+    ),
+    key: Path = typer.Option(None, "--key", help="A key file: the questions, points:, carry_forward:, tolerance:."),
+    carry_forward: float = typer.Option(
+        None, "--carry-forward", min=0, max=1, help="Part of the points for an error carried forward (default 0.5)."
+    ),
+    tolerance: float = typer.Option(
+        None, "--tolerance", min=0, max=1, help="Accept counts within this fraction (0.01 = 1%) of the right one."
+    ),
+    layout: Layout = typer.Option(Layout.chw, help="Shape order of the answers: chw [96, 55, 55] or hwc 55x55x96."),
+    gradebook: Path = typer.Option(None, "--gradebook", help="Write a CSV: file, score, max_score, each question."),
+    details: bool = typer.Option(False, "--details", help="With several files, show every file's full table."),
     format: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="Output format."),
 ) -> None:
     """Mark each answer right or wrong, with the worked formula and a hint for classic mistakes."""
-    from cnncalc.checking import check_expect, load_answers
-    from cnncalc.engine.propagate import analyze
+    from cnncalc.checking import classroom
 
-    loaded = load(spec)
-    if answers is not None:
-        expect, raw = load_answers(answers)
-    elif loaded.expect is not None:
-        expect, raw = loaded.expect, loaded.expect_raw
+    overrides = {k: v for k, v in (("carry_forward", carry_forward), ("tolerance", tolerance)) if v is not None}
+    grader = _grader(spec, key, overrides, layout.value, not answers)
+    patterns = answers or []
+    if not patterns:
+        loaded = grader.analysis.spec
+        results = [_own_expect(grader, loaded)]
     else:
-        raise SpecError(
-            f"`{spec}` has no `expect:` block and no answers file was given.",
-            loaded.source,
-            "Pass `--answers answers.yaml`, or add `expect:` to the spec.",
-        )
-    result = check_expect(analyze(loaded), expect, raw)
+        results = classroom.grade_all(grader, patterns)
+    if gradebook is not None:
+        inputs = [Path(spec), *([key] if key else []), *_files(patterns)]
+        classroom.write_gradebook(results, gradebook, inputs)
+    several = len(results) > 1
+    if not several and results[0].error:  # one unreadable file: the usual one-paragraph error
+        raise typer.Exit(_print_error(results[0]))
     if format is CheckFormat.json:
         import json  # here, not at the top: every command module loads at start-up
 
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        for result in results:
+            if result.error:
+                _print_error(result)
+
+        if several:
+            report = {"results": [r.to_dict() for r in results], "summary": classroom.summarize(results).to_dict()}
+        else:
+            report = results[0].to_dict()
+        typer.echo(json.dumps(report, indent=2))
     else:
         from rich.console import Console
 
-        from cnncalc.checking.render import render_check
+        from cnncalc.checking.render import render_check, render_summary, result_line
 
-        Console().print(render_check(result))
-    if not result.passed:
-        raise typer.Exit(EXIT_CHECK_FAILED)
+        console = Console(highlight=False)
+        for result in results:
+            if result.error:
+                _print_error(result)
+            else:
+                console.print(render_check(result) if details or not several else result_line(result))
+        if several:
+            console.print(render_summary(classroom.summarize(results)))
+    raise typer.Exit(classroom.exit_code(results))
+
+
+def _print_error(result) -> int:
+    import sys
+
+    from cnncalc.errors import EXIT_BAD_INPUT
+
+    print(result.error, file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _grader(spec: str, key: Path | None, overrides: dict, layout: str, own: bool):
+    """One spec analysed once (with its key's rules), or a quiz folder's variants."""
+    from cnncalc.checking import classroom
+    from cnncalc.checking.escape import clean
+    from cnncalc.checking.grading import Rules, load_rules
+
+    folder = Path(spec)
+    if folder.is_dir() and any(folder.glob("variant-*/key.yaml")):
+        if own or key is not None:
+            raise SpecError(
+                f"`{clean(spec)}` is a folder: a quiz folder grades answers files against each variant's key.",
+                hint="Give `--answers 'submissions/*.yaml'` (and no --key: each variant has its own).",
+            )
+        return classroom.QuizGrader(folder, overrides, layout)
+    from cnncalc.engine.propagate import analyze
+
+    analysis = analyze(load(spec))
+    rules = load_rules(key, clean(key), analysis) if key is not None else Rules()
+    for name, value in overrides.items():
+        setattr(rules, name, value)
+    return classroom.Grader(analysis, rules, layout)
+
+
+def _own_expect(grader, loaded):
+    """The spec's own `expect:` block, graded like an answers file."""
+    from cnncalc.checking.answers import read_sheet
+    from cnncalc.checking.grading import grade
+
+    if loaded.expect_raw is None:
+        raise SpecError(
+            f"`{loaded.name}` has no `expect:` block and no answers file was given.",
+            loaded.source,
+            "Pass `--answers answers.yaml`, or add `expect:` to the spec.",
+        )
+    result = grade(grader.analysis, read_sheet(loaded.expect_raw, loaded.file, grader.layout), grader.rules)
+    result.file = None  # the output stays the spec check it always was
+    return result
+
+
+def _files(patterns: list[str]) -> list[Path]:
+    import glob
+
+    return [Path(m) for p in patterns for m in (glob.glob(p) or [p])]

@@ -41,6 +41,18 @@ def parse_columns(text: str | None, default: tuple[str, ...]) -> list[str]:
     return chosen
 
 
+def _warn_channels_last(loaded) -> None:
+    """To stderr, so that JSON, markdown and CSV on stdout stay clean."""
+    import sys
+
+    from cnncalc.checking.escape import clean
+    from cnncalc.spec.messages import channels_last_hint
+
+    hint = channels_last_hint(loaded.input_shape)
+    if hint:
+        print(f"{clean(loaded.file)}: warning: {hint}", file=sys.stderr)
+
+
 @handles_errors
 def table(
     spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
@@ -59,7 +71,9 @@ def table(
     from cnncalc.engine.propagate import analyze
     from cnncalc.report.columns import DEFAULT_COLUMNS, MEMORY_COLUMNS, RF_COLUMNS
 
-    analysis = analyze(load(spec), strict=strict)
+    loaded = load(spec)
+    _warn_channels_last(loaded)
+    analysis = analyze(loaded, strict=strict)
     chosen = parse_columns(columns, DEFAULT_COLUMNS)
     if format is OutputFormat.json:
         from cnncalc.report.json_report import render_json

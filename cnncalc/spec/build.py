@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc.errors import Position, SpecError
+from cnncalc.errors import LayerError, Position, SpecError, SpecErrors
 from cnncalc.layers.values import nested_shape
 from cnncalc.spec.blocks import parse_blocks
 from cnncalc.spec.builder import SpecBuilder
@@ -17,7 +17,9 @@ from cnncalc.spec.model import Expect, Spec
 from cnncalc.spec.scope import Scope
 from cnncalc.spec.yaml_source import YList, YMap, child_position, load_yaml_file, parse_yaml
 
-TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "outputs", "expect")
+MAX_ERRORS = 10  # problems of one spec shown at once
+
+TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "outputs", "expect", "quiz")
 
 
 def load_spec(path: str | Path, display: str | None = None) -> Spec:
@@ -40,14 +42,35 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
             getattr(root, "pos", start),
             "See `cnncalc list` and the README for examples.",
         )
+    errors: list[SpecError] = []  # independent problems, all reported in one run
+    guessed: set[str] = set()
     for key in root:
         if key not in TOP_LEVEL_KEYS:
             guess = did_you_mean(key, TOP_LEVEL_KEYS)
-            raise SpecError(
-                f"unknown top-level key `{key}`.",
-                root.key_pos[key],
-                f"Did you mean `{guess}`?" if guess else f"The keys are: {', '.join(TOP_LEVEL_KEYS)}.",
+            guessed.add(f"the spec has no `{guess}:`.")  # the misspelling explains the missing key
+            errors.append(
+                SpecError(
+                    f"unknown top-level key `{key}`.",
+                    root.key_pos[key],
+                    f"Did you mean `{guess}`?" if guess else f"The keys are: {', '.join(TOP_LEVEL_KEYS)}.",
+                )
             )
+    try:
+        return _build(root, file, default_name, errors)
+    except SpecError as error:
+        more = error.errors if isinstance(error, SpecErrors) else [error]
+        errors.extend(e for e in more if e.message not in guessed)
+    raise _combined(errors)
+
+
+def _combined(errors: list[SpecError]) -> SpecError:
+    """One error, or all of them in file order (at most MAX_ERRORS)."""
+    unique = list({(e.position, e.message): e for e in errors}.values())
+    unique.sort(key=lambda e: (e.position.line, e.position.column) if e.position else (0, 0))
+    return unique[0] if len(unique) == 1 else SpecErrors(unique[:MAX_ERRORS])
+
+
+def _build(root: YMap, file: str, default_name: str, errors: list[SpecError]) -> Spec:
     for key in ("input", "layers"):
         if key not in root:
             raise SpecError(
@@ -58,6 +81,8 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
     for key, value in (("name", name), ("description", description)):
         if not isinstance(value, str):
             raise SpecError(f"`{key}` must be text.", child_position(root, key, root.pos))
+    if "quiz" in root and not isinstance(root["quiz"], YMap):  # read by `cnncalc quiz` (cnncalc/classroom/quiz.py)
+        raise SpecError("`quiz` is a mapping: `{vary: {conv1.kernel_size: [3, 5]}}`.", root.value_pos["quiz"])
     input_shape, input_values = parse_input(root["input"], child_position(root, "input", root.pos))
     builder = SpecBuilder(parse_blocks(root.get("blocks"), child_position(root, "blocks", root.pos)), input_shape)
     layers_pos = child_position(root, "layers", root.pos)
@@ -66,7 +91,13 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
         raise SpecError(
             "`layers` must be a non-empty list.", layers_pos, "Start each layer with `- `, e.g. `- conv: {...}`."
         )
-    layers, scope = builder.build_top(raw_layers, layers_pos)
+    try:
+        layers, scope = builder.build_top(raw_layers, layers_pos)
+    except SpecError as error:
+        item_errors = _item_errors(builder.blocks, input_shape, raw_layers, layers_pos)
+        raise _combined([*errors, error, *item_errors]) from None
+    if errors:
+        raise _combined(errors)
     if root.get("outputs") is not None:
         builder.graph.outputs = parse_outputs(root["outputs"], child_position(root, "outputs", root.pos), scope)
     expect = None
@@ -98,6 +129,29 @@ def parse_outputs(raw: Any, pos: Position, scope: Scope) -> list[tuple[str, int]
             raise SpecError(f"`{name}` is listed twice in `outputs`.", item_pos)
         found.append((str(name), node))
     return found
+
+
+def _item_errors(
+    blocks: dict[str, Any], input_shape: tuple[int, ...], raw_layers: YList, pos: Position
+) -> list[SpecError]:
+    """Problems of every layer item, each built on its own (the builder stops at the first).
+
+    Built alone, an item reads the network's input and sees no earlier layer, so its shape errors
+    and unknown `from:` names may be artefacts; only the other problems are kept.
+    """
+    found: list[SpecError] = []
+    for item, item_pos in zip(raw_layers, raw_layers.item_pos):
+        single = YList([item])
+        single.pos, single.item_pos = raw_layers.pos, [item_pos]
+        try:
+            SpecBuilder(blocks, input_shape).build_top(single, pos)
+        except SpecErrors as errors:
+            found.extend(errors.errors)
+        except SpecError as error:
+            found.append(error)
+        if len(found) >= MAX_ERRORS:
+            break
+    return [e for e in found if not isinstance(e, LayerError) and "no earlier layer is named" not in e.message]
 
 
 def parse_expect(raw: Any, pos: Position, what: str) -> Expect:

@@ -16,11 +16,32 @@ from cnncalc.spec.yaml_source import YMap, child_position, key_position
 # Arguments of PyTorch's constructors that cnncalc reads from the input shape instead.
 _FROM_THE_INPUT = {"in_channels", "in_features", "num_features"}
 
+# Words people write for a known one that spelling distance gets wrong (`total_params` is closest to
+# `max_params`, an upper bound; `pool` to `lppool`). Used only when the intended word is a choice.
+_MEANT = {
+    "total_params": "params",
+    "num_params": "params",
+    "n_params": "params",
+    "parameters": "params",
+    "total_macs": "macs",
+    "total_flops": "flops",
+    "shape": "output_shape",
+    "output": "output_shape",
+    "out_shape": "output_shape",
+    "pool": "maxpool",
+    "max_pool": "maxpool",
+    "avg_pool": "avgpool",
+}
+
 
 def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
     """The closest known word, if one is close enough to be a likely typo."""
     # Compared case-insensitively: PyTorch's class names (`ReLU`, `Linear`) are the commonest miss.
     by_lower: dict[str, str] = {}
+    choices = list(choices)
+    meant = _MEANT.get(str(word).lower())
+    if meant in choices:
+        return meant
     for choice in choices:
         by_lower.setdefault(choice.lower(), choice)
     matches = difflib.get_close_matches(str(word).lower(), list(by_lower), n=1, cutoff=0.6)
@@ -108,3 +129,12 @@ def _type_at(tp: Any, part: Any) -> Any:
     if typing.get_origin(tp) is list and args:
         return args[0]
     return next((found for a in args if (found := _type_at(a, part)) is not None), None)
+
+
+def channels_last_hint(shape: tuple[int, ...]) -> str | None:
+    """A warning for an input that looks height-width-channels (CS231n's `[32, 32, 3]`), else None."""
+    # An image's height and width are large, its channels 1, 3 or 4; a latent [100, 1, 1] is channels-first.
+    if len(shape) not in (3, 4) or shape[-1] not in (1, 3, 4) or min(shape[:-1]) < 8:
+        return None
+    meant = [shape[-1], *shape[:-1]]
+    return f"input {list(shape)} looks channels-last; cnncalc is channels-first; did you mean {meant}?"

@@ -104,6 +104,22 @@ def spec_schema() -> dict[str, Any]:
             },
             "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
             "expect": {"$ref": "#/$defs/expect"},
+            "quiz": {
+                "description": "what `cnncalc quiz` varies between problem-set variants",
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "vary": {
+                        "description": "input_size, input or LAYER.ARGUMENT (a top-level layer) -> the choices",
+                        "type": "object",
+                        "additionalProperties": {"type": "array", "minItems": 1},
+                    },
+                    "allow_inexact": {
+                        "description": "also accept variants whose strides drop rows (default false)",
+                        "type": "boolean",
+                    },
+                },
+            },
         },
         "$defs": defs,
     }

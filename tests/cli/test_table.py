@@ -178,3 +178,22 @@ def test_layout_hwc_also_applies_to_the_summary_line():
     out = table(str(DATA / "untiled.yaml"), "--layout", "hwc").stdout
     assert "Output 111x111x8 |" in out
     assert "[8, 111, 111]" not in out
+
+
+@pytest.mark.parametrize("shape, meant", [([32, 32, 3], [3, 32, 32]), ([224, 224, 1], [1, 224, 224])])
+def test_a_channels_last_input_is_warned_about(tmp_path, shape, meant):
+    # issue 12: CS231n writes CIFAR as 32x32x3; cnncalc would read 32 channels of 32x3 without a word.
+    spec = tmp_path / "hwc.yaml"
+    spec.write_text(f"input: {shape}\nlayers:\n  - relu\n")
+    result = runner.invoke(app, ["table", str(spec), "--format", "json"])
+    assert result.exit_code == 0
+    assert f"cnncalc is channels-first; did you mean {meant}?" in result.stderr
+    assert json.loads(result.stdout)["input_shape"] == shape  # stdout stays clean JSON
+
+
+def test_no_shipped_spec_looks_channels_last():
+    from cnncalc.spec.build import load_spec
+    from cnncalc.spec.messages import channels_last_hint
+
+    for path in sorted((ROOT / "specs").glob("*.yaml")):
+        assert channels_last_hint(load_spec(path).input_shape) is None, path.name

@@ -282,3 +282,47 @@ def test_folder_given_as_the_spec_to_check(tmp_path):
     result = runner.invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.stderr.startswith(f"{tmp_path}:1:1: error: is a folder, not a spec file.")
+
+
+def test_bare_pool_suggests_maxpool_not_lppool(tmp_path):
+    # issue 12: spelling distance alone picks `lppool`; the lecture's POOL layers are max pools.
+    path, err = refused(tmp_path, HEADER + "  - pool\n")
+    assert err == f"{path}:3:5: error: unknown layer kind `pool`. Did you mean `maxpool`?\n"
+
+
+def test_total_params_in_expect_suggests_params_not_the_bound(tmp_path):
+    # issue 12: `total_params` is closest in spelling to `max_params`, an upper bound, not what was meant.
+    _, err = refused(tmp_path, HEADER + "  - relu\nexpect:\n  total_params: 0\n")
+    assert "has no argument `total_params`. Did you mean `params`?" in err
+
+
+def test_four_mistakes_are_all_reported_in_file_order(tmp_path):
+    # issue 12: one run shows every independent mistake, each its own paragraph, in file order.
+    path = tmp_path / "four.yaml"
+    path.write_text(
+        "input: [3, 32, 32]\nlayrs: 1\nlayers:\n  - conv: {out_channels: 8, kernal_size: 3}\n  - relu\n  - pool\n"
+        "  - conv: {out_channels: 8, kernel_size: abc}\n"
+    )
+    for command in ("table", "validate"):
+        result = runner.invoke(app, [command, str(path)])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        text = result.stderr if command == "table" else result.stdout
+        found = [f"{path}:{where}" for where in ("2:1", "4:29", "6:5", "7:42") if f"{path}:{where}" in text]
+        assert len(found) == 4, text
+        assert [text.index(f) for f in found] == sorted(text.index(f) for f in found)
+    assert "Did you mean `layers`?" in result.stdout and "Did you mean `maxpool`?" in result.stdout
+
+
+def test_many_mistakes_are_capped(tmp_path):
+    from cnncalc.spec.build import MAX_ERRORS
+
+    _, err = refused_lines(tmp_path, HEADER + "  - convv\n" * (MAX_ERRORS + 5))
+    assert err.count("unknown layer kind `convv`") == MAX_ERRORS
+
+
+def refused_lines(tmp_path: Path, content: str) -> tuple[str, str]:
+    path = tmp_path / "bad.yaml"
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(app, ["table", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    return str(path), result.stderr

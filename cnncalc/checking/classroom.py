@@ -1,0 +1,201 @@
+"""Grade a whole class: many answers files against one spec (or a quiz's variants), a summary, a gradebook."""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cnncalc.checking.answers import load_sheet
+from cnncalc.checking.compare import CheckResult, _whole
+from cnncalc.checking.escape import clean
+from cnncalc.checking.grading import Rules, grade, load_rules
+from cnncalc.engine.propagate import Analysis
+from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, SpecError
+
+GLOB_CHARS = set("*?[")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+
+
+def expand_answers(patterns: list[str]) -> list[tuple[Path, str] | CheckResult]:
+    """(path, display name) for every file the patterns name, globs expanded here, each file once;
+    a pattern that matches nothing becomes an unreadable result in its place."""
+    found: list[tuple[Path, str] | CheckResult] = []
+    seen: set[Path] = set()
+    for given in patterns:
+        path = Path(given)
+        if path.exists() or not GLOB_CHARS & set(given):
+            matches = [path]
+        else:
+            matches = [Path(m) for m in sorted(glob.glob(given, recursive=True)) if Path(m).is_file()]
+            if not matches:
+                found.append(unreadable(given, f"{clean(given)}: error: the pattern matches no files."))
+        for match in matches:
+            key = match.resolve()
+            if key not in seen:
+                seen.add(key)
+                found.append((match, clean(match)))
+    return found
+
+
+def unreadable(display: str, why: str, name: str = "") -> CheckResult:
+    return CheckResult(name, [], file=clean(display), error=clean(why))
+
+
+class Grader:
+    """Grades answer sheets against one spec's analysis and one set of rules."""
+
+    def __init__(self, analysis: Analysis, rules: Rules, layout: str = "chw"):
+        self.analysis, self.rules, self.layout = analysis, rules, layout
+        self.name = analysis.spec.name
+
+    def grade(self, path: Path, display: str) -> CheckResult:
+        try:
+            sheet = load_sheet(path, display, self.layout)
+            analysis, rules = self.target(sheet.variant)
+            return grade(analysis, sheet, rules)
+        except CnncalcError as error:
+            return unreadable(display, error.render(), self.name)
+
+    def target(self, variant: str | None) -> tuple[Analysis, Rules]:
+        return self.analysis, self.rules
+
+
+class QuizGrader(Grader):
+    """Grades each sheet against the variant its `variant:` names, in a folder written by `cnncalc quiz`."""
+
+    def __init__(self, folder: Path, overrides: dict[str, Any], layout: str = "chw"):
+        from cnncalc.classroom.quiz import variant_folders
+
+        self.folder, self.overrides, self.layout = folder, overrides, layout
+        self.variants = variant_folders(folder)  # id -> variant folder
+        self.loaded: dict[str, tuple[Analysis, Rules]] = {}
+        self.name = clean(folder)
+
+    def target(self, variant: str | None) -> tuple[Analysis, Rules]:
+        if variant is None or variant not in self.variants:
+            known = ", ".join(sorted(self.variants)[:5])
+            said = f"names variant `{clean(variant)}`" if variant else "has no `variant:` line"
+            raise SpecError(f"the answers file {said}; {clean(self.folder)} holds variants {known}...")
+        if variant not in self.loaded:
+            from cnncalc.engine.propagate import analyze
+            from cnncalc.spec.build import load_spec
+
+            folder = self.variants[variant]
+            analysis = analyze(load_spec(folder / "spec.yaml", clean(folder / "spec.yaml")))
+            rules = load_rules(folder / "key.yaml", clean(folder / "key.yaml"), analysis)
+            for name, value in self.overrides.items():
+                setattr(rules, name, value)
+            self.loaded[variant] = analysis, rules
+        return self.loaded[variant]
+
+
+def grade_all(grader: Grader, patterns: list[str]) -> list[CheckResult]:
+    """One result per answers file, in the order given (globs sorted)."""
+    return [item if isinstance(item, CheckResult) else grader.grade(*item) for item in expand_answers(patterns)]
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """2 if any file could not be read, else 1 if any answer is wrong, else 0."""
+    if any(r.error for r in results):
+        return EXIT_BAD_INPUT
+    return EXIT_OK if results and all(r.passed for r in results) else EXIT_CHECK_FAILED
+
+
+@dataclass
+class ClassSummary:
+    """Mean score, and how many students made each classic mistake (or missed each question)."""
+
+    files: int
+    graded: int
+    unreadable: int
+    mean_score: float | None
+    mean_max_score: float | None
+    passed: int
+    mistakes: dict[str, int] = field(default_factory=dict)  # mistake -> files where it appears
+    carried_forward: int = 0  # files with at least one error carried forward
+    wrong_per_question: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def summarize(results: list[CheckResult]) -> ClassSummary:
+    graded = [r for r in results if r.error is None]
+    mistakes: Counter[str] = Counter()
+    wrong: Counter[str] = Counter()
+    for result in graded:
+        mistakes.update({a.mistake for a in result.answers if a.mistake})
+        wrong.update(a.key for a in result.answers if not a.correct)
+    mean = _whole(sum(r.score or 0 for r in graded) / len(graded)) if graded else None
+    mean_max = _whole(sum(r.max_score or 0 for r in graded) / len(graded)) if graded else None
+    return ClassSummary(
+        files=len(results),
+        graded=len(graded),
+        unreadable=len(results) - len(graded),
+        mean_score=mean,
+        mean_max_score=mean_max,
+        passed=sum(r.passed for r in graded),
+        mistakes=dict(mistakes.most_common()),
+        carried_forward=sum(any(a.state == "carried_forward" for a in r.answers) for r in graded),
+        wrong_per_question=dict(wrong.most_common()),
+    )
+
+
+def gradebook_rows(results: list[CheckResult]) -> list[list[str]]:
+    """`file, score, max_score`, then the points of each question (in first-seen order), one row per file."""
+    questions: dict[str, None] = {}
+    for result in results:
+        questions.update((a.key, None) for a in result.answers if a.max_points)
+    rows = [["file", "score", "max_score", *questions]]
+    for result in results:
+        earned = {a.key: a.points for a in result.answers}
+        cells = [result.file or "", result.score, result.max_score, *(earned.get(q) for q in questions)]
+        rows.append([_cell(c) for c in cells])
+    return [[_cell(c) for c in rows[0]], *rows[1:]]
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: no formula, no control characters."""
+    text = "" if value is None else clean(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_gradebook(results: list[CheckResult], path: Path, inputs: list[Path]) -> None:
+    """Write the gradebook CSV atomically; refuse a path that is one of the inputs."""
+    import csv
+    import io
+
+    refuse_input(path, inputs, "--gradebook")
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(gradebook_rows(results))
+    write_atomic(path, buffer.getvalue())
+
+
+def refuse_input(path: Path, inputs: list[Path], option: str) -> None:
+    """Nothing the user wrote is lost: an output path may not be an input file."""
+    target = path.resolve()
+    for given in inputs:
+        if given.exists() and given.resolve() == target:
+            raise SpecError(
+                f"{option} `{clean(path)}` is one of the input files; it would be overwritten.",
+                hint="Choose another file name, e.g. grades.csv.",
+            )
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over (never a half-written file)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        if "temp" in locals() and Path(temp).exists():
+            Path(temp).unlink()
+        raise SpecError(f"cannot write `{clean(path)}` ({exc.strerror}).") from None

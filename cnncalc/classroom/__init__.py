@@ -1,0 +1,1 @@
+"""For TAs: generated problem sets (quiz variants, their sheets and keys)."""

@@ -1,0 +1,352 @@
+"""Generate problem sets: variants of a spec (sizes drawn from declared choices), each with its sheet and key.
+
+What varies is declared in the spec's `quiz: {vary: {...}}` or given (instead) as `--vary conv1.kernel_size=3,5`:
+`input_size` (every spatial dim), `input` (whole shapes) or `LAYER.ARGUMENT` of a top-level layer.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cnncalc.checking.escape import clean
+from cnncalc.engine.propagate import Analysis, LayerRow
+from cnncalc.errors import CnncalcError, Position, SpecError
+from cnncalc.spec.yaml_source import YList, YMap
+
+MAX_VARIANTS = 1000
+ATTEMPTS_PER_VARIANT = 50  # random draws tried per variant before giving up on finding a distinct valid one
+ASKED = {  # kind -> the layer questions a problem sheet asks
+    "conv": ("output_shape", "params", "macs"),
+    "linear": ("output_shape", "params"),
+    "maxpool": ("output_shape",),
+    "avgpool": ("output_shape",),
+    "minpool": ("output_shape",),
+    "flatten": ("output_shape",),
+}
+QUESTION_TEXT = {
+    "output_shape": "What is the output volume of {layer}?",
+    "params": "How many parameters (weights and biases) does {layer} have?",
+    "macs": "How many multiply-accumulates (MACs) does {layer} compute?",
+}
+
+
+@dataclass
+class Variant:
+    """One generated problem: its id, the choices drawn, its spec text and analysis."""
+
+    number: int
+    id: str
+    choices: dict[str, Any]
+    spec_text: str
+    analysis: Analysis
+
+
+def parse_vary(items: list[str]) -> dict[str, list[Any]]:
+    """`--vary conv1.kernel_size=3,5` (and `input_size=32,64`) as {target: choices}."""
+    vary: dict[str, list[Any]] = {}
+    for item in items:
+        target, sep, values = item.partition("=")
+        choices = [v.strip() for v in values.split(",") if v.strip()]
+        if not sep or not target.strip() or not choices or not all(v.isdigit() for v in choices):
+            raise SpecError(
+                f"--vary `{clean(item)}` is not TARGET=CHOICES.",
+                hint="For example `--vary conv1.kernel_size=3,5` or `--vary input_size=32,64`.",
+            )
+        vary[target.strip()] = [int(v) for v in choices]
+    return vary
+
+
+def declared(raw: YMap, file: str) -> tuple[dict[str, list[Any]], bool]:
+    """The spec's own `quiz:` block: {target: choices} and whether inexact tiling is allowed."""
+    block = raw.get("quiz")
+    if block is None:
+        return {}, False
+    where = raw.value_pos.get("quiz", Position(file, 1, 1))
+    if not isinstance(block, YMap) or set(block) - {"vary", "allow_inexact"}:
+        raise SpecError("`quiz` is `{vary: {TARGET: [choices]}, allow_inexact: false}`.", where)
+    vary = block.get("vary") or {}
+    if not isinstance(vary, YMap) or not all(isinstance(v, YList) and v for v in vary.values()):
+        raise SpecError("`quiz.vary` maps each target to a list of choices: `conv1.kernel_size: [3, 5]`.", where)
+    return {str(k): list(v) for k, v in vary.items()}, bool(block.get("allow_inexact", False))
+
+
+def generate(
+    path: Path, display: str, count: int, seed: int, vary: dict[str, list[Any]], allow_inexact: bool = False
+) -> list[Variant]:
+    """`count` distinct variants of the spec at `path`, reproducible from `seed`; each loads and tiles exactly."""
+    from cnncalc.spec.yaml_source import load_yaml_file
+
+    raw = load_yaml_file(path, display)
+    if not isinstance(raw, YMap):
+        raise SpecError("a spec is a mapping with at least `input:` and `layers:`.", Position(display, 1, 1))
+    own, own_inexact = declared(raw, display)
+    vary = vary or own  # the command line, when it says what varies, replaces the spec's declaration
+    if not vary:
+        raise SpecError(
+            f"`{display}` declares nothing to vary.",
+            Position(display, 1, 1),
+            "Add `quiz: {vary: {conv1.out_channels: [16, 32, 64]}}` to the spec, or pass `--vary TARGET=3,5`.",
+        )
+    if not 1 <= count <= MAX_VARIANTS:
+        raise SpecError(f"--variants must be from 1 to {MAX_VARIANTS}.")
+    plain = _plain(raw)
+    names = _top_level_names(raw, display)
+    for target in vary:
+        _check_target(target, names, plain)
+    rng = random.Random(seed)
+    targets = sorted(vary)
+    seen: set[tuple[Any, ...]] = set()
+    variants: list[Variant] = []
+    for _ in range(count * ATTEMPTS_PER_VARIANT):
+        if len(variants) == count:
+            break
+        choices = {target: rng.choice(vary[target]) for target in targets}
+        drawn = tuple(repr(choices[t]) for t in targets)
+        if drawn in seen:
+            continue
+        seen.add(drawn)
+        number = len(variants) + 1
+        made = _variant(plain, names, choices, number, f"s{seed}-v{number}", allow_inexact or own_inexact)
+        if made is not None:
+            variants.append(made)
+    if len(variants) < count:
+        raise SpecError(
+            f"only {len(variants)} distinct variants of `{display}` load and tile exactly; {count} were asked.",
+            Position(display, 1, 1),
+            "Give more choices to vary, fewer --variants, or --allow-inexact.",
+        )
+    return variants
+
+
+def _plain(value: Any) -> Any:
+    """Positioned YAML as plain dicts and lists, to edit and dump."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _top_level_names(raw: YMap, display: str) -> list[str]:
+    """The table's name of each top-level layer item, in order (as the builder names them)."""
+    from cnncalc.spec.build import build_spec
+
+    spec = build_spec(raw, display, Path(display).stem)
+    return [layer.path for layer in spec.layers]
+
+
+def _check_target(target: str, names: list[str], plain: dict[str, Any]) -> None:
+    from cnncalc.spec.messages import did_you_mean
+
+    if target in ("input_size", "input"):
+        if not isinstance(plain.get("input"), list):
+            raise SpecError(f"`{target}` can vary only an input written as a shape list, `input: [3, 32, 32]`.")
+        return
+    layer, _, argument = target.partition(".")
+    if layer not in names or not argument:
+        guess = did_you_mean(layer, names)
+        raise SpecError(
+            f"cannot vary `{clean(target)}`: a target is input_size, input or LAYER.ARGUMENT of a top-level layer.",
+            hint=f"Did you mean `{guess}.{argument or 'out_channels'}`?" if guess else "`cnncalc table` shows names.",
+        )
+
+
+def _variant(
+    plain: dict[str, Any], names: list[str], choices: dict[str, Any], number: int, vid: str, allow_inexact: bool
+) -> Variant | None:
+    """The spec with `choices` applied, or None if it does not load or does not tile exactly."""
+    import yaml  # type: ignore[import-untyped]
+
+    from cnncalc.engine.propagate import analyze
+    from cnncalc.spec.build import parse_spec
+
+    data = copy.deepcopy(plain)
+    data.pop("quiz", None)
+    data.pop("expect", None)  # the spec's own answers would not hold, and would give the key away
+    data["name"] = f"{plain.get('name', 'quiz')} (variant {vid})"
+    data["description"] = f"Quiz variant {vid}: " + ", ".join(f"{k} = {v}" for k, v in choices.items())
+    for target, value in choices.items():
+        if target == "input_size":
+            data["input"] = [data["input"][0], *([value] * (len(data["input"]) - 1))]
+        elif target == "input":
+            data["input"] = list(value)
+        else:
+            layer, _, argument = target.partition(".")
+            index = names.index(layer)
+            data["layers"][index] = _with_argument(data["layers"][index], argument, value)
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
+    try:
+        analysis = analyze(parse_spec(text, f"variant {vid}", "quiz"))
+    except CnncalcError:
+        return None  # e.g. a kernel larger than its input: not a problem to give a class
+    if not allow_inexact and analysis.warnings:
+        return None  # a stride that drops rows: the formula's division would not be exact
+    return Variant(number, vid, choices, text, analysis)
+
+
+def _with_argument(item: Any, argument: str, value: Any) -> Any:
+    """A layer item (`- relu`, `- conv: {...}`) with one argument set, replacing an alias of it."""
+    from cnncalc.layers import LAYER_KINDS
+
+    if isinstance(item, str):
+        return {item: {argument: value}}
+    kind = next(k for k in item if k != "name")
+    args = dict(item[kind] or {})
+    aliases = getattr(LAYER_KINDS.get(kind), "arg_aliases", {})
+    for alias in [a for a, canon in aliases.items() if canon == argument and a in args]:
+        del args[alias]
+    args[argument] = value
+    return {**item, kind: args}
+
+
+def questions(variant: Variant) -> list[tuple[str, LayerRow | None, str]]:
+    """(question key, layer row or None for the network, quantity), in the network's order."""
+    asked = [
+        (f"layers.{row.name}.{quantity}", row, quantity)
+        for row in variant.analysis.rows
+        if row.leaf and row.depth == 0
+        for quantity in ASKED.get(row.kind, ())
+    ]
+    return [*asked, ("output_shape", None, "output_shape"), ("params", None, "params")]
+
+
+def key_text(variant: Variant) -> str:
+    """The answer key, in the answers format, with the variant id."""
+    import yaml  # type: ignore[import-untyped]
+
+    layers: dict[str, dict[str, Any]] = {}
+    totals: dict[str, Any] = {}
+    for _, row, quantity in questions(variant):
+        source: Any = variant.analysis if row is None else row
+        value = getattr(source, quantity)
+        value = list(value) if quantity == "output_shape" else value
+        if row is None:
+            totals[quantity] = value
+        else:
+            layers.setdefault(row.name, {})[quantity] = value
+    key = {"variant": variant.id, "layers": layers, **totals}
+    body = yaml.safe_dump(key, sort_keys=False, default_flow_style=None, width=120)
+    return f"# Answer key for quiz variant {variant.id}: grade with `cnncalc check QUIZ_FOLDER --answers ...`.\n{body}"
+
+
+def template_text(variant: Variant) -> str:
+    """A blank answers file: every question's key with an empty value, the variant id filled in."""
+    lines = [
+        f"# Your answers for quiz variant {variant.id}. Fill in every value and keep the `variant:` line.",
+        "# Shapes as a list or with x, channels first: [96, 55, 55] or 96x55x55 (with `layout: hwc`: 55x55x96).",
+        f"variant: {variant.id}",
+        "layout: chw",
+        "layers:",
+    ]
+    current = None
+    for _, row, quantity in questions(variant):
+        if row is None:
+            lines.append(f"{quantity}:")
+            continue
+        if row.name != current:
+            lines.append(f"  {row.name}:")
+            current = row.name
+        lines.append(f"    {quantity}:")
+    return "\n".join(lines) + "\n"
+
+
+def problems_text(variant: Variant) -> str:
+    """The problem sheet: the network as the slides describe it, then the numbered questions."""
+    analysis = variant.analysis
+    lines = [f"# {analysis.spec.name}", "", f"Input volume: {_slides_shape(analysis.spec.input_shape)}", ""]
+    for number, top in enumerate((r for r in analysis.rows if r.depth == 0), start=1):
+        lines.append(f"{number}. {top.name.upper()}: {describe(top)}")
+    lines += ["", "## Questions", "", "Write your answers in `answers.yaml` (shapes channels first, `[C, H, W]`).", ""]
+    for number, (key, row, quantity) in enumerate(questions(variant), start=1):
+        if row is None:
+            text = "What is the network's output shape?" if quantity == "output_shape" else ""
+            text = text or "How many parameters does the whole network have?"
+        else:
+            text = QUESTION_TEXT[quantity].format(layer=row.name.upper())
+        lines.append(f"{number}. {text} (`{key}`)")
+    return "\n".join(lines) + "\n"
+
+
+def describe(row: LayerRow) -> str:
+    """One layer as the slides write it: `96 11x11 filters at stride 4, pad 0`."""
+    layer: Any = row.layer
+    kind = row.kind
+    if kind in ("conv", "conv_transpose"):
+        return (
+            f"{layer.out_channels} {_size(layer.kernel_size)} filters at stride {_plain_size(layer.stride)}, "
+            f"pad {_plain_size(layer.padding)}"
+        )
+    if kind in ("maxpool", "avgpool", "minpool"):
+        stride = layer.kernel_size if layer.stride is None else layer.stride
+        padding = getattr(layer, "padding", 0)
+        pad = f", pad {_plain_size(padding)}" if padding else ""
+        return f"{_size(layer.kernel_size)} {kind[:-4]} pooling at stride {_plain_size(stride)}{pad}"
+    if kind == "linear":
+        return f"fully connected, {layer.out_features} neurons"
+    if kind == "lrn":
+        return "normalization (local response)"
+    names = {"relu": "ReLU", "flatten": "flatten to a vector", "dropout": "dropout", "batchnorm": "batch norm"}
+    return names.get(kind, kind)
+
+
+def _size(value: Any) -> str:
+    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else f"{value}x{value}"
+
+
+def _plain_size(value: Any) -> str:
+    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def _slides_shape(shape: tuple[int, ...]) -> str:
+    """[3, 227, 227] as the slides write it, 227x227x3, with the channels-first form beside it."""
+    if len(shape) < 2:
+        return str(list(shape))
+    return f"{'x'.join(map(str, (*shape[1:], shape[0])))} (height x width x channels; channels first: {list(shape)})"
+
+
+def write_quiz(variants: list[Variant], out: Path, inputs: list[Path]) -> list[Path]:
+    """DIR/variant-K/{spec.yaml, problems.md, answers.yaml, key.yaml}; refuses to overwrite an input file."""
+    from cnncalc.checking.classroom import refuse_input, write_atomic
+
+    written: list[Path] = []
+    plan = []
+    for variant in variants:
+        folder = out / f"variant-{variant.number}"
+        texts = {
+            "spec.yaml": variant.spec_text,
+            "problems.md": problems_text(variant),
+            "answers.yaml": template_text(variant),
+            "key.yaml": key_text(variant),
+        }
+        for name, text in texts.items():
+            refuse_input(folder / name, inputs, "-o")
+            plan.append((folder / name, text))
+    for path, text in plan:  # every path is checked before anything is written
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SpecError(f"cannot create the folder `{clean(path.parent)}` ({exc.strerror}).") from None
+        write_atomic(path, text)
+        written.append(path)
+    return written
+
+
+def variant_folders(folder: Path) -> dict[str, Path]:
+    """The variants of a quiz folder: variant id (from each key.yaml) -> its folder."""
+    from cnncalc.spec.yaml_source import load_yaml_file
+
+    found: dict[str, Path] = {}
+    for key in sorted(folder.glob("variant-*/key.yaml")):
+        raw = load_yaml_file(key, clean(key))
+        if isinstance(raw, YMap) and raw.get("variant") is not None:
+            found[str(raw["variant"])] = key.parent
+    if not found:
+        raise SpecError(
+            f"`{clean(folder)}` holds no quiz variants (variant-K/key.yaml).",
+            hint="Write one with `cnncalc quiz SPEC --variants N -o FOLDER`.",
+        )
+    return found

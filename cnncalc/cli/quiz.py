@@ -1,0 +1,36 @@
+"""`cnncalc quiz SPEC --variants N --seed S -o DIR`: problem sets, one folder per variant, with keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cnncalc.cli.common import handles_errors
+
+
+@handles_errors
+def quiz(
+    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
+    variants: int = typer.Option(..., "--variants", "-n", min=1, help="How many variants to write."),
+    seed: int = typer.Option(0, "--seed", help="The same seed writes the same variants."),
+    out: Path = typer.Option(..., "--output", "-o", help="Folder to write DIR/variant-K/ into."),
+    vary: list[str] = typer.Option(
+        None, "--vary", help="What varies, besides the spec's `quiz:`: TARGET=CHOICES, e.g. conv1.kernel_size=3,5."
+    ),
+    allow_inexact: bool = typer.Option(
+        False, "--allow-inexact", help="Also accept variants whose strides drop rows (a tiling warning)."
+    ),
+) -> None:
+    """Write N variants of a spec: spec.yaml, problems.md, a blank answers.yaml and key.yaml each."""
+    from cnncalc.checking.escape import clean
+    from cnncalc.classroom.quiz import generate, parse_vary, write_quiz
+    from cnncalc.zoo import resolve_spec
+
+    path = resolve_spec(spec)
+    made = generate(path, clean(spec), variants, seed, parse_vary(vary or []), allow_inexact)
+    write_quiz(made, out, [path])
+    for variant in made:
+        choices = ", ".join(f"{k}={v}" for k, v in variant.choices.items())
+        typer.echo(f"{clean(out / f'variant-{variant.number}')}: variant {variant.id} ({clean(choices)})")
+    typer.echo(f"Grade with: cnncalc check {clean(out)} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv")

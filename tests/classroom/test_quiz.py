@@ -1,0 +1,135 @@
+"""`cnncalc quiz`: variants that load and tile exactly, reproducible from the seed, graded by their id.
+
+The shipped alexnet_cs231n declares what varies (conv1/conv2/conv3 filter counts, fc6 width); its
+structure is the slides' (seed 001): CONV1 is "96 11x11 filters applied at stride 4", 227x227x3 input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.classroom.quiz import generate, parse_vary
+from cnncalc.cli import app
+from cnncalc.errors import SpecError
+from tests.conftest import SPECS
+
+ALEXNET = SPECS / "alexnet_cs231n.yaml"
+FILES = ("spec.yaml", "problems.md", "answers.yaml", "key.yaml")
+runner = CliRunner()
+
+
+def cli(*args: str):
+    result = runner.invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def quiz(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("quiz") / "quiz"
+    result = cli("quiz", "alexnet_cs231n", "--variants", "4", "--seed", "12", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_every_variant_folder_holds_the_four_files(quiz):
+    assert sorted(p.name for p in quiz.iterdir()) == [f"variant-{k}" for k in range(1, 5)]
+    for k in range(1, 5):
+        assert sorted(p.name for p in (quiz / f"variant-{k}").iterdir()) == sorted(FILES)
+        assert f"variant: s12-v{k}" in (quiz / f"variant-{k}" / "key.yaml").read_text()
+
+
+def test_every_key_passes_check_and_every_blank_template_fails_each_question(quiz):
+    for k in range(1, 5):
+        folder = quiz / f"variant-{k}"
+        own = cli("check", str(folder / "spec.yaml"), "--answers", str(folder / "key.yaml"))
+        assert own.exit_code == 0, own.output
+    result = cli("check", str(quiz), "-a", str(quiz / "*" / "key.yaml"), "-a", str(quiz / "*" / "answers.yaml"),
+                 "-f", "json")  # fmt: skip
+    assert result.exit_code == 1
+    results = json.loads(result.stdout)["results"]
+    keys, blanks = results[:4], results[4:]
+    assert all(r["passed"] and r["score"] == r["max_score"] == 27 for r in keys)  # 27 questions on AlexNet
+    for blank in blanks:
+        assert blank["score"] == 0 and len(blank["answers"]) == 27
+        assert {a["status"] for a in blank["answers"]} == {"unanswered"}
+
+
+def test_variants_differ_tile_exactly_and_come_from_the_declared_choices():
+    variants = generate(ALEXNET, "alexnet", 6, 5, {})
+    assert len({v.spec_text for v in variants}) == 6
+    assert len({tuple(sorted(v.choices.items())) for v in variants}) == 6
+    for variant in variants:
+        assert variant.analysis.warnings == []
+        assert variant.choices["conv1.out_channels"] in (48, 64, 96)
+        conv1 = variant.analysis.row("conv1")
+        assert conv1.output_shape == (variant.choices["conv1.out_channels"], 55, 55)  # (227-11)/4+1 = 55
+
+
+def test_the_same_seed_writes_the_same_files_and_another_seed_others(tmp_path):
+    for out, seed in (("a", "3"), ("b", "3"), ("c", "4")):
+        assert cli("quiz", str(ALEXNET), "-n", "3", "--seed", seed, "-o", str(tmp_path / out)).exit_code == 0
+    text = {out: [(tmp_path / out / f"variant-{k}" / "spec.yaml").read_text() for k in (1, 2, 3)] for out in "abc"}
+    assert text["a"] == text["b"]
+    assert text["a"] != text["c"]
+
+
+def test_the_problem_sheet_describes_the_network_as_the_slides(quiz):
+    variant = generate(ALEXNET, "alexnet", 4, 12, {})[1]
+    sheet = (quiz / "variant-2" / "problems.md").read_text()
+    filters = variant.choices["conv1.out_channels"]
+    assert "Input volume: 227x227x3" in sheet
+    assert f"1. CONV1: {filters} 11x11 filters at stride 4, pad 0" in sheet
+    assert "What is the output volume of CONV1? (`layers.conv1.output_shape`)" in sheet
+
+
+def test_a_student_is_graded_against_the_variant_they_name(quiz, tmp_path):
+    key = (quiz / "variant-3" / "key.yaml").read_text()
+    variant = generate(ALEXNET, "alexnet", 4, 12, {})[2]
+    right = variant.analysis.row("conv1").params
+    # the same answers against another variant would be wrong: their conv1 filter counts differ
+    student = tmp_path / "student.yaml"
+    student.write_text(key.replace(f"params: {right}\n", f"params: {right + 1}\n", 1))
+    result = cli("check", str(quiz), "-a", str(student), "-f", "json")
+    assert result.exit_code == 1
+    wrong = [a["key"] for a in json.loads(result.stdout)["answers"] if not a["correct"]]
+    assert wrong == ["layers.conv1.params"]
+    student.write_text("variant: s99-v1\nparams: 1\n")
+    result = cli("check", str(quiz), "-a", str(student))
+    assert result.exit_code == 2 and "names variant `s99-v1`" in result.stderr
+
+
+def test_variation_on_the_command_line_and_exact_tiling(tmp_path):
+    # 224 with AlexNet's stride-4 11x11 conv1: (224 - 11)/4 is not whole, so only 227 tiles exactly.
+    result = cli("quiz", str(ALEXNET), "-n", "2", "-o", str(tmp_path / "q"), "--vary", "input_size=224,227",
+                 "--vary", "conv1.out_channels=96")  # fmt: skip
+    assert result.exit_code == 2 and "only 1 distinct variants" in result.stderr
+    result = cli("quiz", str(ALEXNET), "-n", "2", "-o", str(tmp_path / "q"), "--vary", "input_size=224,227",
+                 "--vary", "conv1.out_channels=96", "--allow-inexact")  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_bad_declarations_are_clear(tmp_path):
+    with pytest.raises(SpecError, match="not TARGET=CHOICES"):
+        parse_vary(["conv1.kernel_size"])
+    with pytest.raises(SpecError, match=re.escape("Did you mean `conv1.out_channels`")):
+        generate(ALEXNET, "alexnet", 1, 0, {"covn1.out_channels": [8]})
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("input: [1, 8, 8]\nlayers:\n  - relu\n")
+    result = cli("quiz", str(plain), "-n", "1", "-o", str(tmp_path / "q"))
+    assert result.exit_code == 2 and "declares nothing to vary" in result.stderr
+
+
+def test_the_output_never_overwrites_the_input_spec(quiz, tmp_path):
+    spec = tmp_path / "variant-1" / "spec.yaml"
+    spec.parent.mkdir()
+    spec.write_text(ALEXNET.read_text())
+    before = spec.read_text()
+    result = cli("quiz", str(spec), "-n", "1", "-o", str(tmp_path))
+    assert result.exit_code == 2 and "is one of the input files" in result.stderr
+    assert spec.read_text() == before and not (tmp_path / "variant-1" / "key.yaml").exists()
