@@ -39,6 +39,11 @@ def test_shipped_spec_matches_pytorch(path: Path):
     assert_same_as_pytorch(load_spec(path))
 
 
+def test_graph_constructs_match_pytorch():
+    # from:, the merges in both forms, an SE gate, split, when:, $in_channels, $index, times 0, outputs.
+    assert_same_as_pytorch(load_spec(SPECS.parent / "tests" / "data" / "graph_constructs.yaml"))
+
+
 # Small specs for the corners of PyTorch's arithmetic (shared/pytorch-arithmetic.md).
 EDGE_CASES = {
     "dilation": """

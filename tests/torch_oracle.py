@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnncalc.layers import Layer, Merge, SplitSection
+from cnncalc.layers import Layer, Merge, SplitSection, Structure
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SumMerge
 from cnncalc.spec.model import Spec
 
@@ -263,6 +263,17 @@ def _merge(op: Any) -> Callable[[list[torch.Tensor]], torch.Tensor]:
     return next(MERGES[cls] for cls in type(op).__mro__ if cls in MERGES)
 
 
+class MergeModule(nn.Module):
+    """A leaf merge (`add: {from: [...]}`) as a module of its own, so hooks see its output."""
+
+    def __init__(self, merge: Callable[[list[torch.Tensor]], torch.Tensor]):
+        super().__init__()
+        self.merge = merge
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self.merge(list(inputs))
+
+
 def _section(op: SplitSection, x: torch.Tensor) -> torch.Tensor:
     sections = op.split.sections
     parts = torch.chunk(x, sections, dim=1) if isinstance(sections, int) else torch.split(x, list(sections), dim=1)
@@ -295,8 +306,10 @@ class TorchTwin(nn.Module):
             op = node.op
             if isinstance(op, SplitSection):
                 values.append(_section(op, inputs[0]))
-            elif isinstance(op, Merge):
+            elif isinstance(op, Merge) and isinstance(op, Structure):
                 values.append(_merge(op)(inputs))
+            elif isinstance(op, Merge):
+                values.append(self.leaf(op, inputs[0])(*inputs))
             else:
                 values.append(self.leaf(op, inputs[0])(inputs[0]))
         outputs = tuple(values[i] for _, i in graph.outputs)
@@ -304,6 +317,10 @@ class TorchTwin(nn.Module):
 
     def leaf(self, layer: Layer, x: torch.Tensor) -> nn.Module:
         if layer.path not in self.leaf_modules:
+            if isinstance(layer, Merge):
+                self.leaf_modules[layer.path] = module = MergeModule(_merge(layer))
+                self._register(layer.path, module)
+                return module
             if layer.kind not in LEAF_BUILDERS:
                 raise NotImplementedError(f"tests/torch_oracle.py has no PyTorch twin for kind `{layer.kind}`")
             with self.device_:

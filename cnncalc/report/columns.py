@@ -43,7 +43,13 @@ def column(col: Column) -> Column:
     return col
 
 
+def inputs_text(row: LayerRow) -> str:
+    """The names written in `from:`, for a layer that reads named layers rather than the previous row."""
+    return ", ".join(row.layer.from_names)
+
+
 column(Column("name", "Layer", lambda r, _: r.name))
+column(Column("from", "From", lambda r, _: inputs_text(r)))
 column(Column("kind", "Kind", lambda r, _: r.kind))
 column(Column("input", "Input shape", lambda r, lay: format_shape(r.input_shape, lay)))
 column(Column("output", "Output shape", lambda r, lay: format_shape(r.output_shape, lay)))

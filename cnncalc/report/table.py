@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from cnncalc.engine.propagate import Analysis
-from cnncalc.report.columns import COLUMNS, Layout, format_count, format_shape
+from cnncalc.report.columns import COLUMNS, Layout, format_count, format_shape, inputs_text
 
 FLOPS_NOTE = (
     "FLOPs = 2 x MACs, as torch.utils.flop_counter counts. torchvision's \"GFLOPS\", fvcore's "
@@ -33,6 +33,8 @@ def render_table(
         cells = [col.cell(row, layout) for col in cols]
         if columns[0] == "name" and row.depth:
             cells[0] = "  " * row.depth + row.name.rsplit(".", 1)[-1]
+        if columns[0] == "name" and row.referenced and "from" not in columns:
+            cells[0] += f" <- {inputs_text(row)}"
         body.append((cells, None if row.leaf else "dim"))
     footer = ["Total", *(col.total(analysis) if col.total else "" for col in cols[1:])]
     grid = draw_grid(
@@ -91,9 +93,15 @@ def draw_grid(
 
 def summary_line(analysis: Analysis, layout: Layout = "chw") -> str:
     buffers = f" (+ {format_count(analysis.buffers)} buffers)" if analysis.buffers else ""
+    if len(analysis.outputs) > 1:
+        shown = ", ".join(f"{name} {format_shape(shape, layout)}" for name, shape in analysis.outputs)
+        outputs = f"Outputs {shown}"
+    else:
+        outputs = f"Output {format_shape(analysis.output_shape, layout)}"
+    frozen = f", non-trainable {format_count(analysis.non_trainable_params)}" if analysis.non_trainable_params else ""
     return (
-        f"Output {format_shape(analysis.output_shape, layout)} | params {format_count(analysis.params)}"
-        f" (trainable {format_count(analysis.trainable_params)}){buffers} | MACs {format_count(analysis.macs)}"
+        f"{outputs} | params {format_count(analysis.params)}"
+        f" (trainable {format_count(analysis.trainable_params)}{frozen}){buffers} | MACs {format_count(analysis.macs)}"
         f" | FLOPs {format_count(analysis.flops)}"
     )
 

@@ -6,11 +6,17 @@ import csv
 import io
 
 from cnncalc.engine.propagate import Analysis
-from cnncalc.report.columns import COLUMNS, Layout
+from cnncalc.report.columns import COLUMNS, Layout, inputs_text
 
 
 def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[str]]:
-    return [[COLUMNS[c].cell(row, layout) for c in columns] for row in analysis.leaves]
+    rows = []
+    for row in analysis.leaves:
+        cells = [COLUMNS[c].cell(row, layout) for c in columns]
+        if columns[0] == "name" and row.referenced and "from" not in columns:
+            cells[0] += f" <- {inputs_text(row)}"
+        rows.append(cells)
+    return rows
 
 
 def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "chw") -> str:

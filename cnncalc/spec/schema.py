@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from cnncalc.layers import LAYER_KINDS, STRUCTURE_KINDS, Layer
+from cnncalc.layers import LAYER_KINDS, STRUCTURE_KINDS, Layer, Repeat
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ARGUMENT = {"$ref": "#/$defs/argument"}
@@ -41,11 +41,30 @@ def spec_schema() -> dict[str, Any]:
             "description": "layers executed in order",
         },
     }
+    defs.update(common_defs())
     for cls in dict.fromkeys(LAYER_KINDS.values()):  # kind aliases (`fc`) share their model's definition
         defs[cls.kind] = kind_arguments(cls, defs)
+    alternatives = [
+        kind_item(kind, f"#/$defs/{cls.kind}", cls) for kind, cls in LAYER_KINDS.items() if kind not in STRUCTURE_KINDS
+    ]
+    # `add`, `multiply` and `concat` are a leaf with a `from:` list, or a structure over `branches:`.
+    alternatives += [
+        {
+            "anyOf": [
+                kind_item(kind, f"#/$defs/{kind}_from", LAYER_KINDS[kind]),
+                kind_item(kind, f"#/$defs/{kind}", None),
+            ]
+        }
+        if kind in LAYER_KINDS
+        else kind_item(kind, f"#/$defs/{kind}", None)
+        for kind in STRUCTURE_KINDS
+    ]
+    for kind in STRUCTURE_KINDS:
+        if kind in LAYER_KINDS:
+            defs[f"{kind}_from"] = defs.pop(kind)
+            defs[f"{kind}_from"]["required"] = ["from"]
+            defs[f"{kind}_from"]["properties"]["from"] = {"$ref": "#/$defs/from_list"}
     defs.update(structure_defs())
-    alternatives = [kind_item(kind, f"#/$defs/{cls.kind}", cls) for kind, cls in LAYER_KINDS.items()]
-    alternatives += [kind_item(kind, f"#/$defs/{kind}", None) for kind in STRUCTURE_KINDS]
     known = sorted([*LAYER_KINDS, *STRUCTURE_KINDS])
     defs["layer"] = {
         "description": "a bare kind (`relu`), or a mapping with exactly one key, the kind, holding its arguments",
@@ -103,6 +122,12 @@ def spec_schema() -> dict[str, Any]:
                 },
             },
             "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
+            "outputs": {
+                "type": "array",
+                "items": {"type": "string"},
+                "minItems": 1,
+                "description": "the layers the network returns (FPN levels, auxiliary heads); default: the last",
+            },
             "expect": {"$ref": "#/$defs/expect"},
             "quiz": {
                 "description": "what `cnncalc quiz` varies between problem-set variants",
@@ -132,6 +157,7 @@ def kind_arguments(cls: type[Layer], defs: dict[str, Any]) -> dict[str, Any]:
     properties = schema.setdefault("properties", {})
     for name, prop in properties.items():
         properties[name] = allow_arguments(prop)
+    properties.update(COMMON)
     required = schema.pop("required", [])
     either = []
     for alias, canonical in cls.arg_aliases.items():
@@ -147,13 +173,13 @@ def kind_arguments(cls: type[Layer], defs: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def kind_item(kind: str, ref: str, cls: type[Layer] | None) -> dict[str, Any]:
+def kind_item(kind: str, ref: str, cls: type[Layer] | None = None) -> dict[str, Any]:
     """`{conv: {...}, name: ...}`: exactly the kind key (and an optional `name`)."""
     needs_arguments = cls is None or any(f.is_required() for f in cls.model_fields.values())
     arguments = {"$ref": ref} if needs_arguments else {"anyOf": [{"$ref": ref}, {"type": "null"}]}
     return {
         "type": "object",
-        "properties": {kind: arguments, "name": {"type": "string"}},
+        "properties": {kind: arguments, **COMMON},
         "required": [kind],
         "additionalProperties": False,
     }
@@ -171,36 +197,67 @@ def block_use(known: list[str]) -> dict[str, Any]:
     }
 
 
-def structure_defs() -> dict[str, Any]:
-    """`residual`, `concat` and `repeat`, whose arguments are lists of layers."""
-    name = {"type": "string"}
+COMMON: dict[str, Any] = {key: {"$ref": f"#/$defs/common_{key}"} for key in ("name", "from", "when", "trainable")}
+
+
+def common_defs() -> dict[str, Any]:
+    """What any layer, structure or block use may carry besides its own arguments."""
     return {
-        "residual": {
-            "type": "object",
-            "description": "output = body(x) + shortcut(x); the shortcut defaults to the identity",
-            "additionalProperties": False,
-            "required": ["body"],
-            "properties": {"name": name, "body": LAYERS, "shortcut": {"anyOf": [LAYERS, {"type": "null"}]}},
+        "common_name": {"type": "string", "description": "row name; default `<kind><n>`"},
+        "common_from": {
+            "type": "string",
+            "description": "read this earlier layer (a name in this list or an enclosing one, a dotted path, or "
+            "`input`) instead of the previous one",
         },
-        "concat": {
-            "type": "object",
-            "description": "channel-wise concatenation of branches; an empty branch [] is the identity",
-            "additionalProperties": False,
-            "required": ["branches"],
-            "properties": {"name": name, "branches": {"type": "array", "items": LAYERS, "minItems": 1}},
+        "from_list": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 2,
+            "description": "the earlier layers to merge",
         },
-        "repeat": {
-            "type": "object",
-            "description": "the same layers `times` times in sequence (each copy with its own weights)",
-            "additionalProperties": False,
-            "required": ["times", "layers"],
-            "properties": {
-                "name": name,
-                "times": {"anyOf": [{"type": "integer", "minimum": 1}, ARGUMENT]},
-                "layers": LAYERS,
-            },
+        "common_when": {
+            "anyOf": [{"type": "boolean"}, ARGUMENT],
+            "description": 'inside a block: the layer exists only where this is true (`"$stride == 1"`)',
+        },
+        "common_trainable": {
+            "anyOf": [{"type": "boolean"}, ARGUMENT],
+            "description": "false: its parameters count as non-trainable (requires_grad=False)",
         },
     }
+
+
+def structure_defs() -> dict[str, Any]:
+    """Each structure's arguments from its declaration: layer lists, branch lists and its own fields."""
+    defs: dict[str, Any] = {}
+    for kind, cls in STRUCTURE_KINDS.items():
+        properties: dict[str, Any] = dict(COMMON)
+        required: list[str] = []
+        if cls is Repeat:
+            properties["times"] = {"anyOf": [{"type": "integer", "minimum": 0}, ARGUMENT]}
+            properties["layers"] = LAYERS
+            required = ["times", "layers"]
+        else:
+            for arg in cls.layer_args:
+                properties[arg] = {"anyOf": [LAYERS, {"type": "null"}]}
+                if cls.model_fields[arg].is_required():
+                    required.append(arg)
+            for arg in cls.branch_args:
+                properties[arg] = {"type": "array", "items": LAYERS, "minItems": 1}
+                required.append(arg)
+            for name, field in cls.model_fields.items():
+                if name not in properties and name != "name":
+                    schema = copy.deepcopy(cls.model_json_schema()["properties"][name])
+                    properties[name] = allow_arguments(schema)
+                    if field.is_required():
+                        required.append(name)
+        defs[kind] = {
+            "type": "object",
+            "description": (cls.summary or cls.__doc__ or "").strip(),
+            "additionalProperties": False,
+            "required": required,
+            "properties": properties,
+        }
+    return defs
 
 
 def allow_arguments(node: Any) -> Any:

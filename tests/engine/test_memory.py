@@ -119,3 +119,35 @@ def test_structure_rows_sum_their_leaves():
     memory = estimate(analysis)
     leaves = [row for row in analysis.rows if row.leaf and row.name.startswith("layer1.")]
     assert memory.by_name["layer1"].activations == sum(memory.by_name[row.name].activations for row in leaves)
+
+
+def test_inference_peak_follows_references_in_the_graph():
+    analysis = analyze(
+        parse_spec(
+            """
+input: [2, 4, 4]
+layers:
+  - conv: {name: a, out_channels: 2, kernel_size: 1}
+  - conv: {name: b, out_channels: 2, kernel_size: 1, from: input}
+  - add: {from: [a, b]}
+"""
+        )
+    )
+    # Every tensor has 2*4*4 = 32 elements. The input is read by a and b, so it lives until b has run:
+    # at a: input + a = 64; at b: input + a + b = 96, then the input is freed; at the add: a + b + sum = 96.
+    assert estimate(analysis).peak_activation_bytes == 96 * 4
+
+
+def test_split_sections_are_views_that_keep_their_input_alive():
+    analysis = analyze(
+        parse_spec(
+            """
+input: [4, 4, 4]
+layers:
+  - split: {sections: 2, branches: [[], [conv: {out_channels: 2, kernel_size: 3, padding: 1}]]}
+"""
+        )
+    )
+    # The input (64 elements) backs both sections (views, no memory of their own) until the concatenation
+    # reads section 0: at the conv 64 + 32 = 96; at the concatenation 64 + 32 + 64 = 160.
+    assert estimate(analysis).peak_activation_bytes == 160 * 4

@@ -245,3 +245,60 @@ layers:
     ]
     # c's unit 1 starts at u + 1*S = -3 + 4 = 1, inside the 40-sample input.
     assert gradient_footprint(stack, (1, 40), (1,)) == list(ours["c"].size)
+
+
+# --- through the graph: references, merges, gates -------------------------------------------------------
+
+
+def test_fields_follow_from_references_and_merges():
+    got = fields(
+        """
+input: [3, 32, 32]
+layers:
+  - conv: {name: a, out_channels: 4, kernel_size: 3, padding: 1}
+  - conv: {name: b, out_channels: 4, kernel_size: 5, padding: 2, from: input}
+  - add: {name: ab, from: [a, b]}
+  - conv: {name: c, out_channels: 4, kernel_size: 3, padding: [[0, 2], [0, 2]], from: input}
+  - add: {name: ac, from: [a, c]}
+"""
+    )
+    # b reads the input, not a: r = 5 (not 3 + 4). a and b are centred alike (start -1 vs -2, r 3 vs 5:
+    # centre 0 both), so the sum's field is the larger, 5.
+    assert got.by_name["b"].size == (5, 5) and got.by_name["b"].start == (-2, -2)
+    assert got.by_name["ab"].size == (5, 5) and got.by_name["ab"].start == (-2, -2)
+    # c pads only after: start 0, centre 1 against a's 0, so the paths are not aligned, and a warning says so.
+    assert got.by_name["ac"].size == (3, 3)
+    assert any(w.startswith("ac: the paths are not aligned") for w in got.warnings)
+
+
+def test_a_gate_from_a_global_pool_does_not_widen_the_field():
+    got = fields(
+        """
+input: [4, 16, 16]
+layers:
+  - conv: {name: a, out_channels: 4, kernel_size: 3, padding: 1}
+  - multiply: {name: se, branches: [[], [global_avgpool, conv: {out_channels: 4, kernel_size: 1}, sigmoid]]}
+  - global_avgpool: {name: g, from: a}
+  - multiply: {name: gated, from: [a, g]}
+  - multiply: {name: both_global, from: [g, g]}
+"""
+    )
+    # The contract: an operand whose field is global does not widen a product; the other operand's (a's 3)
+    # is reported, with a note (once). A product of global operands only is global.
+    assert got.by_name["se"].size == (3, 3) and got.by_name["se"].status == "window"
+    assert got.by_name["gated"].size == (3, 3)
+    assert got.by_name["both_global"].status == "global"
+    assert sum("a gate that sees the whole input" in w for w in got.warnings) == 1
+
+
+def test_a_split_section_keeps_the_positions():
+    got = fields(
+        """
+input: [4, 16, 16]
+layers:
+  - conv: {out_channels: 4, kernel_size: 3, padding: 1}
+  - split: {name: s, sections: 2, branches: [[], [conv: {out_channels: 2, kernel_size: 3, padding: 1}]]}
+"""
+    )
+    # Branch 0 sees 3 pixels, branch 1 3 + 2 = 5, centred alike: the concatenation reports 5.
+    assert got.by_name["s.1"].size == (5, 5) and got.by_name["s"].size == (5, 5)

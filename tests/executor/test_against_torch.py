@@ -33,7 +33,8 @@ def torch_output(spec: Spec, executor, x: np.ndarray) -> np.ndarray:
         assert tuple(target.shape) == array.shape, f"{path}.{name}: torch {tuple(target.shape)}, ours {array.shape}"
         target.data.copy_(torch.from_numpy(np.asarray(array, np.float64)))
     with torch.no_grad():
-        return twin(torch.from_numpy(x)).numpy()
+        out = twin(torch.from_numpy(x))
+    return (out[0] if isinstance(out, tuple) else out).numpy()  # the first of several outputs
 
 
 def assert_same_as_torch(spec: Spec, x: np.ndarray, rtol: float = 1e-9, atol: float = 1e-9) -> None:
