@@ -114,8 +114,9 @@ def test_unknown_sort_key_is_a_usage_error():
 def test_depth_and_sort_together_rank_whole_blocks():
     rows = csv_rows("resnet50", "--columns", "name,params", "--depth", "1", "--sort", "params")
     # torchinfo's summary of torchvision resnet50 lists the Bottlenecks of layer4 at 6,039,552 (with the
-    # projection) and 4,462,592 params each: the two identity blocks together come first.
-    assert [(r["name"], int(r["params"])) for r in rows[:2]] == [
-        ("layer4.rest", 2 * 4462592),
+    # projection) and 4,462,592 params each; --depth 1 shows each Bottleneck as one row.
+    assert [(r["name"], int(r["params"])) for r in rows[:3]] == [
         ("layer4.0", 6039552),
+        ("layer4.1", 4462592),
+        ("layer4.2", 4462592),
     ]

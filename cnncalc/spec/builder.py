@@ -415,12 +415,12 @@ class SpecBuilder:
             )
         given = substitute(e.args, env, e.args.pos)  # evaluated where the use is written
         self.arg_stacks.update({id(v): (v, stack) for v in given.values() if isinstance(v, (YMap, YList))})
-        in_channels = Lazy(lambda: self.graph.shape(src)[0])
-        inside = Env({**given, "in_channels": in_channels}, e.kind)
-        defaults = {
-            k: substitute(v, inside, block.pos) for k, v in block.defaults.items() if k not in given and v is not None
-        }
-        body_env = Env({**defaults, **given, "in_channels": in_channels}, e.kind)
+        # Defaults are evaluated inside the use, in order: each sees the given arguments, the defaults
+        # before it and `$in_channels` (this use's input channels).
+        body_env = Env({**given, "in_channels": Lazy(lambda: self.graph.shape(src)[0])}, e.kind)
+        for key, default in block.defaults.items():
+            if key not in given and default is not None:
+                body_env[key] = substitute(default, body_env, block.pos)
         try:
             built, out = self.build_list(
                 block.layers,
