@@ -189,13 +189,15 @@ MISTAKES: list[Mistake] = [
     ),
     Mistake(
         "buffers-counted",
-        lambda q: q.quantity in ("params", "trainable_params") and _buffers(q) and q.answer == q.actual + _buffers(q),
+        lambda q: (
+            q.quantity in ("params", "trainable_params") and bool(_buffers(q)) and q.answer == q.actual + _buffers(q)
+        ),
         "Batchnorm's running mean and variance are buffers, not parameters: "
         "sum(p.numel() for p in model.parameters()) counts 2*C per batchnorm.",
     ),
     Mistake(
         "bias-adds-counted",
-        lambda q: q.quantity in ("macs", "flops") and _bias_adds(q) and q.answer == _plus_bias(q),
+        lambda q: q.quantity in ("macs", "flops") and bool(_bias_adds(q)) and q.answer == _plus_bias(q),
         "This also counts one addition per output for the bias; MACs count only the multiply-accumulates "
         "(as torch.utils.flop_counter and fvcore do).",
     ),
@@ -204,6 +206,7 @@ MISTAKES: list[Mistake] = [
         lambda q: (
             q.quantity == "params"
             and _layer(q) is not None
+            and q.row is not None
             and q.answer in variants.params_without_input_channels(q.row)
         ),
         "Each filter spans all input channels: params = (F*F*D1)*K + K, not F*F*K.",

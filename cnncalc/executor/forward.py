@@ -111,7 +111,8 @@ class Executor:
         except (ValueError, TypeError, IndexError, FloatingPointError) as exc:
             shown = ", ".join(str(list(a.shape[1:])) for a in inputs)
             kind = op.kind_label if isinstance(op, Layer) else "split section"
-            raise ExecutionError(f"layer `{node.name}` ({kind}) failed on input {shown}: {exc}", op.source) from exc
+            source = op.source if op is not None else None
+            raise ExecutionError(f"layer `{node.name}` ({kind}) failed on input {shown}: {exc}", source) from exc
         record = LayerRecord(node, tuple(y.shape[1:]))
         if isinstance(op, Layer) and not isinstance(op, Structure):
             record.params = self.params.trainable.get(op.path, 0)

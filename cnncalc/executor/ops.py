@@ -45,7 +45,7 @@ from cnncalc.layers.pooling import (
 )
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SplitSection, SumMerge
 
-Op = Callable[[Any, np.ndarray, Any], np.ndarray]
+Op = Callable[[Any, Any, Any], np.ndarray]  # (op, one array or a merge's list of arrays, the executor)
 OPS: dict[type, Op] = {}
 
 
@@ -143,7 +143,8 @@ def conv_transpose(layer: ConvTranspose, x: np.ndarray, ctx) -> np.ndarray:
     )
     stuffed = np.zeros((n, channels, *((size - 1) * s + 1 for size, s in zip(x.shape[2:], stride))), x.dtype)
     stuffed[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = x
-    crops, pads = [], []
+    crops: list[slice] = []
+    pads: list[tuple[int, int]] = []
     for (before, after), k, d, op_ in zip(g.pads, kernel, dilation, extra):
         left, right = d * (k - 1) - before, d * (k - 1) - after + op_
         crops.append(slice(max(0, -left), stuffed.shape[2 + len(crops)] - max(0, -right)))
@@ -382,7 +383,9 @@ def upsample(layer: Upsample, x: np.ndarray, ctx) -> np.ndarray:
     """Nearest, as PyTorch's CPU kernel: size floor(in*scale), source floor(dst * float32(1/scale))."""
     ndim = spatial_dims(layer, x)
     scales = layer.scale_factor if isinstance(layer.scale_factor, list) else [layer.scale_factor] * ndim
-    for axis, scale in enumerate(layer.per_dim(scales, ndim, "scale_factor"), start=2):
+    if len(scales) != ndim:
+        raise layer.error(f"`scale_factor` has {len(scales)} entries for {ndim} spatial dimensions.", "scale_factor")
+    for axis, scale in enumerate(scales, start=2):
         size = x.shape[axis]
         out = int(np.floor(size * float(scale)))
         if out == size:

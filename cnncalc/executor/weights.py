@@ -55,6 +55,7 @@ class ParamStore:
 
     def _random(self, shape: tuple[int, ...], fan_in: int | None, fill: str) -> np.ndarray:
         rng = self.rng
+        values: np.ndarray
         if fill == "he":
             values = rng.standard_normal(shape, dtype=np.float32)
             values *= np.float32(np.sqrt(2.0 / max(fan_in or 1, 1)))  # in place: VGG-16 has 138M weights

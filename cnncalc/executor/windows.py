@@ -7,6 +7,7 @@ becomes extra end padding, so every windowed op is "pad, then take windows".
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -21,7 +22,8 @@ def pad(x: np.ndarray, pads: Pads, value: float = 0.0) -> np.ndarray:
     # An explicit fill-and-copy: np.pad does the same, with more per-call overhead.
     shape = (*x.shape[:2], *(n + before + after for n, (before, after) in zip(x.shape[2:], pads)))
     out = np.full(shape, value, dtype=x.dtype)
-    out[(..., *(slice(before, before + n) for n, (before, _) in zip(x.shape[2:], pads)))] = x
+    inside: tuple[Any, ...] = (..., *(slice(before, before + n) for n, (before, _) in zip(x.shape[2:], pads)))
+    out[inside] = x
     return out
 
 
@@ -46,9 +48,11 @@ def reduce_windows(view: np.ndarray, ndim: int, ufunc: np.ufunc) -> np.ndarray:
     whose inner loop runs over the tiny, strided kernel axes.
     """
     taps = itertools.product(*(range(k) for k in view.shape[-ndim:]))
-    out = view[(..., *next(taps))].copy()
+    first: tuple[Any, ...] = (..., *next(taps))
+    out = view[first].copy()
     for tap in taps:
-        ufunc(out, view[(..., *tap)], out=out)
+        at: tuple[Any, ...] = (..., *tap)
+        ufunc(out, view[at], out=out)
     return out
 
 

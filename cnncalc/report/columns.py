@@ -53,17 +53,25 @@ column(Column("from", "From", lambda r, _: inputs_text(r)))
 column(Column("kind", "Kind", lambda r, _: r.kind))
 column(Column("input", "Input shape", lambda r, lay: format_shape(r.input_shape, lay)))
 column(Column("output", "Output shape", lambda r, lay: format_shape(r.output_shape, lay)))
+
+
+def count_column(key: str, header: str) -> Column:
+    """A column of one integer figure of the row (params, macs...), totalled from the analysis."""
+
+    def cell(row: LayerRow, _: Layout) -> str:
+        return format_count(getattr(row, key))
+
+    def total(analysis: Analysis) -> str:
+        return format_count(getattr(analysis, key))
+
+    def raw(row: LayerRow) -> object:
+        return getattr(row, key)
+
+    return Column(key, header, cell, total, numeric=True, raw=raw)
+
+
 for _key, _header in (("params", "Params"), ("macs", "MACs"), ("flops", "FLOPs")):
-    column(
-        Column(
-            _key,
-            _header,
-            lambda r, _, k=_key: format_count(getattr(r, k)),
-            lambda a, k=_key: format_count(getattr(a, k)),
-            numeric=True,
-            raw=lambda r, k=_key: getattr(r, k),
-        )
-    )
+    column(count_column(_key, _header))
 
 DEFAULT_COLUMNS = ("name", "kind", "output", "params", "macs")
 
@@ -99,11 +107,27 @@ def format_bytes(n: int) -> str:
 
 
 def _memory(row: LayerRow, attr: str) -> int:
-    return getattr(row.memory, attr) if row.memory is not None else 0
+    value: int = getattr(row.memory, attr) if row.memory is not None else 0
+    return value
 
 
 def _memory_total(analysis: Analysis, attr: str) -> int:
     return sum(_memory(row, attr) for row in analysis.leaves)
+
+
+def memory_column(key: str, header: str, attr: str, fmt: Callable[[int], str]) -> Column:
+    """A column of one memory figure (engine/memory.py), totalled over the leaves."""
+
+    def cell(row: LayerRow, _: Layout) -> str:
+        return fmt(_memory(row, attr))
+
+    def total(analysis: Analysis) -> str:
+        return fmt(_memory_total(analysis, attr))
+
+    def raw(row: LayerRow) -> object:
+        return _memory(row, attr)
+
+    return Column(key, header, cell, total, numeric=True, raw=raw)
 
 
 for _key, _header, _attr, _fmt in (
@@ -111,16 +135,7 @@ for _key, _header, _attr, _fmt in (
     ("act_bytes", "Act. bytes", "activation_bytes", format_bytes),
     ("param_bytes", "Param bytes", "param_bytes", format_bytes),
 ):
-    column(
-        Column(
-            _key,
-            _header,
-            lambda r, _, a=_attr, f=_fmt: f(_memory(r, a)),
-            lambda an, a=_attr, f=_fmt: f(_memory_total(an, a)),
-            numeric=True,
-            raw=lambda r, a=_attr: _memory(r, a),
-        )
-    )
+    column(memory_column(_key, _header, _attr, _fmt))
 
 RF_COLUMNS = ("rf", "jump", "rf_start", "center")
 MEMORY_COLUMNS = ("activations", "act_bytes", "param_bytes")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from cnncalc.engine.propagate import Analysis
-from cnncalc.report.columns import COLUMNS, Layout, inputs_text
+from cnncalc.engine.propagate import Analysis, LayerRow
+from cnncalc.report.columns import COLUMNS, Column, Layout, inputs_text
 
 
 def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[str]]:
@@ -38,5 +38,10 @@ def render_csv(analysis: Analysis, columns: list[str], layout: Layout = "chw") -
     writer.writerow(columns)
     for row in analysis.leaves:
         # Raw integers (no thousands separators) so spreadsheets read numbers.
-        writer.writerow([COLUMNS[c].raw(row) if COLUMNS[c].raw else COLUMNS[c].cell(row, layout) for c in columns])
+        writer.writerow([_raw(COLUMNS[c], row, layout) for c in columns])
     return out.getvalue()
+
+
+def _raw(column: Column, row: LayerRow, layout: Layout) -> object:
+    """The unformatted value where the column has one, else the displayed text."""
+    return column.raw(row) if column.raw is not None else column.cell(row, layout)

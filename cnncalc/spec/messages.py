@@ -95,7 +95,7 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
             or (isinstance(part, int) and isinstance(value, list) and part < len(value))
         ):
             where = child_position(value, part, where)
-            value = value[part]
+            value = value[part] if isinstance(value, dict) else value[int(part)]
             followed.append(part)
     same_field = [err for err in errors if err["loc"][:1] == loc[:1]]
     shown = raw.get(field) if isinstance(raw, YMap) and field in raw else first.get("input")

@@ -35,7 +35,8 @@ class Scope:
     boundary: bool = False  # a block's own list: lookups stop here
 
     def frames(self) -> list[Scope]:
-        found, frame = [], self
+        found: list[Scope] = []
+        frame: Scope | None = self
         while frame is not None:
             found.append(frame)
             if frame.boundary:
