@@ -31,8 +31,9 @@ def render_table(
     body = []
     for row in analysis.rows:
         cells = [col.cell(row, layout) for col in cols]
-        if columns[0] == "name" and row.depth:
-            cells[0] = "  " * row.depth + row.name.rsplit(".", 1)[-1]
+        if columns[0] == "name" and row.parent is not None:
+            # Named relative to the enclosing row: a shortcut's `shortcut.conv1` stays apart from the body's `conv1`.
+            cells[0] = "  " * row.depth + row.name[len(row.parent.name) + 1 :]
         if columns[0] == "name" and row.referenced and "from" not in columns:
             cells[0] += f" <- {inputs_text(row)}"
         body.append((cells, None if row.leaf else "dim"))

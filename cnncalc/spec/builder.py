@@ -226,9 +226,10 @@ class SpecBuilder:
                 names.append(e.name)
                 continue
             base = LAYER_KINDS[e.kind].kind if e.kind in LAYER_KINDS else e.kind
+            joint = "_" if base[-1].isdigit() else ""  # `relu6_1`, not `relu61` (read as the 61st relu)
             while True:
                 counters[base] = counters.get(base, 0) + 1
-                candidate = f"{base}{counters[base]}"
+                candidate = f"{base}{joint}{counters[base]}"
                 if candidate not in taken:
                     break
             names.append(candidate)

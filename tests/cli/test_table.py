@@ -197,3 +197,10 @@ def test_no_shipped_spec_looks_channels_last():
 
     for path in sorted((ROOT / "specs").glob("*.yaml")):
         assert channels_last_hint(load_spec(path).input_shape) is None, path.name
+
+
+def test_shortcut_rows_are_named_apart_from_the_body():
+    # ResNet-18's first stride-2 block: the body's conv1 and the shortcut's projection conv must read differently.
+    result = runner.invoke(app, ["table", "resnet18"])
+    lines = [line for line in result.output.splitlines() if "layer2" in line or "shortcut" in line]
+    assert any("shortcut.conv " in line for line in lines), lines

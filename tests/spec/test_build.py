@@ -854,3 +854,8 @@ def test_an_error_inside_a_block_says_which_use_of_the_block_caused_it():
     assert "`out_channels`" in e.message and "got -4" in e.message
     assert "in `basic2`, the use of block `basic` at line 9" in e.message
     assert e.position == at(6, 30)
+
+
+def test_auto_names_of_kinds_ending_in_a_digit_are_separated():
+    # `relu61` would read as the 61st relu; a kind that ends in a digit gets `_` before its counter.
+    assert list(rows("input: [3, 4, 4]\nlayers: [relu6, relu6, relu]\n")) == ["relu6_1", "relu6_2", "relu1"]
