@@ -66,6 +66,7 @@ def table(
     dtype: DType = typer.Option(DType.float32, help="Bytes per value for the memory figures."),
     batch: int = typer.Option(1, min=1, help="Batch size for the activation memory."),
     memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),
+    wide: bool = typer.Option(False, "--wide", help="Never shorten names to fit the terminal's width."),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals."""
     from cnncalc.engine.propagate import analyze
@@ -113,7 +114,8 @@ def table(
         from cnncalc.report.table import render_table
 
         console = Console()
-        console.print(render_table(analysis, chosen, layout.value, explain), crop=False)
+        fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
+        console.print(render_table(analysis, chosen, layout.value, explain, fit), crop=False)
         if show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)):
             console.print(Text(estimate.footer()))
             console.print(Text(memory_estimate.EXPLANATION, style="dim"))

@@ -33,6 +33,7 @@ class Column:
     total: Callable[[Analysis], str] | None = None
     numeric: bool = False
     raw: Callable[[LayerRow], object] | None = None  # unformatted value, for CSV
+    shrinks: bool = False  # text that may be shortened (with an ellipsis) to fit the terminal; numbers never
 
 
 COLUMNS: dict[str, Column] = {}
@@ -48,9 +49,9 @@ def inputs_text(row: LayerRow) -> str:
     return ", ".join(row.layer.from_names)
 
 
-column(Column("name", "Layer", lambda r, _: r.name))
-column(Column("from", "From", lambda r, _: inputs_text(r)))
-column(Column("kind", "Kind", lambda r, _: r.kind))
+column(Column("name", "Layer", lambda r, _: r.name, shrinks=True))
+column(Column("from", "From", lambda r, _: inputs_text(r), shrinks=True))
+column(Column("kind", "Kind", lambda r, _: r.kind, shrinks=True))
 column(Column("input", "Input shape", lambda r, lay: format_shape(r.input_shape, lay)))
 column(Column("output", "Output shape", lambda r, lay: format_shape(r.output_shape, lay)))
 
