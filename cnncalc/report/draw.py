@@ -12,6 +12,7 @@ list of plain shapes (`Prism`, `Label`, `Path`, `Node`), rendered to SVG by hand
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import log2, sqrt
 from pathlib import Path as FilePath
@@ -824,7 +825,7 @@ def save_with_matplotlib(picture: Picture, path: str, dpi: int = 150) -> None:
             ax.text(
                 s.x,
                 s.y,
-                s.text,
+                s.text.replace("$", r"\$"),  # not a mathtext formula
                 ha=align,
                 va="baseline",
                 fontsize=s.size * points_per_px,
@@ -851,22 +852,38 @@ def save_with_matplotlib(picture: Picture, path: str, dpi: int = 150) -> None:
 
 
 def save(picture: Picture, path: FilePath) -> None:
-    """Write the picture atomically: SVG by hand, PNG/PDF with matplotlib (a temporary file renamed over)."""
+    """Write the picture atomically: SVG by hand, PNG/PDF with matplotlib."""
+    if path.suffix.lower() == ".svg":
+        text = to_svg(picture)
+        write_replacing(path, lambda temp: FilePath(temp).write_text(text, encoding="utf-8"))
+    else:
+        write_replacing(path, lambda temp: save_with_matplotlib(picture, temp))
+
+
+def write_replacing(path: FilePath, write: Callable[[str], object]) -> None:
+    """`write` a temporary file beside `path`, then rename it over: never a half-written picture.
+
+    The file gets the mode a plain write would give (the old file's, else 0666 less the umask),
+    not mkstemp's private 0600.
+    """
     import os
     import tempfile
 
-    from cnncalc.checking.classroom import write_atomic
     from cnncalc.errors import SpecError
 
-    if path.suffix.lower() == ".svg":
-        write_atomic(path, to_svg(picture))
-        return
     folder = path.parent if str(path.parent) else FilePath(".")
     temp = None
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
         os.close(fd)
-        save_with_matplotlib(picture, temp)
+        write(temp)
+        if path.exists():
+            mode = path.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temp, mode)
         os.replace(temp, path)
     except OSError as exc:
         if temp is not None and FilePath(temp).exists():

@@ -100,21 +100,7 @@ def cost_figure(analysis: Analysis, log_scale: bool = False, skip_zero_macs: boo
 
 
 def save_costs(analysis: Analysis, path: Path, log_scale: bool = False, skip_zero_macs: bool = False) -> None:
-    """Write the chart atomically: to a temporary file beside `path`, then renamed over it."""
-    import os
-    import tempfile
+    """Write the chart atomically (a temporary file beside `path`, renamed over it)."""
+    from cnncalc.report.draw import write_replacing
 
-    from cnncalc.errors import SpecError
-    from cnncalc.report.draw import clean
-
-    folder = path.parent if str(path.parent) else Path(".")
-    temp = None
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
-        os.close(fd)
-        plot_costs(analysis, temp, log_scale, skip_zero_macs=skip_zero_macs)
-        os.replace(temp, path)
-    except OSError as exc:
-        if temp is not None and Path(temp).exists():
-            Path(temp).unlink()
-        raise SpecError(f"cannot write `{clean(str(path))}` ({exc.strerror}).") from None
+    write_replacing(path, lambda temp: plot_costs(analysis, temp, log_scale, skip_zero_macs=skip_zero_macs))

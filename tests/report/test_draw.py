@@ -321,6 +321,17 @@ def test_svg_is_the_text_to_svg_gives_and_is_written_whole(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["fpn.svg"]
 
 
+def test_a_picture_gets_the_mode_a_plain_write_gives(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        draw(FPN, "-o", str(tmp_path / "fpn.svg"))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "fpn.svg").stat().st_mode & 0o777 == 0o644  # not the temporary file's private 0600
+
+
 def test_an_output_that_is_the_spec_is_refused(tmp_path):
     spec = tmp_path / "net.svg"  # a spec file may have any name
     spec.write_text(Path(FPN).read_text(encoding="utf-8"), encoding="utf-8")
