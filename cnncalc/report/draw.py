@@ -834,16 +834,18 @@ def save_with_matplotlib(picture: Picture, path: str, dpi: int = 150) -> None:
             )
         elif isinstance(s, Path):
             xs, ys = zip(*s.points)
+            # Under the boxes, as in the SVG: an arrow starts at a prism's front face, behind its side.
             if s.arrow:
-                ax.plot(xs[:-1], ys[:-1], color="#555", lw=0.9)
+                ax.plot(xs[:-1], ys[:-1], color="#555", lw=0.9, zorder=0.5)
                 ax.annotate(
                     "",
                     xy=s.points[-1],
                     xytext=s.points[-2],
                     arrowprops={"arrowstyle": "-|>", "color": "#555", "lw": 0.9, "shrinkA": 0, "shrinkB": 0},
+                    zorder=0.5,
                 )
             else:
-                ax.plot(xs, ys, color="#555", lw=0.9)
+                ax.plot(xs, ys, color="#555", lw=0.9, zorder=0.5)
         elif isinstance(s, Node):
             ax.add_patch(Circle((s.x, s.y), RADIUS, facecolor="white", edgecolor="#333", lw=0.8))
             ax.text(s.x, s.y, s.symbol, ha="center", va="center", fontsize=FONT * points_per_px, fontweight="bold")
