@@ -30,7 +30,7 @@ LANE_GAP = 10.0
 WIRE_ABOVE, WIRE_BELOW = 13.0, 5.0  # a lane holding only arrows: room for a stub's label
 OUTPUT_H = 14.0  # room above a volume for its "output" tag
 MAX_WIDTH = 1500  # px, the default picture width
-STUB_W = 90.0  # px kept at a line's end for the labels of arrows continued on the next line
+STUB_W = 90.0  # px kept at a line's end for the labels of arrows continued on the next line (less when narrow)
 MAX_LABEL = 16  # characters of a box's name
 RADIUS = 9.0  # of a merge node
 OUTPUT_COLOUR = "#b2182b"
@@ -287,7 +287,8 @@ def build_units(analysis: Analysis, depth: int | None) -> tuple[list[Unit], list
         owner = _collapsed_owner(node.name, collapsed) if op is not None else None
         if owner is not None:
             if owner.name not in of_block:
-                lines = [short_name(owner.name), shape_text(owner.output_shape), clip(clean(owner.kind), 20)]
+                # The whole path, clipped: a collapsed block's context (`layer1.rest`) is what it is drawn for.
+                lines = [clip(clean(owner.name)), shape_text(owner.output_shape), clip(clean(owner.kind), 20)]
                 tip = f"{clean(owner.name)} ({clean(owner.kind)}) {shape_text(owner.output_shape)}"
                 block = volume(lines, owner.output_shape, COLOURS["block"], tip)
                 of_block[owner.name] = add(owner.name, block, COLOURS["block"], "block")
@@ -401,7 +402,8 @@ class _Layout:
         for unit in self.units:
             self.columns[unit.rank].append(unit.index)
         self.col_width = [max(self.units[u].block.width for u in col) for col in self.columns]
-        self.lines = self.wrap(max_width - 2 * MARGIN - 2 * GAP - STUB_W)
+        self.stub_w = min(STUB_W, 0.06 * max_width)
+        self.lines = self.wrap(max_width - 2 * MARGIN - 2 * GAP - self.stub_w)
         self.line_of_col = {c: i for i, line in enumerate(self.lines) for c in line.columns}
         for unit in self.units:
             unit.line = self.line_of_col[unit.rank]
@@ -532,7 +534,7 @@ class _Layout:
             for c in line.columns:
                 self.col_x[c] = x
                 x += self.col_width[c] + GAP
-            width = max(width, x + STUB_W + MARGIN)
+            width = max(width, x + self.stub_w + MARGIN)
             lanes = 1 + max((it.lane for it in line.items), default=0)
             above, below = [0.0] * lanes, [0.0] * lanes
             for item in line.items:
@@ -579,7 +581,7 @@ class _Layout:
             return self.col_x[c] + self.col_width[c] / 2
         if c > line.columns[-1]:
             last = line.columns[-1]
-            return self.col_x[last] + self.col_width[last] + GAP / 2 + STUB_W
+            return self.col_x[last] + self.col_width[last] + GAP / 2 + self.stub_w
         return self.col_x[c] - GAP / 2
 
     def arrows(self) -> list[Shape]:
