@@ -18,18 +18,20 @@ def plot(
     output: Path = typer.Option(..., "--output", "-o", help="Image file (.png, .pdf, .svg), written by matplotlib."),
     log: bool = typer.Option(False, "--log", help="Logarithmic x axes, so small layers stay visible."),
     depth: int = typer.Option(None, min=0, help="One bar per block nested at depth N (0 = top level)."),
+    skip_zero_macs: bool = typer.Option(
+        False, "--skip-zero-macs", help="Leave out layers without MACs (batchnorm), keeping the chart short."
+    ),
 ) -> None:
-    """Bar chart of each layer's parameters and MACs (needs the `plot` extra: matplotlib)."""
+    """Bar chart of each layer's parameters and MACs, in K/M/G (needs the `plot` extra: matplotlib)."""
+    from cnncalc.checking.classroom import refuse_input
     from cnncalc.engine.propagate import analyze
-    from cnncalc.report.plot import import_pyplot, plot_costs
+    from cnncalc.report.plot import import_pyplot, save_costs
     from cnncalc.report.row_views import collapse_below
 
     import_pyplot()  # fail before the analysis if matplotlib is missing
     if output.suffix.lower() not in PICTURE_SUFFIXES:
         raise SpecError(f"cannot plot to `{output}`.", hint="Use a .png, .pdf or .svg file name.")
+    refuse_input(output, [Path(spec)], "-o")
     analysis = analyze(load(spec))
-    try:
-        plot_costs(analysis if depth is None else collapse_below(analysis, depth), str(output), log)
-    except OSError as exc:
-        raise SpecError(f"cannot write `{output}` ({exc.strerror}).") from None
+    save_costs(analysis if depth is None else collapse_below(analysis, depth), output, log, skip_zero_macs)
     typer.echo(f"wrote {output}")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
-from cnncalc.engine.propagate import Analysis
+from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError
 
 INSTALL_HINT = 'pip install "cnncalc[plot]"'
+ROW_INCHES = 0.2  # per bar: 8 pt names stay legible at ResNet-50's 160 rows
+MAX_NAME = 40  # characters of a layer's name on the axis
 
 
 class MissingExtra(CnncalcError):
@@ -33,26 +36,71 @@ def import_pyplot() -> Any:
     return plt
 
 
-def plot_costs(analysis: Analysis, path: str, log_scale: bool = False, dpi: int = 150) -> None:
-    """Two panels, params and MACs, one bar per layer that has either, in execution order."""
+def human(value: float) -> str:
+    """A count in K/M/G, as torchinfo readers expect: 25.6M, 4.09G, 0."""
+    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{unit}"
+    return f"{value:.3g}"
+
+
+def axis_text(text: str) -> str:
+    """A layer name as matplotlib shows it: printable, `$` not read as mathtext, long names shortened."""
+    from cnncalc.report.draw import clean, clip
+
+    return clip(clean(text), MAX_NAME).replace("$", r"\$")
+
+
+def cost_rows(analysis: Analysis, skip_zero_macs: bool = False) -> list[LayerRow]:
+    """The rows that get a bar: those with params or MACs (with `skip_zero_macs`, MACs only), in execution order."""
+    return [row for row in analysis.leaves if row.macs or (row.params and not skip_zero_macs)]
+
+
+def plot_costs(
+    analysis: Analysis, path: str, log_scale: bool = False, dpi: int = 150, skip_zero_macs: bool = False
+) -> None:
+    """Write the chart of `cost_figure` to `path` (the format from its suffix)."""
     plt = import_pyplot()
-    rows = [row for row in analysis.leaves if row.params or row.macs]
-    names = [row.name for row in rows]
-    height = max(3.0, 0.22 * len(rows) + 1.5)
-    fig, (ax_params, ax_macs) = plt.subplots(1, 2, figsize=(12, height), sharey=True)
-    positions = range(len(rows))
-    for ax, values, title, colour, total in (
-        (ax_params, [row.params for row in rows], "Parameters", "#3182bd", analysis.params),
-        (ax_macs, [row.macs for row in rows], "MACs (FLOPs = 2 x MACs)", "#e6550d", analysis.macs),
+    fig = cost_figure(analysis, log_scale, skip_zero_macs)
+    fig.savefig(path, dpi=dpi, format=Path(path).suffix.lstrip(".").lower() or None)
+    plt.close(fig)
+
+
+def cost_figure(analysis: Analysis, log_scale: bool = False, skip_zero_macs: bool = False) -> Any:
+    """Two panels, params and MACs, one bar per layer, with K/M/G axes and each bar's value beside it."""
+    plt = import_pyplot()
+    from matplotlib.ticker import FuncFormatter
+
+    rows = cost_rows(analysis, skip_zero_macs)
+    height = max(3.0, ROW_INCHES * len(rows) + 1.6)
+    fig, (ax_params, ax_macs) = plt.subplots(1, 2, figsize=(12, height), sharey=True, layout="constrained")
+    positions = list(range(len(rows)))
+    for ax, values, title, colour in (
+        (ax_params, [row.params for row in rows], f"Parameters: {human(analysis.params)}", "#3182bd"),
+        (ax_macs, [row.macs for row in rows], f"MACs: {human(analysis.macs)} (FLOPs = 2 x MACs)", "#e6550d"),
     ):
-        ax.barh(positions, values, color=colour)
-        ax.set_title(f"{title}: total {total:,}", fontsize=10)
+        ax.barh(positions, values, color=colour, height=0.75)
+        ax.set_title(title, fontsize=10)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human(v)))
         if log_scale:
             ax.set_xscale("log")
+        else:
+            ax.set_xlim(0, max(values, default=0) * 1.18 or 1)
         ax.grid(axis="x", alpha=0.3)
-    ax_params.set_yticks(list(positions), names, fontsize=8 if len(rows) < 40 else 6)
+        if len(rows) > 40:  # a tall chart: the scale at the top too, where the reader starts
+            ax.tick_params(axis="x", labeltop=True)
+        for y, value in zip(positions, values):
+            if value:
+                ax.text(value, y, " " + human(value), va="center", fontsize=6, color="#333")
+    ax_params.set_yticks(positions, [axis_text(row.name) for row in rows], fontsize=8 if len(rows) < 60 else 7)
     ax_params.set_ylim(len(rows) - 0.5, -0.5)  # first layer on top, no empty margin
-    fig.suptitle(f"{analysis.spec.name}: cost per layer", fontsize=12)
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    total = f"{analysis.params:,} params, {analysis.macs:,} MACs"
+    fig.suptitle(f"{axis_text(analysis.spec.name)}: cost per layer  ({total})", fontsize=12)
+    return fig
+
+
+def save_costs(analysis: Analysis, path: Path, log_scale: bool = False, skip_zero_macs: bool = False) -> None:
+    """Write the chart atomically (a temporary file beside `path`, renamed over it)."""
+    from cnncalc.report.draw import write_replacing
+
+    write_replacing(path, lambda temp: plot_costs(analysis, temp, log_scale, skip_zero_macs=skip_zero_macs))

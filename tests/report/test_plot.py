@@ -6,7 +6,9 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from cnncalc import analyze, parse_spec
 from cnncalc.cli import app
+from cnncalc.cli.common import load
 
 runner = CliRunner()
 
@@ -78,3 +80,71 @@ def test_bad_output_names_are_one_clear_error(tmp_path):
         assert result.exit_code == 2, result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
         assert result.stderr == message
+
+
+def test_counts_read_in_k_m_g():
+    from cnncalc.report.plot import human
+
+    # ResNet-50's totals as torchvision publishes them: 25.6M params, 4.09 G(multiply-adds).
+    assert human(25_557_032) == "25.6M" and human(4_089_184_256) == "4.09G"
+    assert human(34_944) == "34.9K" and human(0) == "0"  # AlexNet conv1's params (the lecture's CS231n slide)
+
+
+def test_resnet50_chart_has_m_g_axes_and_a_title_clear_of_the_panels():
+    pytest.importorskip("matplotlib")
+    from cnncalc.report.plot import cost_figure
+
+    fig = cost_figure(analyze(load("resnet50")))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax_params, ax_macs = fig.axes
+    title = fig._suptitle.get_window_extent(renderer)
+    for ax in fig.axes:  # the issue: the figure title overlapped the panel titles
+        assert not title.overlaps(ax.title.get_window_extent(renderer))
+        assert ax.xaxis.get_offset_text().get_text() == ""  # no `1e8` offset
+    ticks = [t.get_text() for t in ax_macs.get_xticklabels() if t.get_text()]
+    assert ticks and all(t == "0" or t[-1] in "KMG" for t in ticks), ticks
+    # torchvision: ResNet-50 has 25,557,032 params and 4.09 GFLOPS (multiply-adds).
+    assert ax_params.get_title() == "Parameters: 25.6M" and ax_macs.get_title().startswith("MACs: 4.09G")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def test_skip_zero_macs_leaves_out_batchnorm(tmp_path):
+    pytest.importorskip("matplotlib")
+    from cnncalc.report.plot import cost_rows
+
+    analysis = analyze(load("resnet50"))
+    # torchvision resnet50: 53 convs and 1 fc carry MACs; the 53 batchnorms have params but no MACs.
+    assert len(cost_rows(analysis, skip_zero_macs=True)) == 54 and len(cost_rows(analysis)) == 107
+    out = tmp_path / "cost.svg"
+    result = runner.invoke(app, ["plot", "resnet50", "-o", str(out), "--skip-zero-macs"])
+    assert result.exit_code == 0, result.output
+    svg = out.read_text()
+    assert "layer1.0.res.conv1" in svg and "layer1.0.res.bn1" not in svg
+
+
+def test_names_matplotlib_would_misread_are_drawn_as_written(tmp_path):
+    pytest.importorskip("matplotlib")
+    from cnncalc.report.plot import cost_figure
+
+    spec = parse_spec(
+        'name: "from $5 to $6"\ninput: [3, 8, 8]\n'
+        'layers:\n  - conv: {name: "c\\x07", out_channels: 4, kernel_size: 3}\n'
+    )
+    fig = cost_figure(analyze(spec))
+    fig.canvas.draw()
+    # Unescaped, matplotlib would set `5 to ` as a mathtext formula, in italics, without the dollars.
+    assert fig._suptitle.get_text().startswith(r"from \$5 to \$6: cost per layer")
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [r"c\x07"]  # the control character escaped
+
+
+def test_an_output_that_is_the_spec_is_refused(tmp_path):
+    pytest.importorskip("matplotlib")
+    spec = tmp_path / "net.png"
+    spec.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out_channels: 4, kernel_size: 3}\n")
+    before = spec.read_bytes()
+    result = runner.invoke(app, ["plot", str(spec), "-o", str(spec)])
+    assert result.exit_code == 2 and "is one of the input files" in result.stderr
+    assert spec.read_bytes() == before
