@@ -88,8 +88,13 @@ def cases():
             interp(size=(3, 4, 5), mode="trilinear", align_corners=corners),
         )
     ln = nn.LayerNorm(3, elementwise_affine=False).double()
-    yield "layernorm_volume", {"layernorm": {"elementwise_affine": False}}, [2, 3, 2, 3], (
-        lambda x: ln(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # torchvision's LayerNorm2d
+    yield (
+        "layernorm_volume",
+        {"layernorm": {"elementwise_affine": False}},
+        [2, 3, 2, 3],
+        (
+            lambda x: ln(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)  # torchvision's LayerNorm2d
+        ),
     )
     ln6 = nn.LayerNorm(6, eps=1e-3, elementwise_affine=False).double()
     yield "layernorm_flat", {"layernorm": {"eps": 1e-3, "elementwise_affine": False}}, [2, 6], ln6
@@ -101,28 +106,49 @@ def cases():
     yield "pixel_unshuffle", {"pixel_unshuffle": {"downscale_factor": 2}}, [1, 2, 4, 6], nn.PixelUnshuffle(2)
     yield "channel_shuffle", {"channel_shuffle": {"groups": 3}}, [1, 6, 2, 2], nn.ChannelShuffle(3)
     for mode in ("reflect", "replicate", "circular"):
-        yield f"pad_{mode}_1d", {"pad": {"padding": [[2, 1]], "mode": mode}}, [1, 2, 4], (
-            lambda x, m=mode: F.pad(x, (2, 1), mode=m)
+        yield (
+            f"pad_{mode}_1d",
+            {"pad": {"padding": [[2, 1]], "mode": mode}},
+            [1, 2, 4],
+            (lambda x, m=mode: F.pad(x, (2, 1), mode=m)),
         )
-        yield f"pad_{mode}_2d", {"pad": {"padding": [[1, 2], [0, 3]], "mode": mode}}, [1, 2, 3, 4], (
-            lambda x, m=mode: F.pad(x, (0, 3, 1, 2), mode=m)
+        yield (
+            f"pad_{mode}_2d",
+            {"pad": {"padding": [[1, 2], [0, 3]], "mode": mode}},
+            [1, 2, 3, 4],
+            (lambda x, m=mode: F.pad(x, (0, 3, 1, 2), mode=m)),
         )
-        yield f"pad_{mode}_3d", {"pad": {"padding": 1, "mode": mode}}, [1, 1, 2, 3, 2], (
-            lambda x, m=mode: F.pad(x, (1,) * 6, mode=m)
+        yield (
+            f"pad_{mode}_3d",
+            {"pad": {"padding": 1, "mode": mode}},
+            [1, 1, 2, 3, 2],
+            (lambda x, m=mode: F.pad(x, (1,) * 6, mode=m)),
         )
-    yield "pad_constant", {"pad": {"padding": [[1, 0], [2, 1]], "value": -2.5}}, [1, 1, 2, 2], (
-        lambda x: F.pad(x, (2, 1, 1, 0), value=-2.5)
+    yield (
+        "pad_constant",
+        {"pad": {"padding": [[1, 0], [2, 1]], "value": -2.5}},
+        [1, 1, 2, 2],
+        (lambda x: F.pad(x, (2, 1, 1, 0), value=-2.5)),
     )
     # TensorFlow SAME pooling, stride 2, on 5x6: out 3x3; H total pad 2 (1, 1), W total pad 1 (0, 1).
-    yield "tf_same_maxpool", {"maxpool": {"kernel_size": 3, "stride": 2, "padding": "same"}}, [1, 2, 5, 6], (
-        tf_max(3, 2, (0, 1, 1, 1))
+    yield (
+        "tf_same_maxpool",
+        {"maxpool": {"kernel_size": 3, "stride": 2, "padding": "same"}},
+        [1, 2, 5, 6],
+        (tf_max(3, 2, (0, 1, 1, 1))),
     )
-    yield "tf_same_avgpool", {"avgpool": {"kernel_size": 3, "stride": 2, "padding": "same"}}, [1, 2, 5, 6], (
-        tf_avg(3, 2, (0, 1, 1, 1))
+    yield (
+        "tf_same_avgpool",
+        {"avgpool": {"kernel_size": 3, "stride": 2, "padding": "same"}},
+        [1, 2, 5, 6],
+        (tf_avg(3, 2, (0, 1, 1, 1))),
     )
     # Stride 1 on 4x4 with kernel 2: total 1, all of it after.
-    yield "tf_same_avgpool_stride1", {"avgpool": {"kernel_size": 2, "stride": 1, "padding": "same"}}, [1, 1, 4, 4], (
-        tf_avg(2, 1, (0, 1, 0, 1))
+    yield (
+        "tf_same_avgpool_stride1",
+        {"avgpool": {"kernel_size": 2, "stride": 1, "padding": "same"}},
+        [1, 1, 4, 4],
+        (tf_avg(2, 1, (0, 1, 0, 1))),
     )
     acts = {
         "hardswish": nn.Hardswish(),

@@ -45,7 +45,8 @@ def test_refusals(layer, gist):
 
 
 def test_pixel_shuffle_shapes():
-    # nn.PixelShuffle(3) on [1, 9, 4, 4] gives [1, 1, 12, 12]; nn.PixelUnshuffle(2) on [1, 1, 12, 12] gives [1, 4, 6, 6].
+    # nn.PixelShuffle(3) on [1, 9, 4, 4] gives [1, 1, 12, 12];
+    # nn.PixelUnshuffle(2) on [1, 1, 12, 12] gives [1, 4, 6, 6].
     got = analysis(
         "input: [9, 4, 4]\nlayers: [pixel_shuffle: {upscale_factor: 3}, pixel_unshuffle: {downscale_factor: 2}]"
     )
