@@ -72,6 +72,15 @@ def test_published_figures_of_the_v2_zoo():
         assert (keras.params + keras.buffers, keras.buffers) == (total, moving)
 
 
+def test_keras_mobilenet_receptive_field_is_the_published_one():
+    # Araujo, Norris & Sim, "Computing Receptive Fields of CNNs" (Distill 2019), Table 1, mobilenet_v1
+    # (alpha 1.0, TF-slim's SAME padding): r = 315, effective stride 32, effective padding 126.
+    from cnncalc.engine.receptive_field import receptive_fields
+
+    field = receptive_fields(_analysis("keras_mobilenet")).by_name["block13"]
+    assert (field.size, field.jump, field.start) == ((315, 315), (32, 32), (-126, -126))
+
+
 def test_short_specs_stay_short():
     # The contract: EfficientNet-B0 or an FPN backbone in under 80 lines.
     for stem in ("efficientnet_b0", "resnet50_fpn", "mobilenet_v3_large", "convnext_tiny", "shufflenet_v2_x1_0"):

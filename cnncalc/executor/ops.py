@@ -62,7 +62,7 @@ from cnncalc.layers.pooling import (
 from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SplitSection, SumMerge
 
-Op = Callable[[Any, np.ndarray, Any], np.ndarray]
+Op = Callable[[Any, Any, Any], np.ndarray]  # (layer, one array or a list of them, executor)
 OPS: dict[type, Op] = {}
 
 
@@ -160,7 +160,8 @@ def conv_transpose(layer: ConvTranspose, x: np.ndarray, ctx) -> np.ndarray:
     )
     stuffed = np.zeros((n, channels, *((size - 1) * s + 1 for size, s in zip(x.shape[2:], stride))), x.dtype)
     stuffed[(slice(None), slice(None), *(slice(None, None, s) for s in stride))] = x
-    crops, pads = [], []
+    crops: list[slice] = []
+    pads: list[tuple[int, int]] = []
     for (before, after), k, d, op_ in zip(g.pads, kernel, dilation, extra):
         left, right = d * (k - 1) - before, d * (k - 1) - after + op_
         crops.append(slice(max(0, -left), stuffed.shape[2 + len(crops)] - max(0, -right)))

@@ -201,3 +201,20 @@ def make_spec_text(text: str) -> Spec:
     from cnncalc.spec.build import parse_spec
 
     return parse_spec(text)
+
+
+def test_a_backbone_with_several_outputs():
+    # ResNet-50-FPN at a small input: every output level (the upsample `like:` resizes included) as torch's.
+    spec = make_spec_text(
+        (SPECS / "resnet50_fpn.yaml").read_text().replace("input: [3, 224, 224]", "input: [3, 64, 64]")
+    )
+    x = np.random.default_rng(12).standard_normal((1, *spec.input_shape))
+    executor, _ = execute(spec, x)
+    twin = build_torch(spec, "cpu").double()
+    for (path, name), array in executor.params.arrays.items():
+        getattr(twin.leaf_modules[path], TORCH_NAMES.get(name, name)).data.copy_(torch.from_numpy(array))
+    with torch.no_grad():
+        theirs = twin(torch.from_numpy(x))
+    assert len(theirs) == len(executor.outputs) == 5
+    for ours, truth in zip(executor.outputs, theirs):
+        np.testing.assert_allclose(ours, truth.numpy(), rtol=1e-8, atol=1e-8)
