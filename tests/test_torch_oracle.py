@@ -213,13 +213,17 @@ def _random_layer(rng: random.Random) -> tuple[str, list[int]]:
         if kind == "conv" and rng.random() < 0.3:
             pads = [[rng.randint(0, 3), rng.randint(0, 3)] for _ in range(ndim)]
             args += f", padding: {pads}"
+        elif kind == "conv" and rng.random() < 0.3:
+            args += ", padding: same"  # TensorFlow's rule when the stride is above 1
         else:
             args += f", padding: {rng.randint(0, 3)}"
         if kind == "conv_transpose":
             args += f", output_padding: {rng.randint(0, 2)}"
     else:
         args = f"kernel_size: {k}, stride: {s}, ceil_mode: {str(rng.random() < 0.5).lower()}"
-        if kind != "lppool":
+        if kind in ("maxpool", "avgpool") and rng.random() < 0.25:
+            args = args.replace(f"ceil_mode: {str(True).lower()}", "ceil_mode: false") + ", padding: same"
+        elif kind != "lppool":
             args += f", padding: {rng.randint(0, 2)}"
         if kind in ("maxpool", "minpool"):
             args += f", dilation: {d}"
