@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
 from cnncalc import CnncalcError, analyze, load_spec, parse_spec  # noqa: E402
+from cnncalc.layers import Merge  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 from tests.torch_oracle import LEAF_BUILDERS, measure  # noqa: E402
 
@@ -24,7 +25,12 @@ def assert_same_as_pytorch(spec, device: str = "meta") -> None:
     """Every leaf's output shape, params and MACs, and the totals, equal PyTorch's."""
     analysis = analyze(spec)
     truth = measure(spec, device)
-    engine = {row.name: (row.output_shape, row.params, row.macs) for row in analysis.leaves}
+    # A leaf merge (`add: {from: [...]}`) is a torch operator, not a module: 0 params and 0 MACs, no hook.
+    engine = {
+        row.name: (row.output_shape, row.params, row.macs)
+        for row in analysis.leaves
+        if not isinstance(row.layer, Merge)
+    }
     pytorch = {path: (leaf.output_shape, leaf.params, leaf.macs) for path, leaf in truth.leaves.items()}
     assert list(engine) == list(pytorch), "the leaf layers differ"
     wrong = {
@@ -133,6 +139,65 @@ layers:
   - concat: {branches: [[], [unit: {c: 2}], [maxpool: {kernel_size: 3, stride: 1, padding: 1}]]}
   - repeat: {times: 2, layers: [unit: {c: 18}, lrn: {size: 3}, gelu, silu, sigmoid, tanh, relu6, identity, dropout]}
 """,
+    "v2_kinds": """
+input: [8, 12, 10]
+layers:
+  - conv: {out_channels: 8, kernel_size: 3, stride: 2, padding: same}
+  - maxpool: {kernel_size: 3, stride: 2, padding: same}
+  - avgpool: {kernel_size: 2, stride: 1, padding: same}
+  - upsample: {like: input, mode: bilinear}
+  - upsample: {size: [7, 9], mode: bicubic, align_corners: true}
+  - upsample: {scale_factor: 1.5, mode: nearest}
+  - hardswish
+  - hardsigmoid
+  - mish
+  - selu
+  - elu: {alpha: 0.5}
+  - celu: {alpha: 2}
+  - softplus: {beta: 2}
+  - hardtanh: {min_val: -2, max_val: 2}
+  - prelu: {num_parameters: 8}
+  - prelu
+  - log_softmax
+  - layernorm
+  - groupnorm: {num_groups: 4}
+  - instancenorm: {affine: true, track_running_stats: true}
+  - layer_scale
+  - affine
+  - affine: {bias: false}
+  - batchnorm: {frozen: true}
+  - batchnorm: {scale: false}
+  - batchnorm: {affine: false}
+  - stochastic_depth: {p: 0.2}
+  - drop_path: {p: 0.1, mode: batch}
+  - dropout2d
+  - pad: {padding: [[1, 0], [2, 1]], mode: reflect}
+  - pad: {padding: 1, mode: replicate}
+  - pad: {padding: 2, mode: circular}
+  - pad: {padding: [[0, 1], [0, 0]], value: 3}
+  - channel_shuffle: {groups: 4}
+  - pixel_unshuffle: {downscale_factor: 2}
+  - pixel_shuffle: {upscale_factor: 2}
+  - conv: {out_channels: 4, kernel_size: [3, 2], stride: [2, 3], dilation: [1, 2], padding: same}
+""",
+    "v2_one_and_three_d": """
+input: [4, 6, 7, 9]
+layers:
+  - conv: {out_channels: 4, kernel_size: 3, stride: 2, padding: same}
+  - upsample: {size: [5, 6, 7], mode: trilinear}
+  - maxpool: {kernel_size: 2, stride: [1, 2, 3], padding: same}
+  - layernorm
+  - instancenorm
+  - dropout3d
+  - pad: {padding: 1, mode: reflect}
+  - batchnorm: {frozen: true}
+  - conv: {out_channels: 6, kernel_size: 1, padding: valid}
+  - global_avgpool
+  - flatten
+  - layernorm
+  - prelu
+  - log_softmax
+""",
 }
 
 
@@ -153,13 +218,17 @@ def _random_layer(rng: random.Random) -> tuple[str, list[int]]:
         if kind == "conv" and rng.random() < 0.3:
             pads = [[rng.randint(0, 3), rng.randint(0, 3)] for _ in range(ndim)]
             args += f", padding: {pads}"
+        elif kind == "conv" and rng.random() < 0.3:
+            args += ", padding: same"  # TensorFlow's rule when the stride is above 1
         else:
             args += f", padding: {rng.randint(0, 3)}"
         if kind == "conv_transpose":
             args += f", output_padding: {rng.randint(0, 2)}"
     else:
         args = f"kernel_size: {k}, stride: {s}, ceil_mode: {str(rng.random() < 0.5).lower()}"
-        if kind != "lppool":
+        if kind in ("maxpool", "avgpool") and rng.random() < 0.25:
+            args = args.replace(f"ceil_mode: {str(True).lower()}", "ceil_mode: false") + ", padding: same"
+        elif kind != "lppool":
             args += f", padding: {rng.randint(0, 2)}"
         if kind in ("maxpool", "minpool"):
             args += f", dilation: {d}"

@@ -34,7 +34,56 @@ TORCHVISION = {
     "mobilenet_v2": (3_504_872, "0.301", None),
     "resnext50_32x4d": (25_028_904, "4.23", None),
     "r3d_18": (33_371_472, "40.697", None),  # torchvision.models.video, R3D_18_Weights
+    # Version 2 (issue 10): the weights' meta `num_params` and `_ops`; exact MACs: FlopCounterMode / 2
+    # on torchvision 0.29's own models (torchvision.models.efficientnet_b0() etc.), which equal the specs'.
+    "efficientnet_b0": (5_288_548, "0.386", 385_814_752),
+    "mobilenet_v3_large": (5_483_032, "0.217", 216_589_760),
+    "convnext_tiny": (28_589_128, "4.456", 4_455_531_264),
+    "shufflenet_v2_x1_0": (2_278_604, "0.145", 144_907_992),
+    # Without the aux head, as torchvision evaluates it; the published 27,161,264 counts it (below).
+    "inception_v3": (23_834_568, "5.713", 5_713_216_096),
 }
+
+
+def test_published_figures_of_the_v2_zoo():
+    # Inception-v3's published 27,161,264 includes InceptionAux: conv0 768*128 + BN 256, conv1 128*768*5*5
+    # + BN 1,536, fc 768*1000 + 1,000 = 3,326,696 params more than the spec, which leaves it out.
+    assert _analysis("inception_v3").params + 98_560 + 2_459_136 + 769_000 == 27_161_264
+    # torchvision fcn_resnet50(num_classes=21, aux_loss=False): sum(p.numel()) = 32,957,013 (the table's
+    # 35,322,218 counts the aux FCNHead); the map is resized to the input.
+    fcn = _analysis("fcn_resnet50")
+    assert (fcn.params, fcn.output_shape) == (32_957_013, (21, 224, 224))
+    # resnet_fpn_backbone("resnet50", weights=None): 26,799,296 params, 26,576,896 with requires_grad
+    # (trainable_layers=3 freezes conv1 and layer1), FrozenBatchNorm2d's 106,240 buffers, five 256-channel levels.
+    fpn = _analysis("resnet50_fpn")
+    assert (fpn.params, fpn.trainable_params, fpn.buffers) == (26_799_296, 26_576_896, 106_240)
+    assert [shape for _, shape in fpn.outputs] == [
+        (256, 56, 56),
+        (256, 28, 28),
+        (256, 14, 14),
+        (256, 7, 7),
+        (256, 4, 4),
+    ]
+    # Keras applications model.summary(): ResNet50 Total params 25,636,712 (Non-trainable 53,120),
+    # MobileNet 4,253,864 (Non-trainable 21,888): Keras counts BatchNormalization's moving statistics.
+    for stem, total, moving in (("keras_resnet50", 25_636_712, 53_120), ("keras_mobilenet", 4_253_864, 21_888)):
+        keras = _analysis(stem)
+        assert (keras.params + keras.buffers, keras.buffers) == (total, moving)
+
+
+def test_keras_mobilenet_receptive_field_is_the_published_one():
+    # Araujo, Norris & Sim, "Computing Receptive Fields of CNNs" (Distill 2019), Table 1, mobilenet_v1
+    # (alpha 1.0, TF-slim's SAME padding): r = 315, effective stride 32, effective padding 126.
+    from cnncalc.engine.receptive_field import receptive_fields
+
+    field = receptive_fields(_analysis("keras_mobilenet")).by_name["block13"]
+    assert (field.size, field.jump, field.start) == ((315, 315), (32, 32), (-126, -126))
+
+
+def test_short_specs_stay_short():
+    # The contract: EfficientNet-B0 or an FPN backbone in under 80 lines.
+    for stem in ("efficientnet_b0", "resnet50_fpn", "mobilenet_v3_large", "convnext_tiny", "shufflenet_v2_x1_0"):
+        assert len((SPECS / f"{stem}.yaml").read_text().splitlines()) < 80, stem
 
 
 def _analysis(stem: str):
@@ -95,7 +144,7 @@ def test_every_layer_equals_pytorch_reference(path: Path):
     analysis = analyze(load_spec(path))
     engine = {
         row.name: {"output_shape": list(row.output_shape), "params": row.params, "macs": row.macs}
-        for row in analysis.leaves
+        for row in analysis.leaves  # `add: {from: [...]}` too: the twin runs it as a module of its own
     }
     assert list(engine) == list(reference["layers"]), "the leaf layers differ from the reference's"
     wrong = {n: (engine[n], reference["layers"][n]) for n in engine if engine[n] != reference["layers"][n]}

@@ -83,14 +83,26 @@ class MinPool(nn.Module):
 
 
 class PadThen(nn.Module):
-    """Explicit per-side zero padding (F.pad), then the wrapped module."""
+    """Explicit per-side padding (F.pad, zeros or `value`), then the wrapped module."""
 
-    def __init__(self, pads: tuple[int, ...], inner: nn.Module):
+    def __init__(self, pads: tuple[int, ...], inner: nn.Module, value: float = 0.0):
         super().__init__()
-        self.pads, self.inner = pads, inner
+        self.pads, self.inner, self.value = pads, inner, value
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.inner(F.pad(x, self.pads))
+        return self.inner(F.pad(x, self.pads, value=self.value))
+
+
+class PaddingOutOfDivisor(nn.Module):
+    """TensorFlow's average pooling with `same`: the window sum over the real cells only."""
+
+    def __init__(self, pads: tuple[int, ...], pool: nn.Module):
+        super().__init__()
+        self.pads, self.pool = pads, pool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ones = torch.ones_like(x[:, :1])
+        return self.pool(F.pad(x, self.pads)) / self.pool(F.pad(ones, self.pads))
 
 
 class ThenCrop(nn.Module):
@@ -106,9 +118,33 @@ class ThenCrop(nn.Module):
         return y[tuple(index)]
 
 
+def _tf_same(layer: Any, shape: Shape) -> list[tuple[int, int]] | None:
+    """TensorFlow's `same` pads, computed here from TF's documented rule, for strides PyTorch refuses
+    (`always`: pooling, which has no `same` in PyTorch): out = ceil(in/s), the odd cell after."""
+    if layer.padding == "valid":
+        return [(0, 0)] * _nd(shape)
+    if layer.padding != "same":
+        return None
+    nd = _nd(shape)
+    kernel = _each(layer.kernel_size, nd)
+    stride = _each(layer.stride if layer.stride is not None else layer.kernel_size, nd)
+    dilation = _each(getattr(layer, "dilation", 1), nd)
+    pairs = []
+    for n, k, s, d in zip(shape[1:], kernel, stride, dilation):
+        out = (n + s - 1) // s
+        total = max(0, (out - 1) * s + (k - 1) * d + 1 - n)
+        pairs.append((total // 2, total - total // 2))
+    return pairs
+
+
+def _each(value: Any, nd: int) -> list[int]:
+    return list(value) if isinstance(value, (list, tuple)) else [value] * nd
+
+
 def _conv(layer: Any, shape: Shape) -> nn.Module:
     cls = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[_nd(shape) - 1]
-    pairs = _per_side(layer.padding)
+    stride = _each(layer.stride, _nd(shape))
+    pairs = _per_side(layer.padding) or (_tf_same(layer, shape) if max(stride) > 1 else None)
     padding = 0 if pairs else _ints(layer.padding)
     conv = cls(
         shape[0],
@@ -142,24 +178,32 @@ def _conv_transpose(layer: Any, shape: Shape) -> nn.Module:
 
 def _maxpool(layer: Any, shape: Shape) -> nn.Module:
     cls = (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d)[_nd(shape) - 1]
-    return cls(
+    pairs = _per_side(layer.padding) or _tf_same(layer, shape)
+    pool = cls(
         _ints(layer.kernel_size),
         stride=_ints(layer.stride),
-        padding=_ints(layer.padding),
+        padding=0 if pairs else _ints(layer.padding),
         dilation=_ints(layer.dilation),
         ceil_mode=layer.ceil_mode,
     )
+    return PadThen(_f_pad(pairs), pool, -float("inf")) if pairs else pool
 
 
 def _avgpool(layer: Any, shape: Shape) -> nn.Module:
     cls = (nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d)[_nd(shape) - 1]
-    return cls(
+    pairs = _per_side(layer.padding) or _tf_same(layer, shape)
+    pool = cls(
         _ints(layer.kernel_size),
         stride=_ints(layer.stride),
-        padding=_ints(layer.padding),
+        padding=0 if pairs else _ints(layer.padding),
         ceil_mode=layer.ceil_mode,
-        count_include_pad=layer.count_include_pad,
+        count_include_pad=True if pairs else layer.count_include_pad,
     )
+    if not pairs:
+        return pool
+    if layer.padding == "same" or not layer.count_include_pad:  # TensorFlow leaves `same` padding out
+        return PaddingOutOfDivisor(_f_pad(pairs), pool)
+    return PadThen(_f_pad(pairs), pool)
 
 
 def _lppool(layer: Any, shape: Shape) -> nn.Module:
@@ -191,14 +235,115 @@ def _global(avg: bool) -> LeafBuilder:
     return build
 
 
+class PartialBatchNorm(nn.Module):
+    """Keras's BatchNormalization with `scale=False` or `center=False`: gamma or beta missing."""
+
+    def __init__(self, channels: int, eps: float, scale: bool, center: bool):
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+
+
+class FrozenBatchNorm(nn.Module):
+    """torchvision.ops.FrozenBatchNorm2d for any rank: weight, bias and statistics are all buffers."""
+
+    def __init__(self, channels: int, eps: float):
+        super().__init__()
+        self.eps = eps
+        for name, init in (("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)):
+            self.register_buffer(name, torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+
+
 def _batchnorm(layer: Any, shape: Shape) -> nn.Module:
+    if layer.frozen:
+        if _nd(shape) == 2:
+            from torchvision.ops.misc import FrozenBatchNorm2d
+
+            return FrozenBatchNorm2d(shape[0], eps=layer.eps)
+        return FrozenBatchNorm(shape[0], layer.eps)
+    if layer.affine and not (layer.scale and layer.center):
+        return PartialBatchNorm(shape[0], layer.eps, layer.scale, layer.center)
     cls = (nn.BatchNorm1d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)[_nd(shape)]
-    return cls(shape[0], eps=layer.eps, momentum=layer.momentum)
+    return cls(shape[0], eps=layer.eps, momentum=layer.momentum, affine=layer.affine)
+
+
+class ChannelsLayerNorm(nn.LayerNorm):
+    """torchvision's LayerNorm2d (convnext.py), for any rank: LayerNorm over the channels at each position."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.movedim(1, -1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.movedim(-1, 1)
+
+
+def _layernorm(layer: Any, shape: Shape) -> nn.Module:
+    cls = nn.LayerNorm if len(shape) == 1 else ChannelsLayerNorm
+    return cls(shape[0], eps=layer.eps, elementwise_affine=layer.elementwise_affine)
+
+
+class ChannelVector(nn.Module):
+    """x * weight[c] and/or + bias[c]: ConvNeXt's layer scale (`gamma`), Caffe's Scale layer."""
+
+    def __init__(self, channels: int, names: tuple[str, ...], init: float = 1.0):
+        super().__init__()
+        self.names = names
+        for name in names:
+            setattr(self, name, nn.Parameter(torch.full((channels,), init if name != "bias" else 0.0)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1, *(1,) * (x.dim() - 2))
+        for name in self.names:
+            v = getattr(self, name).view(shape)
+            x = x + v if name == "bias" else x * v
+        return x
+
+
+def _pad(layer: Any, shape: Shape) -> nn.Module:
+    nd = _nd(shape)
+    pairs = _per_side(layer.padding) or [(p, p) for p in _each(layer.padding, nd)]
+    family = {
+        "constant": (nn.ConstantPad1d, nn.ConstantPad2d, nn.ConstantPad3d),
+        "reflect": (nn.ReflectionPad1d, nn.ReflectionPad2d, nn.ReflectionPad3d),
+        "replicate": (nn.ReplicationPad1d, nn.ReplicationPad2d, nn.ReplicationPad3d),
+        "circular": (nn.CircularPad1d, nn.CircularPad2d, nn.CircularPad3d),
+    }[layer.mode][nd - 1]
+    return family(_f_pad(pairs), layer.value) if layer.mode == "constant" else family(_f_pad(pairs))
+
+
+class InterpolateLike(nn.Module):
+    """F.interpolate to the spatial size of a second tensor (FCN's final resize to the input)."""
+
+    def __init__(self, mode: str, align_corners: bool | None):
+        super().__init__()
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, size=like.shape[2:], mode=self.mode, align_corners=self.align_corners)
 
 
 def _upsample(layer: Any, shape: Shape) -> nn.Module:
-    scale = layer.scale_factor
-    return nn.Upsample(scale_factor=tuple(float(s) for s in scale) if isinstance(scale, list) else float(scale))
+    if layer.like is not None:
+        return InterpolateLike(layer.mode, layer.align_corners)
+    scale, size = layer.scale_factor, layer.size
+    return nn.Upsample(
+        size=_ints(size),
+        scale_factor=None
+        if scale is None
+        else tuple(float(s) for s in scale)
+        if isinstance(scale, list)
+        else float(scale),
+        mode=layer.mode,
+        align_corners=layer.align_corners,
+    )
 
 
 def _softmax(layer: Any, shape: Shape) -> nn.Module:
@@ -231,7 +376,39 @@ LEAF_BUILDERS: dict[str, LeafBuilder] = {
     "softmax": _softmax,
     "identity": lambda layer, shape: nn.Identity(),
     "upsample": _upsample,
+    "hardswish": lambda layer, shape: nn.Hardswish(),
+    "hardsigmoid": lambda layer, shape: nn.Hardsigmoid(),
+    "mish": lambda layer, shape: nn.Mish(),
+    "selu": lambda layer, shape: nn.SELU(),
+    "elu": lambda layer, shape: nn.ELU(layer.alpha),
+    "celu": lambda layer, shape: nn.CELU(layer.alpha),
+    "softplus": lambda layer, shape: nn.Softplus(layer.beta, layer.threshold),
+    "hardtanh": lambda layer, shape: nn.Hardtanh(layer.min_val, layer.max_val),
+    "prelu": lambda layer, shape: nn.PReLU(layer.num_parameters),
+    "log_softmax": lambda layer, shape: nn.LogSoftmax(dim=layer.dim + 1 if layer.dim >= 0 else layer.dim),
+    "layernorm": _layernorm,
+    "groupnorm": lambda layer, shape: nn.GroupNorm(layer.num_groups, shape[0], layer.eps, layer.affine),
+    "instancenorm": lambda layer, shape: (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d)[_nd(shape) - 1](
+        shape[0], layer.eps, layer.momentum, layer.affine, layer.track_running_stats
+    ),
+    "layer_scale": lambda layer, shape: ChannelVector(shape[0], ("gamma",), layer.init),
+    "affine": lambda layer, shape: ChannelVector(
+        shape[0], tuple(n for n, on in (("weight", layer.scale), ("bias", layer.bias)) if on)
+    ),
+    "stochastic_depth": lambda layer, shape: _stochastic_depth(layer),
+    "dropout2d": lambda layer, shape: nn.Dropout2d(layer.p),
+    "dropout3d": lambda layer, shape: nn.Dropout3d(layer.p),
+    "pad": _pad,
+    "channel_shuffle": lambda layer, shape: nn.ChannelShuffle(layer.groups),
+    "pixel_shuffle": lambda layer, shape: nn.PixelShuffle(layer.upscale_factor),
+    "pixel_unshuffle": lambda layer, shape: nn.PixelUnshuffle(layer.downscale_factor),
 }
+
+
+def _stochastic_depth(layer: Any) -> nn.Module:
+    from torchvision.ops import StochasticDepth
+
+    return StochasticDepth(layer.p, layer.mode)
 
 
 def _add(outs: list[torch.Tensor]) -> torch.Tensor:
@@ -308,7 +485,7 @@ class TorchTwin(nn.Module):
                 values.append(_section(op, inputs[0]))
             elif isinstance(op, Merge) and isinstance(op, Structure):
                 values.append(_merge(op)(inputs))
-            elif isinstance(op, Merge):
+            elif isinstance(op, Merge) or op.reads_several:
                 values.append(self.leaf(op, inputs[0])(*inputs))
             else:
                 values.append(self.leaf(op, inputs[0])(inputs[0]))

@@ -12,7 +12,7 @@ from cnncalc.errors import Position, SpecError
 from cnncalc.spec.model import Expect
 from cnncalc.spec.yaml_source import YMap
 
-EXACT_KEYS = ("output_shape", "params", "trainable_params", "macs", "flops")
+EXACT_KEYS = ("output_shape", "params", "trainable_params", "buffers", "macs", "flops")
 BOUND_KEYS = {"max_params": "params", "max_macs": "macs", "max_flops": "flops"}
 LAYER_KEYS = ("output_shape", "params", "macs", "flops")
 MAX_TERMS = 6  # terms shown in a summed formula before "..."

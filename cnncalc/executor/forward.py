@@ -105,7 +105,7 @@ class Executor:
                 "Register one in cnncalc/executor/ops.py.",
             )
         try:
-            y = fn(op, inputs if isinstance(op, Merge) else inputs[0], self)
+            y = fn(op, inputs if isinstance(op, Merge) or getattr(op, "reads_several", False) else inputs[0], self)
         except CnncalcError:
             raise
         except (ValueError, TypeError, IndexError, FloatingPointError) as exc:

@@ -14,15 +14,29 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnncalc.executor.resize import interpolate
 from cnncalc.executor.windows import ceil_extra, pad, reduce_windows, windows
 from cnncalc.layers import Layer
+from cnncalc.layers.activations import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    Softplus,
+)
 from cnncalc.layers.conv import Conv, ConvTranspose
 from cnncalc.layers.dense import Flatten, Linear
 from cnncalc.layers.elementwise import (
     GELU,
     LRN,
-    BatchNorm,
     Dropout,
+    Dropout2d,
+    Dropout3d,
     Identity,
     LeakyReLU,
     ReLU,
@@ -30,9 +44,11 @@ from cnncalc.layers.elementwise import (
     Sigmoid,
     SiLU,
     Softmax,
+    StochasticDepth,
     Tanh,
     Upsample,
 )
+from cnncalc.layers.normalization import Affine, BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LayerScale
 from cnncalc.layers.pooling import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
@@ -43,9 +59,10 @@ from cnncalc.layers.pooling import (
     MaxPool,
     MinPool,
 )
+from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SplitSection, SumMerge
 
-Op = Callable[[Any, Any, Any], np.ndarray]  # (op, one array or a merge's list of arrays, the executor)
+Op = Callable[[Any, Any, Any], np.ndarray]  # (layer, one array or a list of them, executor)
 OPS: dict[type, Op] = {}
 
 
@@ -201,7 +218,7 @@ def window_mean(x: np.ndarray, layer, count_include_pad: bool) -> np.ndarray:
 
 @op(AvgPool)
 def avg_pool(layer: AvgPool, x: np.ndarray, ctx) -> np.ndarray:
-    return window_mean(x, layer, layer.count_include_pad)
+    return window_mean(x, layer, layer.counts_padding())
 
 
 @op(LPPool)
@@ -289,19 +306,94 @@ def linear(layer: Linear, x: np.ndarray, ctx) -> np.ndarray:
 # --- normalisation ---
 
 
+def channel_vector(x: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """A per-channel vector shaped to broadcast over [N, C, *spatial]."""
+    return v.reshape(1, -1, *(1,) * (x.ndim - 2))
+
+
 @op(BatchNorm)
 def batch_norm(layer: BatchNorm, x: np.ndarray, ctx) -> np.ndarray:
     """Inference form: (x - running_mean) / sqrt(running_var + eps) * weight + bias."""
     c = (x.shape[1],)
-    weight = ctx.params.get(layer, "weight", c, fill="near_one")
-    bias = ctx.params.get(layer, "bias", c, fill="small")
+    has_weight, has_bias = layer.parts()
+    learnable = not layer.frozen  # FrozenBatchNorm2d keeps weight and bias as buffers
+    weight = ctx.params.get(layer, "weight", c, fill="near_one", trainable=learnable) if has_weight else 1.0
+    bias = ctx.params.get(layer, "bias", c, fill="small", trainable=learnable) if has_bias else 0.0
     mean = ctx.params.get(layer, "running_mean", c, fill="small", trainable=False)
     var = ctx.params.get(layer, "running_var", c, fill="positive", trainable=False)
-    scale = weight / np.sqrt(var + np.asarray(layer.eps, x.dtype))
-    shift = bias - mean * scale
+    scale = np.broadcast_to(weight / np.sqrt(var + np.asarray(layer.eps, x.dtype)), c).astype(x.dtype)
+    shift = (bias - mean * scale).astype(x.dtype)
     y = maps(x) * scale[:, None]
     y += shift[:, None]  # in place: one temporary fewer
     return y.reshape(x.shape)
+
+
+def affine_params(layer: Layer, x: np.ndarray, ctx, on: bool) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """A normalisation's optional per-channel weight and bias (weight near 1, bias small)."""
+    if not on:
+        return 1.0, 0.0
+    c = (x.shape[1],)
+    weight = ctx.params.get(layer, "weight", c, fill="near_one")
+    bias = ctx.params.get(layer, "bias", c, fill="small")
+    return channel_vector(x, weight), channel_vector(x, bias)
+
+
+def normalized(x: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:
+    """(x - mean) / sqrt(biased var + eps) over `axes`, as torch's norms compute it."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=axes, keepdims=True)
+    return centred / np.sqrt(var + np.asarray(eps, x.dtype))
+
+
+@op(LayerNorm)
+def layer_norm(layer: LayerNorm, x: np.ndarray, ctx) -> np.ndarray:
+    """Over the channels at each position (LayerNorm2d), or over the features of [N, F]."""
+    weight, bias = affine_params(layer, x, ctx, layer.elementwise_affine)
+    return normalized(x, (1,), layer.eps) * weight + bias
+
+
+@op(GroupNorm)
+def group_norm(layer: GroupNorm, x: np.ndarray, ctx) -> np.ndarray:
+    n, c = x.shape[:2]
+    if c % layer.num_groups:
+        raise layer.error(f"num_groups={layer.num_groups} does not divide the {c} channels.", "num_groups")
+    grouped = x.reshape(n, layer.num_groups, (c // layer.num_groups) * prod(x.shape[2:]))  # not -1: empty batches
+    y = normalized(grouped, (2,), layer.eps).reshape(x.shape)
+    weight, bias = affine_params(layer, x, ctx, layer.affine)
+    return y * weight + bias
+
+
+@op(InstanceNorm)
+def instance_norm(layer: InstanceNorm, x: np.ndarray, ctx) -> np.ndarray:
+    """Each sample's own statistics, or the running ones when `track_running_stats` (PyTorch's eval mode)."""
+    axes = tuple(range(2, 2 + spatial_dims(layer, x)))
+    if layer.track_running_stats:
+        c = (x.shape[1],)
+        mean = channel_vector(x, ctx.params.get(layer, "running_mean", c, fill="small", trainable=False))
+        var = channel_vector(x, ctx.params.get(layer, "running_var", c, fill="positive", trainable=False))
+        y = (x - mean) / np.sqrt(var + np.asarray(layer.eps, x.dtype))
+    else:
+        y = normalized(x, axes, layer.eps)
+    weight, bias = affine_params(layer, x, ctx, layer.affine)
+    return y * weight + bias
+
+
+@op(LayerScale)
+def layer_scale(layer: LayerScale, x: np.ndarray, ctx) -> np.ndarray:
+    c = (x.shape[1],)
+    gamma = ctx.params.get(layer, "gamma", c, given=np.full(c, layer.init))  # PyTorch's initial value
+    return x * channel_vector(x, gamma)
+
+
+@op(Affine)
+def affine(layer: Affine, x: np.ndarray, ctx) -> np.ndarray:
+    c = (x.shape[1],)
+    if layer.scale:
+        x = x * channel_vector(x, ctx.params.get(layer, "weight", c, fill="near_one"))
+    if layer.bias:
+        x = x + channel_vector(x, ctx.params.get(layer, "bias", c, fill="small"))
+    return x
 
 
 @op(LRN)
@@ -316,7 +408,7 @@ def local_response_norm(layer: LRN, x: np.ndarray, ctx) -> np.ndarray:
 # --- elementwise ---
 
 
-@op(Identity, Dropout)
+@op(Identity, Dropout, Dropout2d, Dropout3d, StochasticDepth)
 def identity(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
     return x
 
@@ -379,24 +471,137 @@ def softmax(layer: Softmax, x: np.ndarray, ctx) -> np.ndarray:
 
 
 @op(Upsample)
-def upsample(layer: Upsample, x: np.ndarray, ctx) -> np.ndarray:
-    """Nearest, as PyTorch's CPU kernel: size floor(in*scale), source floor(dst * float32(1/scale))."""
+def upsample(layer: Upsample, xs: list[np.ndarray], ctx) -> np.ndarray:
+    """F.interpolate to `size`, to `scale_factor` (size floor(in*scale)), or to the size of `like:` (xs[1])."""
+    x = xs[0]
     ndim = spatial_dims(layer, x)
-    scales = layer.scale_factor if isinstance(layer.scale_factor, list) else [layer.scale_factor] * ndim
-    if len(scales) != ndim:
-        raise layer.error(f"`scale_factor` has {len(scales)} entries for {ndim} spatial dimensions.", "scale_factor")
-    for axis, scale in enumerate(scales, start=2):
-        size = x.shape[axis]
-        out = int(np.floor(size * float(scale)))
-        if out == size:
-            continue
-        if out == 2 * size:
-            index = np.arange(out) >> 1
-        else:
-            step = np.float32(1.0 / float(scale))
-            index = np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
-        x = np.take(x, index, axis=axis)
-    return x
+    scales = layer.scales(ndim)
+    if layer.like is not None:
+        sizes = tuple(xs[1].shape[2:])
+    elif layer.size is not None:
+        sizes = layer.per_dim(layer.size, ndim, "size")
+    else:
+        sizes = tuple(int(np.floor(n * s)) for n, s in zip(x.shape[2:], scales))  # type: ignore[operator]
+    return interpolate(x, sizes, scales, layer.mode, bool(layer.align_corners))
+
+
+# --- activations (v2) ---
+
+
+@op(Hardswish)
+def hardswish(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return x * np.clip(x + 3, 0, 6) / 6
+
+
+@op(Hardsigmoid)
+def hardsigmoid(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return np.clip(x + 3, 0, 6) / 6
+
+
+def softplus_of(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+    """torch's softplus: log1p(exp(beta*x)) / beta, and x itself where beta*x > threshold."""
+    bx = x * np.asarray(beta, x.dtype)
+    with np.errstate(over="ignore"):
+        soft = np.log1p(np.exp(np.minimum(bx, threshold))) / np.asarray(beta, x.dtype)
+    return np.where(bx > threshold, x, soft).astype(x.dtype, copy=False)
+
+
+@op(Mish)
+def mish(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return x * np.tanh(softplus_of(x))
+
+
+@op(Softplus)
+def softplus(layer: Softplus, x: np.ndarray, ctx) -> np.ndarray:
+    return softplus_of(x, layer.beta, layer.threshold)
+
+
+def expm1_negative(x: np.ndarray) -> np.ndarray:
+    """exp(x) - 1 for the non-positive part only (no overflow warnings for large x)."""
+    return np.expm1(np.minimum(x, 0))
+
+
+@op(ELU)
+def elu(layer: ELU, x: np.ndarray, ctx) -> np.ndarray:
+    return np.where(x > 0, x, np.asarray(layer.alpha, x.dtype) * expm1_negative(x))
+
+
+@op(CELU)
+def celu(layer: CELU, x: np.ndarray, ctx) -> np.ndarray:
+    a = np.asarray(layer.alpha, x.dtype)
+    return np.maximum(x, 0) + np.minimum(0, a * np.expm1(np.minimum(x, 0) / a))  # no overflow for large x
+
+
+# torch.nn.SELU's constants (Klambauer et al. 2017), as in aten's Activation.cpp.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@op(SELU)
+def selu(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    return np.asarray(SELU_SCALE, x.dtype) * np.where(x > 0, x, np.asarray(SELU_ALPHA, x.dtype) * expm1_negative(x))
+
+
+@op(Hardtanh)
+def hardtanh(layer: Hardtanh, x: np.ndarray, ctx) -> np.ndarray:
+    return np.clip(x, layer.min_val, layer.max_val).astype(x.dtype, copy=False)
+
+
+@op(PReLU)
+def prelu(layer: PReLU, x: np.ndarray, ctx) -> np.ndarray:
+    if layer.num_parameters not in (1, x.shape[1]):
+        raise layer.error(f"num_parameters {layer.num_parameters} does not fit {x.shape[1]} channels.")
+    slopes = ctx.params.get(layer, "weight", (layer.num_parameters,), fill="small")
+    return np.where(x > 0, x, x * channel_vector(x, np.broadcast_to(slopes, (x.shape[1],))))
+
+
+@op(LogSoftmax)
+def log_softmax(layer: LogSoftmax, x: np.ndarray, ctx) -> np.ndarray:
+    if not -(x.ndim - 1) <= layer.dim < x.ndim - 1:
+        raise layer.error(f"dim {layer.dim} is out of range for {list(x.shape[1:])}.", "dim")
+    axis = layer.dim + 1 if layer.dim >= 0 else layer.dim
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+# --- rearranging ---
+
+NUMPY_PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+@op(Pad)
+def pad_layer(layer: Pad, x: np.ndarray, ctx) -> np.ndarray:
+    """F.pad: PyTorch's reflect, replicate and circular are NumPy's reflect, edge and wrap."""
+    pads = layer.pads(x.shape[1:])
+    width = ((0, 0), (0, 0), *pads)
+    if layer.mode == "constant":
+        return np.pad(x, width, constant_values=layer.value)
+    return np.pad(x, width, mode=NUMPY_PAD_MODES[layer.mode])  # type: ignore[call-overload]
+
+
+@op(ChannelShuffle)
+def channel_shuffle(layer: ChannelShuffle, x: np.ndarray, ctx) -> np.ndarray:
+    n, c = x.shape[:2]
+    if c % layer.groups:
+        raise layer.error(f"groups={layer.groups} does not divide the {c} channels.", "groups")
+    rest = x.shape[2:]
+    return x.reshape(n, layer.groups, c // layer.groups, *rest).swapaxes(1, 2).reshape(x.shape)
+
+
+@op(PixelShuffle)
+def pixel_shuffle(layer: PixelShuffle, x: np.ndarray, ctx) -> np.ndarray:
+    n, c, h, w = x.shape
+    r = layer.upscale_factor
+    y = x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3)
+    return y.reshape(n, c // (r * r), h * r, w * r)
+
+
+@op(PixelUnshuffle)
+def pixel_unshuffle(layer: PixelUnshuffle, x: np.ndarray, ctx) -> np.ndarray:
+    n, c, h, w = x.shape
+    r = layer.downscale_factor
+    y = x.reshape(n, c, h // r, r, w // r, r).transpose(0, 1, 3, 5, 2, 4)
+    return y.reshape(n, c * r * r, h // r, w // r)
 
 
 # --- merges: several inputs (a leaf `add: {from: [...]}` or a structure's merge node) ---

@@ -1,6 +1,14 @@
 """Layer kinds: one pydantic model per kind, each owning its arithmetic."""
 
-from cnncalc.layers import conv, dense, elementwise, pooling  # noqa: F401  (fill the registry)
+from cnncalc.layers import (  # noqa: F401  (fill the registry)
+    activations,
+    conv,
+    dense,
+    elementwise,
+    normalization,
+    pooling,
+    rearrange,
+)
 from cnncalc.layers.base import LAYER_KINDS, Layer, Shape, Structure
 from cnncalc.layers.structure import (
     STRUCTURE_KINDS,

@@ -52,6 +52,9 @@ class Layer(BaseModel):
     kind_aliases: ClassVar[tuple[str, ...]] = ()
     arg_aliases: ClassVar[dict[str, str]] = {}
     summary: ClassVar[str] = ""
+    # True when the op reads all of its graph node's inputs (a list of arrays in the executor), as a
+    # merge does; `upsample` with `like:` reads a second one for its size.
+    reads_several: ClassVar[bool] = False
 
     name: str | None = Field(None, description="row name; default `<kind><n>`")
 

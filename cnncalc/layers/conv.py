@@ -17,7 +17,15 @@ from cnncalc.layers.base import (
     register,
 )
 from cnncalc.layers.values import check_values_shape
-from cnncalc.layers.window import SlidingWindow, WindowGeometry, pad_text, per_dim_pads
+from cnncalc.layers.window import (
+    Pads,
+    SlidingWindow,
+    WindowGeometry,
+    pad_text,
+    per_dim_pads,
+    same_explained,
+    tf_same_pads,
+)
 
 Padding = Annotated[
     NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"],
@@ -55,19 +63,16 @@ class _ConvBase(SlidingWindow):
                     "groups",
                     "Both the input channels and out_channels must be multiples of groups.",
                 )
-        return WindowGeometry(spatial, kernel, stride, dilation, self.resolve_padding(kernel, stride, dilation))
+        pads = self.resolve_padding(spatial, kernel, stride, dilation)
+        return WindowGeometry(spatial, kernel, stride, dilation, pads)
 
-    def resolve_padding(self, kernel: Shape, stride: Shape, dilation: Shape) -> tuple[tuple[int, int], ...]:
+    def resolve_padding(self, spatial: Shape, kernel: Shape, stride: Shape, dilation: Shape) -> Pads:
         ndim, padding = len(kernel), self.padding
         if padding == "valid":
             return ((0, 0),) * ndim
         if padding == "same":
-            if any(s != 1 for s in stride):
-                raise self.error(
-                    f"padding='same' needs stride 1 (PyTorch refuses it with stride {list(stride)}).",
-                    "padding",
-                    "Give the padding as numbers instead.",
-                )
+            if any(s != 1 for s in stride):  # PyTorch refuses it; TensorFlow and Keras define it
+                return tf_same_pads(spatial, kernel, stride, dilation)
             return tuple(arithmetic.same_padding(k, d) for k, d in zip(kernel, dilation))
         return per_dim_pads(self, padding, ndim)
 
@@ -125,6 +130,8 @@ class Conv(_ConvBase):
             else:
                 inner = f"{size} + {pad_text(before, after)} - {d}*({k} - 1) - 1"
             lines.append(f"{name} = floor(({inner}) / {s}) + 1 = {n}")
+        if self.padding == "same" and max(g.stride) > 1:  # TensorFlow's rule: show what it chose
+            lines[:0] = same_explained(g)
         lines.append(f"C = out_channels = {self.out_channels}")
         lines.append(self.explain_params(input_shape[0], g))
         out_spatial = "*".join(map(str, output_shape[1:]))
@@ -147,14 +154,14 @@ class ConvTranspose(_ConvBase):
         0, description="extra size added to one side of the output, per spatial dimension"
     )
 
-    def resolve_padding(self, kernel: Shape, stride: Shape, dilation: Shape) -> tuple[tuple[int, int], ...]:
+    def resolve_padding(self, spatial: Shape, kernel: Shape, stride: Shape, dilation: Shape) -> Pads:
         if isinstance(self.padding, str):
             raise self.error(
                 f"padding='{self.padding}' is not supported for transposed convolutions (nor by PyTorch).",
                 "padding",
                 "Give the padding as numbers.",
             )
-        return super().resolve_padding(kernel, stride, dilation)
+        return super().resolve_padding(spatial, kernel, stride, dilation)
 
     def weight_shape(self, in_channels: int, g: WindowGeometry) -> Shape:
         return (in_channels, self.out_channels // self.groups, *g.kernel)

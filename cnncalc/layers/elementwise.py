@@ -1,11 +1,12 @@
-"""Kinds that keep the shape: activations, dropout, batchnorm, LRN; and upsample."""
+"""Kinds that keep the shape: v1's activations, dropout, LRN; and upsample."""
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from cnncalc.layers import arithmetic
-from cnncalc.layers.base import DIM_NAMES, Layer, PositiveInt, ReceptiveWindow, Shape, register
+from cnncalc.layers.base import DIM_NAMES, Layer, PositiveInt, ReceptiveWindow, Shape, SpatialInts, register
 
 
 def _activation(kind_name: str, doc: str) -> type[Layer]:
@@ -63,23 +64,35 @@ class Dropout(Layer):
 
 
 @register
-class BatchNorm(Layer):
-    """torch.nn.BatchNorm1d/2d/3d: 2*C parameters, 2*C running statistics (buffers)."""
+class Dropout2d(Layer):
+    """nn.Dropout2d: zeroes whole channels while training; the identity at inference."""
 
-    kind = "batchnorm"
-    summary = "batch normalisation (inference form)"
-    eps: float = Field(1e-5, gt=0)
-    momentum: float | None = 0.1
+    kind = "dropout2d"
+    summary = "channel dropout, 2-D (identity at inference)"
+    p: float = Field(0.5, ge=0, le=1)
 
-    def param_count(self, input_shape: Shape) -> int:
-        return 2 * input_shape[0]
 
-    def buffer_count(self, input_shape: Shape) -> int:
-        return 2 * input_shape[0]
+@register
+class Dropout3d(Layer):
+    """nn.Dropout3d: zeroes whole channels while training; the identity at inference."""
+
+    kind = "dropout3d"
+    summary = "channel dropout, 3-D (identity at inference)"
+    p: float = Field(0.5, ge=0, le=1)
+
+
+@register
+class StochasticDepth(Layer):
+    """torchvision.ops.StochasticDepth: drops a residual branch while training; the identity at inference."""
+
+    kind = "stochastic_depth"
+    kind_aliases = ("drop_path",)
+    summary = "stochastic depth (alias: drop_path; identity at inference)"
+    p: float = Field(description="the probability of dropping the branch", ge=0, le=1)
+    mode: Literal["row", "batch"] = "row"
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
-        c = input_shape[0]
-        return [f"params = 2*{c} = {2 * c} (scale and shift; running mean/var are buffers)"]
+        return [f"identity at inference (p={self.p:g} while training); params = 0"]
 
 
 @register
@@ -106,24 +119,74 @@ ScaleFactor = Annotated[
     Annotated[float, Field(gt=0)] | list[Annotated[float, Field(gt=0)]],
     Field(description="a positive number, or one per spatial dimension"),
 ]
+UpsampleMode = Literal["nearest", "linear", "bilinear", "bicubic", "trilinear"]
+# The spatial dims each interpolating mode works on, as F.interpolate requires.
+MODE_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 @register
 class Upsample(Layer):
-    """torch.nn.Upsample(scale_factor, mode='nearest'): size floor(in * scale)."""
+    """nn.Upsample / F.interpolate to `scale_factor` (size floor(in * scale)), `size`, or `like:` a layer's size."""
 
     kind = "upsample"
-    summary = "nearest-neighbour upsampling"
-    scale_factor: ScaleFactor
+    summary = "resize by nearest, linear, bilinear, bicubic or trilinear interpolation"
+    reads_several = True  # `like:` adds the named layer as a second input (its shape only)
+    scale_factor: ScaleFactor | None = None
+    size: SpatialInts | None = Field(None, description="the output's spatial size")
+    like: str | None = Field(None, description="a layer (or `input`) whose spatial size to take, named as in `from:`")
+    mode: UpsampleMode = "nearest"
+    align_corners: bool | None = Field(None, description="linear modes only; PyTorch's default is false")
 
-    def scales(self, input_shape: Shape) -> tuple[float, ...]:
-        spatial = self.spatial(input_shape)
+    @model_validator(mode="after")
+    def _one_target(self) -> "Upsample":
+        given = [k for k in ("scale_factor", "size", "like") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of scale_factor, size and like (got {', '.join(given) or 'none'})")
+        if self.align_corners is not None and self.mode == "nearest":
+            raise ValueError("align_corners is only for the interpolating modes (linear, bilinear, bicubic, trilinear)")
+        return self
+
+    def scales(self, ndim: int) -> tuple[float | None, ...]:
+        """The scale factor per spatial dim (None when the size is given: PyTorch then uses in/out)."""
+        if self.scale_factor is None:
+            return (None,) * ndim
         if isinstance(self.scale_factor, (int, float)):
-            return (float(self.scale_factor),) * len(spatial)
-        return tuple(self.per_dim(self.scale_factor, len(spatial), "scale_factor"))  # type: ignore[arg-type]
+            return (float(self.scale_factor),) * ndim
+        return tuple(float(s) for s in self.per_dim(self.scale_factor, ndim, "scale_factor"))  # type: ignore[arg-type]
+
+    def check_mode(self, input_shape: Shape) -> Shape:
+        spatial = self.spatial(input_shape)
+        wanted = MODE_DIMS.get(self.mode)
+        if wanted is not None and len(spatial) != wanted:
+            fitting = [m for m, n in MODE_DIMS.items() if n == len(spatial)]
+            raise self.error(
+                f"mode {self.mode} works on {wanted}-D volumes; the input {list(input_shape)} is {len(spatial)}-D.",
+                "mode",
+                f"Use `mode: {fitting[0]}` (or nearest)." if fitting else None,
+            )
+        return spatial
+
+    def infer(self, inputs: Sequence[Shape]) -> Shape:
+        if self.like is None:
+            return self.output_shape(inputs[0])
+        spatial = self.check_mode(inputs[0])
+        target = inputs[1]
+        if len(target) != len(inputs[0]):
+            raise self.error(
+                f"`like: {self.like}` has the shape {list(target)}, but the input {list(inputs[0])} has "
+                f"{len(spatial)} spatial dimension{'s' if len(spatial) > 1 else ''}.",
+                "like",
+                "Name a layer whose output is a volume of the same rank.",
+            )
+        return (inputs[0][0], *target[1:])
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        sizes = [arithmetic.upsample_output_size(n, s) for n, s in zip(input_shape[1:], self.scales(input_shape))]
+        spatial = self.check_mode(input_shape)
+        if self.like is not None:
+            raise self.error(f"the size comes from `like: {self.like}`, which this computation does not see.", "like")
+        if self.size is not None:
+            return (input_shape[0], *self.per_dim(self.size, len(spatial), "size"))
+        sizes = [arithmetic.upsample_output_size(n, s) for n, s in zip(spatial, self.scales(len(spatial)))]  # type: ignore[arg-type]
         if min(sizes) < 1:
             raise self.error(f"scale_factor makes an empty output {sizes}.", "scale_factor")
         return (input_shape[0], *sizes)
@@ -132,9 +195,17 @@ class Upsample(Layer):
         return "n/a"  # upsampling is outside Araujo et al.'s sliding-window theory
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
-        return [
-            f"{name} = floor({n} * {s:g}) = {o}"
-            for name, n, s, o in zip(
-                DIM_NAMES[len(input_shape) - 1], input_shape[1:], self.scales(input_shape), output_shape[1:]
-            )
-        ]
+        names = DIM_NAMES[len(input_shape) - 1]
+        corners = f", align_corners={bool(self.align_corners)}" if self.mode != "nearest" else ""
+        if self.scale_factor is not None:
+            scales = self.scales(len(names))
+            lines = [
+                f"{name} = floor({n} * {s:g}) = {o}"
+                for name, n, s, o in zip(names, input_shape[1:], scales, output_shape[1:])  # type: ignore[arg-type]
+            ]
+        elif self.like is not None:
+            size = "x".join(map(str, output_shape[1:]))
+            lines = [f"{'x'.join(names)} = {size}, the spatial size of `{self.like}`"]
+        else:
+            lines = [f"{'x'.join(names)} = size = {'x'.join(map(str, output_shape[1:]))}"]
+        return [*lines, f"mode {self.mode}{corners}; channels kept; params = 0"]

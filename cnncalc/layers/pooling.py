@@ -1,6 +1,6 @@
 """Pooling kinds: max/avg/min/LP windows, adaptive and global pooling."""
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,11 +14,14 @@ from cnncalc.layers.base import (
     SpatialInts,
     register,
 )
-from cnncalc.layers.window import SlidingWindow, WindowGeometry, pad_text, per_dim_pads
+from cnncalc.layers.window import SlidingWindow, WindowGeometry, pad_text, per_dim_pads, same_explained, tf_same_pads
 
 PoolPadding = Annotated[
-    NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]],
-    Field(description="padding: one integer for both sides, one per spatial dimension, or [before, after] pairs"),
+    NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"],
+    Field(
+        description="padding: one integer for both sides, one per spatial dimension, [before, after] pairs, "
+        "or 'same' (TensorFlow's rule) / 'valid'"
+    ),
 ]
 
 
@@ -37,8 +40,12 @@ class _WindowPool(SlidingWindow):
         ndim = len(spatial)
         kernel = self.per_dim(self.kernel_size, ndim, "kernel_size")
         stride = kernel if self.stride is None else self.per_dim(self.stride, ndim, "stride")
-        pads = per_dim_pads(self, getattr(self, "padding", 0), ndim)
+        padding = getattr(self, "padding", 0)
         dilation = self.per_dim(getattr(self, "dilation", 1), ndim, "dilation")
+        if padding == "same":  # TensorFlow's rule (PyTorch's pools have no `same`)
+            pads = tf_same_pads(spatial, kernel, stride, dilation)
+            return WindowGeometry(spatial, kernel, stride, dilation, pads, self.ceil_mode)
+        pads = ((0, 0),) * ndim if padding == "valid" else per_dim_pads(self, padding, ndim)
         for k, pair in zip(kernel, pads):
             if max(pair) > k // 2:  # aten Pool.h checks kernel_size / 2, whatever the dilation
                 raise self.error(
@@ -70,6 +77,10 @@ class _WindowPool(SlidingWindow):
             if naive != n:
                 line += f" = {naive}, minus 1 because the last window would start in the right padding"
             lines.append(f"{line} = {n}")
+        if getattr(self, "padding", 0) == "same":
+            lines[:0] = same_explained(g)
+            if isinstance(self, AvgPool):
+                lines.append("the padding is left out of each window's divisor, as in TensorFlow")
         lines.append(f"C = {input_shape[0]} (pooling keeps the channels)")
         lines.append("params = 0 (pooling has no weights)")
         return lines
@@ -103,7 +114,11 @@ class AvgPool(_WindowPool):
     summary = "average pooling"
     kernel_must_fit_3d_input = True
     padding: PoolPadding = 0
-    count_include_pad: bool = True
+    count_include_pad: bool = Field(True, description="count the padding in the divisor (never with `same`)")
+
+    def counts_padding(self) -> bool:
+        """Whether padded cells count in a window's divisor: TensorFlow's `same` never counts them."""
+        return self.count_include_pad and self.padding != "same"
 
 
 @register

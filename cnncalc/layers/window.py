@@ -62,6 +62,29 @@ class WindowGeometry:
         return [f"{layer.path}: the stride does not tile the input; " + "; ".join(found) + "."]
 
 
+def tf_same_pads(spatial: Shape, kernel: Shape, stride: Shape, dilation: Shape) -> Pads:
+    """TensorFlow's `padding='same'`: out = ceil(in/stride); the odd cell of the total goes after."""
+    pads = []
+    for n, k, s, d in zip(spatial, kernel, stride, dilation):
+        out = -(-n // s)
+        total = max(0, (out - 1) * s + d * (k - 1) + 1 - n)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def same_explained(g: WindowGeometry) -> list[str]:
+    """`--explain`'s lines for the padding TensorFlow's `same` chose, one per spatial dim."""
+    lines = []
+    for name, (n, k, s, before, after, d) in zip(DIM_NAMES[len(g.spatial)], g.dims):
+        k_eff = f"{d}*({k} - 1) + 1" if d != 1 else f"{k}"
+        out = -(-n // s)
+        lines.append(
+            f"{name}: padding same (TensorFlow): out = ceil({n} / {s}) = {out}, total = "
+            f"max(0, ({out} - 1)*{s} + {k_eff} - {n}) = {before + after}, before = {before}, after = {after}"
+        )
+    return lines
+
+
 def pad_text(before: int, after: int) -> str:
     return f"2*{before}" if before == after else f"{before} + {after}"
 

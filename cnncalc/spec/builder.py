@@ -272,6 +272,9 @@ class SpecBuilder:
             data, positions = canonical_args(cls, substitute(e.args, env, e.args.pos), e.kind, e.pos)
             data["name"] = local_name
             layer = _validated(cls, data, e, path, positions)
+            like = getattr(layer, "like", None)
+            if like is not None:  # `upsample: {like: NAME}` reads NAME's shape: a second graph input
+                inputs.append(scope.resolve(like, positions.get("like", e.pos), "like"))
             out = self.graph.add(layer, inputs)
         layer._from = tuple(e.common["from"]) if e.is_from_merge else (e.common["from"],) if "from" in e.common else ()
         layer._trainable = trainable

@@ -34,6 +34,7 @@ class Expect(BaseModel):
     output_shape: ShapeList | None = None
     params: Count | None = None
     trainable_params: Count | None = None
+    buffers: Count | None = None  # BatchNorm running statistics and other non-parameter state
     macs: Count | None = None
     flops: Count | None = None
     max_params: Annotated[float, Field(ge=0)] | None = None

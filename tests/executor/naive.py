@@ -163,3 +163,145 @@ def batchnorm(x, weight, bias, mean, var, eps):
 def softmax(x, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
+
+
+# --- v2 kinds: one output cell at a time, straight from the definitions ---
+
+
+def source(dst: int, size: int, out: int, align_corners: bool, scale: float | None, clamp: bool) -> float:
+    """Where output cell `dst` samples the input (PyTorch's half-pixel or corner-aligned mapping)."""
+    if align_corners:
+        return dst * (size - 1) / (out - 1) if out > 1 else 0.0
+    step = 1 / scale if scale else size / out
+    real = step * (dst + 0.5) - 0.5
+    return max(real, 0.0) if clamp else real
+
+
+def bilinear(x, out_hw, align_corners, scales=(None, None)):
+    """[N, C, H, W] -> [N, C, *out_hw]: the weighted sum of the 4 cells around each sampling point."""
+    n, c, h, w = x.shape
+    y = np.zeros((n, c, *out_hw))
+    for i in range(out_hw[0]):
+        for j in range(out_hw[1]):
+            sy = source(i, h, out_hw[0], align_corners, scales[0], True)
+            sx = source(j, w, out_hw[1], align_corners, scales[1], True)
+            y0, x0 = min(int(np.floor(sy)), h - 1), min(int(np.floor(sx)), w - 1)
+            ly, lx = sy - y0, sx - x0
+            y1, x1 = min(y0 + 1, h - 1), min(x0 + 1, w - 1)
+            y[:, :, i, j] = (
+                (1 - ly) * (1 - lx) * x[:, :, y0, x0]
+                + (1 - ly) * lx * x[:, :, y0, x1]
+                + ly * (1 - lx) * x[:, :, y1, x0]
+                + ly * lx * x[:, :, y1, x1]
+            )
+    return y
+
+
+def keys_cubic(d: float, a: float = -0.75) -> float:
+    """Keys' cubic convolution kernel W(d) (PyTorch's A = -0.75)."""
+    d = abs(d)
+    if d <= 1:
+        return (a + 2) * d**3 - (a + 3) * d**2 + 1
+    if d < 2:
+        return a * d**3 - 5 * a * d**2 + 8 * a * d - 4 * a
+    return 0.0
+
+
+def bicubic(x, out_hw, align_corners):
+    """Sum over the 4x4 cells around each sampling point of W(dy) * W(dx) * x, indices clamped at the edges."""
+    n, c, h, w = x.shape
+    y = np.zeros((n, c, *out_hw))
+    for i in range(out_hw[0]):
+        for j in range(out_hw[1]):
+            sy = source(i, h, out_hw[0], align_corners, None, False)
+            sx = source(j, w, out_hw[1], align_corners, None, False)
+            fy, fx = int(np.floor(sy)), int(np.floor(sx))
+            for a in range(fy - 1, fy + 3):
+                for b in range(fx - 1, fx + 3):
+                    weight = keys_cubic(sy - a) * keys_cubic(sx - b)
+                    y[:, :, i, j] += weight * x[:, :, min(max(a, 0), h - 1), min(max(b, 0), w - 1)]
+    return y
+
+
+def layer_norm_channels(x, eps):
+    """At every position, (x - mean over channels) / sqrt(var over channels + eps)."""
+    y = np.empty_like(x)
+    for index in np.ndindex(x.shape[0], *x.shape[2:]):
+        n, rest = index[0], index[1:]
+        v = x[(n, slice(None), *rest)]
+        y[(n, slice(None), *rest)] = (v - v.mean()) / np.sqrt(v.var() + eps)
+    return y
+
+
+def group_norm(x, groups, eps):
+    y = np.empty_like(x)
+    per = x.shape[1] // groups
+    for n in range(x.shape[0]):
+        for g in range(groups):
+            v = x[n, g * per : (g + 1) * per]
+            y[n, g * per : (g + 1) * per] = (v - v.mean()) / np.sqrt(v.var() + eps)
+    return y
+
+
+def pixel_shuffle(x, r):
+    """out[c, h*r + i, w*r + j] = in[c*r*r + i*r + j, h, w] (the definition in PyTorch's docs)."""
+    n, c, h, w = x.shape
+    y = np.empty((n, c // (r * r), h * r, w * r))
+    for ch, hh, ww, i, j in np.ndindex(c // (r * r), h, w, r, r):
+        y[:, ch, hh * r + i, ww * r + j] = x[:, ch * r * r + i * r + j, hh, ww]
+    return y
+
+
+def channel_shuffle(x, groups):
+    """out channel j*g + i = in channel i*(C/g) + j."""
+    per = x.shape[1] // groups
+    y = np.empty_like(x)
+    for i in range(groups):
+        for j in range(per):
+            y[:, j * groups + i] = x[:, i * per + j]
+    return y
+
+
+def reflect_index(i: int, n: int) -> int:
+    """Mirror an index outside [0, n) about the edge cells (which are not repeated)."""
+    period = 2 * (n - 1) if n > 1 else 1
+    i = abs(i) % period
+    return period - i if i >= n else i
+
+
+def pad(x, pads, mode, value=0.0):
+    """Every output cell from its source index (reflect, replicate, circular) or the constant."""
+    out_shape = (*x.shape[:2], *(n + b + a for n, (b, a) in zip(x.shape[2:], pads)))
+    y = np.full(out_shape, value, dtype=float)
+    for index in np.ndindex(*out_shape[2:]):
+        src = []
+        for i, (before, _), n in zip(index, pads, x.shape[2:]):
+            k = i - before
+            if mode == "reflect":
+                k = reflect_index(k, n)
+            elif mode == "replicate":
+                k = min(max(k, 0), n - 1)
+            elif mode == "circular":
+                k %= n
+            elif not 0 <= k < n:
+                k = None
+            src.append(k)
+        if None not in src:
+            y[(..., *index)] = x[(..., *src)]
+    return y
+
+
+def tf_same_pool(x, how, kernel, stride):
+    """TensorFlow's SAME pooling: ceil(in/s) outputs, windows start at i*s - pad_before, only real cells count."""
+    spatial = x.shape[2:]
+    outs = [-(-n // s) for n, s in zip(spatial, stride)]
+    befores = [max(0, (o - 1) * s + k - n) // 2 for o, s, k, n in zip(outs, stride, kernel, spatial)]
+    y = np.empty((*x.shape[:2], *outs))
+    for index in np.ndindex(*outs):
+        box = tuple(
+            slice(max(0, i * s - b), min(n, i * s - b + k))
+            for i, s, b, k, n in zip(index, stride, befores, kernel, spatial)
+        )
+        cells = x[(..., *box)].reshape(*x.shape[:2], -1)
+        y[(..., *index)] = cells.max(axis=-1) if how == "max" else cells.mean(axis=-1)
+    return y

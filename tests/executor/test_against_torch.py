@@ -167,3 +167,55 @@ def test_whole_network(name):
 def test_seed_specs(path):
     spec = load_spec(path)
     assert_same_as_torch(spec, Executor(0, np.float64).make_input(spec))  # the spec's values, or seeded random
+
+
+def assert_every_layer_as_torch(spec: Spec, x: np.ndarray, rtol: float = 1e-9, atol: float = 1e-9) -> None:
+    """Each leaf's executed values equal its torch module's output (forward hooks), same parameters."""
+    executor, _ = execute(spec, x)
+    twin = build_torch(spec, "cpu").double()
+    for (path, name), array in executor.params.arrays.items():
+        module = twin.leaf_modules[path]
+        target = getattr(getattr(module, "inner", module), TORCH_NAMES.get(name, name))
+        assert tuple(target.shape) == array.shape, f"{path}.{name}: torch {tuple(target.shape)}, ours {array.shape}"
+        target.data.copy_(torch.from_numpy(np.asarray(array, np.float64)))
+    seen: dict[str, np.ndarray] = {}
+    for path, module in twin.leaf_modules.items():
+        module.register_forward_hook(lambda _m, _i, out, path=path: seen.__setitem__(path, out.detach().numpy()))
+    with torch.no_grad():
+        twin(torch.from_numpy(x))
+    ours = {record.name: record.values for record in executor.records if record.name in seen}
+    assert set(ours) == set(seen)
+    for path, values in ours.items():
+        np.testing.assert_allclose(values, seen[path], rtol=rtol, atol=atol, err_msg=path)
+
+
+@pytest.mark.parametrize("name", ["v2_kinds", "v2_one_and_three_d"])
+def test_v2_kinds_layer_by_layer(name):
+    from tests.test_torch_oracle import EDGE_CASES
+
+    spec = make_spec_text(EDGE_CASES[name])
+    x = np.random.default_rng(11).standard_normal((2, *spec.input_shape))
+    assert_every_layer_as_torch(spec, x)
+
+
+def make_spec_text(text: str) -> Spec:
+    from cnncalc.spec.build import parse_spec
+
+    return parse_spec(text)
+
+
+def test_a_backbone_with_several_outputs():
+    # ResNet-50-FPN at a small input: every output level (the upsample `like:` resizes included) as torch's.
+    spec = make_spec_text(
+        (SPECS / "resnet50_fpn.yaml").read_text().replace("input: [3, 224, 224]", "input: [3, 64, 64]")
+    )
+    x = np.random.default_rng(12).standard_normal((1, *spec.input_shape))
+    executor, _ = execute(spec, x)
+    twin = build_torch(spec, "cpu").double()
+    for (path, name), array in executor.params.arrays.items():
+        getattr(twin.leaf_modules[path], TORCH_NAMES.get(name, name)).data.copy_(torch.from_numpy(array))
+    with torch.no_grad():
+        theirs = twin(torch.from_numpy(x))
+    assert len(theirs) == len(executor.outputs) == 5
+    for ours, truth in zip(executor.outputs, theirs):
+        np.testing.assert_allclose(ours, truth.numpy(), rtol=1e-8, atol=1e-8)

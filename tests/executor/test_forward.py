@@ -17,6 +17,29 @@ from tests.executor.helpers import execute, make_spec
 EVERY_KIND = [
     {"conv": {"out_channels": 4, "kernel_size": 3, "padding": "same", "groups": 2}},
     "batchnorm",
+    {
+        "residual": {
+            "body": [
+                *("hardswish", "hardsigmoid", "mish", "selu", "elu", "celu", "softplus", "hardtanh", "log_softmax"),
+                {"prelu": {"num_parameters": 4}},
+                *("layernorm", "layer_scale", "affine", "dropout2d", "dropout3d"),
+                {"drop_path": {"p": 0.2}},
+                {"groupnorm": {"num_groups": 2}},
+                {"instancenorm": {"affine": True, "track_running_stats": True}},
+                {"batchnorm": {"frozen": True}},
+                {"batchnorm": {"scale": False}},
+                {"pad": {"padding": 1, "mode": "reflect"}},
+                {"conv": {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": "same"}},
+                {"upsample": {"like": "input", "mode": "bilinear"}},
+                {"pixel_unshuffle": {"downscale_factor": 2}},
+                {"channel_shuffle": {"groups": 4}},
+                {"pixel_shuffle": {"upscale_factor": 2}},
+                {"maxpool": {"kernel_size": 3, "stride": 2, "padding": "same"}},
+                {"avgpool": {"kernel_size": 2, "stride": 1, "padding": "same"}},
+                {"upsample": {"size": 8, "mode": "bicubic", "align_corners": True}},
+            ]
+        }
+    },
     {"leaky_relu": {"negative_slope": 0.1}},
     {"conv_transpose": {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}},
     {"maxpool": {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}},

@@ -401,16 +401,19 @@ def test_valid_padding_is_no_padding():
     )
 
 
-def test_same_padding_with_stride_two_is_an_error():
-    e = error(
+def test_same_padding_with_stride_two_is_tensorflows():
+    # PyTorch refuses it; the contract takes TensorFlow's rule: out = ceil(10 / 2) = 5, total padding
+    # max(0, (5 - 1)*2 + 4 - 10) = 2, one on each side (tf.nn.conv2d's documented SAME padding).
+    spec = parse_spec(
         """
         input: [2, 10]
         layers:
           - conv: {out_channels: 4, kernel_size: 4, stride: 2, padding: same}
         """
     )
-    assert "padding='same' needs stride 1" in e.message
-    assert e.position == at(3, 65)
+    conv = spec.layers[0]
+    assert conv.geometry((2, 10)).pads == ((1, 1),)
+    assert analyze(spec).output_shape == (4, 5)
 
 
 def test_ceil_mode_and_dilation_in_pooling():
