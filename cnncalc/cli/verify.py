@@ -50,7 +50,28 @@ def render_report(report) -> object:
     return Group(grid, Text(caption, style="green" if report.match else "bold red"))
 
 
+class _NoProgress:
+    """Stands in for rich's Progress when stderr is no terminal (older rich still writes a line then)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def add_task(self, *_args: object, **_kwargs: object) -> int:
+        return 0
+
+    def advance(self, *_args: object) -> None:
+        return None
+
+    def remove_task(self, *_args: object) -> None:
+        return None
+
+
 def _progress(console):
+    if not console.is_terminal:
+        return _NoProgress()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -60,7 +81,6 @@ def _progress(console):
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     )
 
 

@@ -29,7 +29,7 @@ def import_pyplot() -> Any:
 
     # A layer name in a script the font lacks (CJK, emoji) is drawn as boxes; one Python warning
     # per glyph, with a source path, is noise on a CLI's stderr.
-    warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+    warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
     return plt
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.events import MappingStartEvent, SequenceStartEvent
+from yaml.resolver import Resolver
 
 from cnncalc.errors import Position, SpecError
 
@@ -23,7 +26,64 @@ MAX_DEPTH = 100
 # PyYAML (YAML 1.1) reads `5e9` and `5.0e9` (exponent without a sign) as strings; a PyTorch user means floats.
 _FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _BoundedComposer(Composer):
+    """PyYAML's composer with cnncalc's nesting limit checked as each list or mapping opens.
+
+    The limit fires on the event stream, before any node deeper than MAX_DEPTH is built, so
+    neither libyaml's own (larger) nesting limit nor Python's recursion limit is reached first.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.last_opened: tuple[Any, int] | None = None  # (mark, depth) of the last list or mapping opened
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if not isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+            return super().compose_node(parent, index)
+        self.depth += 1
+        self.last_opened = (event.start_mark, self.depth)
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep(event.start_mark)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark: Any):
+        super().__init__("too deep")
+        self.mark = mark
+
+
+class _PythonLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _BoundedComposer, Resolver):
+    """Pure-Python PyYAML (no libyaml): used when PyYAML was built without it."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _BoundedComposer.__init__(self)
+        Resolver.__init__(self)
+
+
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml
+    _Loader: type = _PythonLoader
+else:
+
+    class _Loader(_BoundedComposer, _CParser, Resolver):  # type: ignore[no-redef]
+        """libyaml's parser (fast), PyYAML's composer (above) over its events."""
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            Resolver.__init__(self)
+
 
 # PyYAML's parser messages for the mistakes people make by hand, in plain words.
 _INDENTATION = "Check the indentation: the items of one list, or the keys of one mapping, start in the same column."
@@ -105,17 +165,72 @@ def read_text(path: Path, display: str | None = None) -> str:
 
 def parse_yaml(text: str, file: str) -> Any:
     """Parse YAML text into YMap/YList/scalars with positions, or raise SpecError."""
+    loader = None
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        loader = _Loader(text)
+        node = loader.get_single_node()
+    except _TooDeep as exc:
+        raise _too_deep(file, exc.mark.line, exc.mark.column) from None
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, text, file) from None
+        # libyaml's scanner reads up to 1,024 characters ahead, so on a line such as `[[[[...` its own
+        # nesting limit can fire before the composer has seen level MAX_DEPTH: count the brackets it read.
+        deeper = _flow_nesting_beyond_limit(text, loader and loader.last_opened, exc.problem_mark)
+        raise (_too_deep(file, *deeper) if deeper else _yaml_error(exc, text, file)) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"invalid YAML: {exc}.", Position(file, 1, 1)) from None
-    except RecursionError:  # the pure-Python composer recurses once per nesting level
-        raise SpecError(f"the document nests more than {MAX_DEPTH} levels deep.", Position(file, 1, 1)) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if node is None:
         raise SpecError("is empty.", Position(file, 1, 1), "A spec needs at least `input:` and `layers:`.")
     return _Converter(file).convert(node)
+
+
+def _too_deep(file: str, line: int, column: int) -> SpecError:
+    """`line`, `column`: 0-based, as PyYAML marks count."""
+    return SpecError(
+        f"the document nests lists and mappings more than {MAX_DEPTH} levels deep.",
+        Position(file, line + 1, column + 1),
+        "Use `repeat:` or `blocks:` instead of deep nesting.",
+    )
+
+
+def _flow_nesting_beyond_limit(text: str, opened: tuple[Any, int] | None, until: Any) -> tuple[int, int] | None:
+    """0-based (line, column) of the `[` or `{` past MAX_DEPTH between the composer's last opened
+    collection (`opened`: its mark and depth) and the scanner's error (`until`), or None.
+    Quoted text and comments are skipped; brackets are counted as flow collections."""
+    if opened is None or until is None:
+        return None
+    start, depth = opened
+    line, column = start.line, start.column + 1
+    i, end = start.index + 1, min(until.index + 1, len(text))
+    quote = None
+    while i < end:
+        char = text[i]
+        if quote:
+            if char == "\\" and quote == '"':
+                i, column = i + 2, column + 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"" and (i == 0 or text[i - 1] in " \t\n[{,:"):
+            quote = char
+        elif char == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            while i < end and text[i] != "\n":
+                i += 1
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, column
+        elif char in "]}":
+            depth -= 1
+        if char == "\n":
+            line, column = line + 1, 0
+        else:
+            column += 1
+        i += 1
+    return None
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
