@@ -173,8 +173,15 @@ def _execute(spec: Any, analysis: Any, result: FileResult) -> None:
     except ImportError:
         result.fail("error", "--execute needs the NumPy executor (cnncalc.executor.verify), which is missing.", None)
         return
+    from cnncalc.engine.pass_memory import check_forward_pass
+
     try:
+        check_forward_pass(analysis)  # before anything is allocated
         report = verify_spec(spec, analysis=analysis, seed=0, batch=1)
+    except CnncalcError as error:
+        hint = f" {error.hint}" if error.hint else ""
+        result.fail("error", f"{error.message}{hint}", error.position)
+        return
     except MemoryError as error:
         too_big = out_of_memory(error)
         result.fail("error", f"{too_big.message} {too_big.hint}", None)

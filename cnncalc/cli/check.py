@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
+from cnncalc.cli.common import handles_errors, load, max_file_size_option
 from cnncalc.errors import EXIT_CHECK_FAILED, SpecError
 
 
@@ -22,6 +22,7 @@ def check(
         None, "--answers", "-a", help="A YAML file of answers in the form of `expect:`; default: the spec's own."
     ),
     format: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="Output format."),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Mark each answer right or wrong, with the worked formula and a hint for classic mistakes."""
     from cnncalc.checking import check_expect, load_answers

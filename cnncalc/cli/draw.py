@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
-from cnncalc.errors import SpecError
+from cnncalc.cli.common import handles_errors, load, max_file_size_option
+from cnncalc.shown import shown
 
 MATPLOTLIB_SUFFIXES = (".png", ".pdf")
 
@@ -18,20 +18,19 @@ def draw(
     output: Path = typer.Option(..., "--output", "-o", help="Picture file: .svg (no extra needed), .png or .pdf."),
     depth: int = typer.Option(None, min=0, help="Draw blocks nested deeper than N as one box (0 = top level)."),
     width: int = typer.Option(1500, min=300, help="Wrap onto a new line past this many pixels."),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Draw each volume as a box sized by its shape, left to right, with residual/concat paths stacked."""
     from cnncalc.engine.propagate import analyze
+    from cnncalc.output_file import check_output, write_atomically
     from cnncalc.report import draw as drawing
+    from cnncalc.zoo import resolve_spec
 
     suffix = output.suffix.lower()
-    if suffix != ".svg" and suffix not in MATPLOTLIB_SUFFIXES:
-        raise SpecError(f"cannot draw to `{output}`.", hint="Use a .svg, .png or .pdf file name.")
+    check_output(output, [resolve_spec(spec)], (".svg", *MATPLOTLIB_SUFFIXES), "the drawing")
     picture = drawing.layout(analyze(load(spec)), depth, width)
-    try:
-        if suffix == ".svg":
-            output.write_text(drawing.to_svg(picture), encoding="utf-8")
-        else:
-            drawing.save_with_matplotlib(picture, str(output))
-    except OSError as exc:
-        raise SpecError(f"cannot write `{output}` ({exc.strerror}).") from None
-    typer.echo(f"wrote {output}")
+    if suffix == ".svg":
+        write_atomically(output, drawing.to_svg(picture))
+    else:
+        write_atomically(output, lambda temporary: drawing.save_with_matplotlib(picture, temporary))
+    typer.echo(shown(f"wrote {output}"))

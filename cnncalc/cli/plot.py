@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
-from cnncalc.errors import SpecError
+from cnncalc.cli.common import handles_errors, load, max_file_size_option
+from cnncalc.shown import shown
 
 PICTURE_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -18,18 +18,18 @@ def plot(
     output: Path = typer.Option(..., "--output", "-o", help="Image file (.png, .pdf, .svg), written by matplotlib."),
     log: bool = typer.Option(False, "--log", help="Logarithmic x axes, so small layers stay visible."),
     depth: int = typer.Option(None, min=0, help="One bar per block nested at depth N (0 = top level)."),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Bar chart of each layer's parameters and MACs (needs the `plot` extra: matplotlib)."""
     from cnncalc.engine.propagate import analyze
+    from cnncalc.output_file import check_output, write_atomically
     from cnncalc.report.plot import import_pyplot, plot_costs
     from cnncalc.report.row_views import collapse_below
+    from cnncalc.zoo import resolve_spec
 
     import_pyplot()  # fail before the analysis if matplotlib is missing
-    if output.suffix.lower() not in PICTURE_SUFFIXES:
-        raise SpecError(f"cannot plot to `{output}`.", hint="Use a .png, .pdf or .svg file name.")
+    check_output(output, [resolve_spec(spec)], PICTURE_SUFFIXES, "the plot")
     analysis = analyze(load(spec))
-    try:
-        plot_costs(analysis if depth is None else collapse_below(analysis, depth), str(output), log)
-    except OSError as exc:
-        raise SpecError(f"cannot write `{output}` ({exc.strerror}).") from None
-    typer.echo(f"wrote {output}")
+    shown_rows = analysis if depth is None else collapse_below(analysis, depth)
+    write_atomically(output, lambda temporary: plot_costs(shown_rows, temporary, log))
+    typer.echo(shown(f"wrote {output}"))

@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from cnncalc.cli.common import Layout, OutputFormat, handles_errors, load
+from cnncalc.cli.common import Layout, OutputFormat, handles_errors, load, max_file_size_option
 from cnncalc.errors import SpecError
 
 
@@ -54,6 +54,7 @@ def table(
     dtype: DType = typer.Option(DType.float32, help="Bytes per value for the memory figures."),
     batch: int = typer.Option(1, min=1, help="Batch size for the activation memory."),
     memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals."""
     from cnncalc.engine.propagate import analyze
@@ -97,6 +98,7 @@ def table(
         from rich.text import Text
 
         from cnncalc.report.table import render_table
+        from cnncalc.shown import shown
 
         console = Console()
         console.print(render_table(analysis, chosen, layout.value, explain), crop=False)
@@ -106,4 +108,4 @@ def table(
         if show_rf:
             console.print(Text(receptive_field.CONVENTION, style="dim"))
             for warning in fields.warnings:
-                console.print(Text(f"warning: {warning}", style="yellow"))
+                console.print(Text(shown(f"warning: {warning}"), style="yellow"))

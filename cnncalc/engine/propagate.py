@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import prod
 
-from cnncalc.errors import StrictWarning
+from cnncalc.errors import StrictWarning, approximate
 from cnncalc.layers import Layer, Shape, Structure
+from cnncalc.layers.base import MAX_SIZE
 from cnncalc.spec.model import Spec
 
 
@@ -110,6 +112,7 @@ class _Walker:
             row.macs = sum(r.macs for r in leaves)
             return row.output_shape
         row.output_shape = layer.output_shape(shape)
+        check_tensor_size(layer, row.output_shape)
         row.params = layer.param_count(shape)
         row.buffers = layer.buffer_count(shape)
         row.macs = layer.macs(shape, row.output_shape)
@@ -118,3 +121,16 @@ class _Walker:
             raise StrictWarning(row.warnings[0], layer.source, "Fix the sizes, or run without --strict.")
         self.warnings.extend(row.warnings)
         return row.output_shape
+
+
+def check_tensor_size(layer: Layer, shape: Shape) -> None:
+    """No tensor may hold more than MAX_SIZE elements (what PyTorch and NumPy index): a clear error here,
+    rather than numbers too large to print or to run further down."""
+    elements = prod(shape)
+    if elements > MAX_SIZE:
+        shown = "[" + ", ".join(approximate(n) for n in shape) + "]"
+        raise layer.error(
+            f"its output {shown} would hold {approximate(elements)} elements; a tensor holds at most "
+            f"{MAX_SIZE:,} (what PyTorch and NumPy can index).",
+            hint="Check the sizes and factors of this layer and the ones before it.",
+        )

@@ -5,7 +5,17 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from cnncalc.layers import arithmetic
-from cnncalc.layers.base import DIM_NAMES, Layer, PositiveInt, ReceptiveWindow, Shape, register
+from cnncalc.layers.base import (
+    DIM_NAMES,
+    Float,
+    Int,
+    Layer,
+    PositiveFloat,
+    PositiveInt,
+    ReceptiveWindow,
+    Shape,
+    register,
+)
 
 
 def _activation(kind_name: str, doc: str) -> type[Layer]:
@@ -27,7 +37,7 @@ class LeakyReLU(Layer):
 
     kind = "leaky_relu"
     summary = "leaky ReLU"
-    negative_slope: float = 0.01
+    negative_slope: Float = 0.01
 
 
 @register
@@ -45,7 +55,7 @@ class Softmax(Layer):
 
     kind = "softmax"
     summary = "softmax over the channel (or feature) axis"
-    dim: int = Field(0, description="axis, batch excluded: 0 is channels/features")
+    dim: Int = Field(0, description="axis, batch excluded: 0 is channels/features")
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if not -len(input_shape) <= self.dim < len(input_shape):
@@ -59,7 +69,7 @@ class Dropout(Layer):
 
     kind = "dropout"
     summary = "dropout (identity at inference)"
-    p: float = Field(0.5, ge=0, le=1)
+    p: Float = Field(0.5, ge=0, le=1)
 
 
 @register
@@ -68,8 +78,8 @@ class BatchNorm(Layer):
 
     kind = "batchnorm"
     summary = "batch normalisation (inference form)"
-    eps: float = Field(1e-5, gt=0)
-    momentum: float | None = 0.1
+    eps: Float = Field(1e-5, gt=0)
+    momentum: Float | None = 0.1
 
     def param_count(self, input_shape: Shape) -> int:
         return 2 * input_shape[0]
@@ -90,9 +100,9 @@ class LRN(Layer):
     kind_aliases = ("norm",)
     summary = "local response normalisation (alias: norm)"
     size: PositiveInt = Field(5, description="channels in the neighbourhood (AlexNet: 5)")
-    alpha: float = 1e-4
-    beta: float = 0.75
-    k: float = 1.0
+    alpha: Float = 1e-4
+    beta: Float = 0.75
+    k: Float = 1.0
 
     def output_shape(self, input_shape: Shape) -> Shape:
         self.spatial(input_shape)  # PyTorch's LocalResponseNorm refuses a flat [N, C] input
@@ -103,7 +113,7 @@ class LRN(Layer):
 
 
 ScaleFactor = Annotated[
-    Annotated[float, Field(gt=0)] | list[Annotated[float, Field(gt=0)]],
+    PositiveFloat | list[PositiveFloat],
     Field(description="a positive number, or one per spatial dimension"),
 ]
 

@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.layers import Layer, Structure
+from cnncalc.shown import shown
 
 FONT = 11  # px
 LINE = 14  # px between text lines
@@ -287,7 +288,7 @@ def to_svg(picture: Picture) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{picture.width:.0f}" height="{picture.height:.0f}" '
         f'viewBox="0 0 {picture.width:.0f} {picture.height:.0f}" font-family="DejaVu Sans, Arial, sans-serif" '
         f'font-size="{FONT}">',
-        f"<title>{escape(picture.title)}</title>",
+        f"<title>{escape(shown(picture.title))}</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
         f'<rect width="{picture.width:.0f}" height="{picture.height:.0f}" fill="white"/>',
@@ -301,7 +302,8 @@ def to_svg(picture: Picture) -> str:
                 )
         elif isinstance(s, Label):
             weight = ' font-weight="bold"' if s.bold else ""
-            out.append(f'<text x="{s.x:.1f}" y="{s.y:.1f}" text-anchor="{s.anchor}"{weight}>{escape(s.text)}</text>')
+            text = escape(shown(s.text))
+            out.append(f'<text x="{s.x:.1f}" y="{s.y:.1f}" text-anchor="{s.anchor}"{weight}>{text}</text>')
         elif isinstance(s, Path):
             pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in s.points)
             marker = ' marker-end="url(#arrow)"' if s.arrow else ""
@@ -337,7 +339,7 @@ def save_with_matplotlib(picture: Picture, path: str, dpi: int = 150) -> None:
             ax.text(
                 s.x,
                 s.y,
-                s.text,
+                shown(s.text).replace("$", r"\$"),
                 ha=align,
                 va="baseline",
                 fontsize=FONT * points_per_px,

@@ -15,7 +15,7 @@ class MissingExtra(CnncalcError):
     """An optional dependency is not installed (exit code 2)."""
 
     def render(self) -> str:
-        return f"error: {self.message}"
+        return f"error: {self.message}"  # cnncalc's own words only
 
 
 def import_pyplot() -> Any:
@@ -33,11 +33,18 @@ def import_pyplot() -> Any:
     return plt
 
 
+def _label(text: str) -> str:
+    """Spec text for matplotlib: control characters escaped (cnncalc.shown), `$` not read as mathtext."""
+    from cnncalc.shown import shown
+
+    return shown(text).replace("$", r"\$")
+
+
 def plot_costs(analysis: Analysis, path: str, log_scale: bool = False, dpi: int = 150) -> None:
     """Two panels, params and MACs, one bar per layer that has either, in execution order."""
     plt = import_pyplot()
     rows = [row for row in analysis.leaves if row.params or row.macs]
-    names = [row.name for row in rows]
+    names = [_label(row.name) for row in rows]
     height = max(3.0, 0.22 * len(rows) + 1.5)
     fig, (ax_params, ax_macs) = plt.subplots(1, 2, figsize=(12, height), sharey=True)
     positions = range(len(rows))
@@ -52,7 +59,7 @@ def plot_costs(analysis: Analysis, path: str, log_scale: bool = False, dpi: int 
         ax.grid(axis="x", alpha=0.3)
     ax_params.set_yticks(list(positions), names, fontsize=8 if len(rows) < 40 else 6)
     ax_params.set_ylim(len(rows) - 0.5, -0.5)  # first layer on top, no empty margin
-    fig.suptitle(f"{analysis.spec.name}: cost per layer", fontsize=12)
+    fig.suptitle(_label(f"{analysis.spec.name}: cost per layer"), fontsize=12)
     fig.tight_layout()
     fig.savefig(path, dpi=dpi)
     plt.close(fig)

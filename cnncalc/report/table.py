@@ -12,6 +12,7 @@ from rich.text import Text
 
 from cnncalc.engine.propagate import Analysis
 from cnncalc.report.columns import COLUMNS, Layout, format_count, format_shape
+from cnncalc.shown import shown
 
 FLOPS_NOTE = (
     "FLOPs = 2 x MACs, as torch.utils.flop_counter counts. torchvision's \"GFLOPS\", fvcore's "
@@ -48,7 +49,7 @@ def render_table(
     for row in analysis.leaves:
         for warning in row.warnings:
             where = f"{row.layer.source}: " if row.layer.source else ""
-            parts.append(Text(f"{where}warning: {warning}", style="yellow"))
+            parts.append(Text(shown(f"{where}warning: {warning}", line_start=True), style="yellow"))
     return Group(*parts)
 
 
@@ -59,7 +60,14 @@ def draw_grid(
     footer: list[str] | None,
     right_aligned: list[bool],
 ) -> Text:
-    """A heavy-headed box table as Text; lines are never wrapped (wide tables scroll, not fold)."""
+    """A heavy-headed box table as Text; lines are never wrapped (wide tables scroll, not fold).
+
+    Every cell and the title are shown with control characters escaped (cnncalc.shown).
+    """
+    title = shown(title, line_start=True)
+    headers = [shown(cell) for cell in headers]
+    body = [([shown(cell) for cell in cells], style) for cells, style in body]
+    footer = [shown(cell) for cell in footer] if footer is not None else None
     widths = [
         max(cell_len(headers[i]), cell_len(footer[i]) if footer else 0, *(cell_len(cells[i]) for cells, _ in body))
         for i in range(len(headers))
@@ -106,7 +114,7 @@ def render_explanations(analysis: Analysis, layout: Layout = "chw") -> Text:
         if not lines:
             continue
         shapes = f"{format_shape(row.input_shape, layout)} -> {format_shape(row.output_shape, layout)}"
-        text.append(f"{row.name} ({row.kind}) {shapes}\n", style="bold")
+        text.append(shown(f"{row.name} ({row.kind}) {shapes}", line_start=True) + "\n", style="bold")
         for line in lines:
-            text.append(f"    {line}\n", style="cyan")
+            text.append(f"    {shown(line, line_start=True)}\n", style="cyan")
     return text

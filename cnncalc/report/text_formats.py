@@ -7,10 +7,16 @@ import io
 
 from cnncalc.engine.propagate import Analysis
 from cnncalc.report.columns import COLUMNS, Layout
+from cnncalc.shown import shown
 
 
 def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[str]]:
-    return [[COLUMNS[c].cell(row, layout) for c in columns] for row in analysis.leaves]
+    return [[_markdown_cell(COLUMNS[c].cell(row, layout)) for c in columns] for row in analysis.leaves]
+
+
+def _markdown_cell(text: str) -> str:
+    """Control characters escaped (cnncalc.shown); a `|` would end the cell."""
+    return shown(text).replace("|", "\\|")
 
 
 def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "chw") -> str:
@@ -32,5 +38,8 @@ def render_csv(analysis: Analysis, columns: list[str], layout: Layout = "chw") -
     writer.writerow(columns)
     for row in analysis.leaves:
         # Raw integers (no thousands separators) so spreadsheets read numbers.
-        writer.writerow([COLUMNS[c].raw(row) if COLUMNS[c].raw else COLUMNS[c].cell(row, layout) for c in columns])
+        cells = [COLUMNS[c].raw(row) if COLUMNS[c].raw else shown(COLUMNS[c].cell(row, layout)) for c in columns]
+        if cells and isinstance(cells[0], str):  # it starts the line
+            cells[0] = shown(cells[0], line_start=True)
+        writer.writerow(cells)
     return out.getvalue()

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc.errors import Position, SpecError
+from cnncalc.errors import Position, SpecError, approximate
+from cnncalc.layers.base import MAX_SIZE
 from cnncalc.layers.values import nested_shape
 from cnncalc.spec.blocks import parse_blocks
 from cnncalc.spec.builder import SpecBuilder
@@ -118,6 +119,12 @@ def parse_input(raw: Any, pos: Position) -> tuple[tuple[int, ...], Any]:
                 f"the input shape must be 1 to 4 positive integers, channels first ([C, H, W]); got {shape_raw!r}.",
                 shape_pos,
                 "For example `input: [3, 224, 224]`.",
+            )
+        if prod(shape_raw) > MAX_SIZE:
+            raise SpecError(
+                f"the input shape {shape_raw!r} holds {approximate(prod(shape_raw))} elements; a tensor holds at "
+                f"most {MAX_SIZE:,} (what PyTorch and NumPy can index).",
+                shape_pos,
             )
         shape = tuple(shape_raw)
     if values is None:

@@ -111,6 +111,7 @@ _REQUIREMENTS = {
     "too_short": "must have at least {min_length} item(s)",
     "too_long": "must have at most {max_length} item(s)",
     "literal_error": "must be {expected}",
+    "bool_not_number": "must be a number, not true or false",
 }
 
 

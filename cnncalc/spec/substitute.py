@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 from cnncalc.errors import Position, SpecError
 from cnncalc.spec.yaml_source import YList, YMap
 
+MAX_EXPRESSION = 500  # characters, once the arguments are filled in
+MAX_VALUE = 10**30  # no size or count in a real network comes near
 _REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _OPERATORS: dict[type, Any] = {
     ast.Add: operator.add,
@@ -58,9 +61,17 @@ def _evaluate(text: str, env: dict[str, Any] | None, pos: Position, block: str |
     if whole:  # `$width` alone keeps the argument's own type (a list, a bool...)
         return env[whole.group(1)]
     expression = _REFERENCE.sub(lambda m: f"({env[m.group(1)]!r})", text)
+    if len(expression) > MAX_EXPRESSION:
+        raise SpecError(
+            f"the expression `{text[:40]}...` is {len(expression):,} characters long (at most {MAX_EXPRESSION:,}).",
+            pos,
+            "Block arguments take short integer arithmetic such as `$width * 4`.",
+        )
     try:
         result = _arith(ast.parse(expression, mode="eval").body)
-    except (SyntaxError, ValueError, TypeError, ZeroDivisionError) as exc:
+    except _OutOfRange as exc:
+        raise SpecError(f"`{text}` gives {exc}, far beyond any size or count.", pos) from None
+    except (SyntaxError, ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError) as exc:
         raise SpecError(
             f"cannot evaluate `{text}` (as `{expression}`): {exc}.",
             pos,
@@ -73,9 +84,22 @@ def _evaluate(text: str, env: dict[str, Any] | None, pos: Position, block: str |
 
 def _arith(node: ast.AST) -> int | float:
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
-        return node.value
+        return _bounded(node.value)
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        return _OPERATORS[type(node.op)](_arith(node.left), _arith(node.right))
+        return _bounded(_OPERATORS[type(node.op)](_arith(node.left), _arith(node.right)))
     if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
-        return _OPERATORS[type(node.op)](_arith(node.operand))
+        return _bounded(_OPERATORS[type(node.op)](_arith(node.operand)))
     raise ValueError("only integer arithmetic is allowed")
+
+
+class _OutOfRange(ArithmeticError):
+    pass
+
+
+def _bounded(value: int | float) -> int | float:
+    """Every intermediate result stays a finite number (and an integer short enough to print)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _OutOfRange("a number that is not finite")
+    if abs(value) > MAX_VALUE:
+        raise _OutOfRange(f"a number beyond {MAX_VALUE:.0e}")
+    return value

@@ -71,7 +71,7 @@ def test_bad_output_names_are_one_clear_error(tmp_path):
         (missing, f"error: cannot write `{missing}` (No such file or directory).\n"),
         (
             tmp_path / "cost.txt",
-            f"error: cannot plot to `{tmp_path / 'cost.txt'}`. Use a .png, .pdf or .svg file name.\n",
+            f"error: cannot write the plot to `{tmp_path / 'cost.txt'}`. Use a .png, .pdf or .svg file name.\n",
         ),
     ):
         result = runner.invoke(app, ["plot", "lenet5", "-o", str(out)])
