@@ -12,7 +12,8 @@ from cnncalc.errors import Position, SpecError, approximate
 from cnncalc.layers.base import MAX_SIZE
 from cnncalc.layers.values import nested_shape
 from cnncalc.spec.blocks import parse_blocks
-from cnncalc.spec.builder import SpecBuilder
+from cnncalc.spec.builder import MAX_LAYERS, SpecBuilder
+from cnncalc.spec.layer_count import LayerCounter
 from cnncalc.spec.messages import did_you_mean, validation_error
 from cnncalc.spec.model import Expect, Spec
 from cnncalc.spec.substitute import substitute
@@ -67,6 +68,7 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
         raise SpecError(
             "`layers` must be a non-empty list.", layers_pos, "Start each layer with `- `, e.g. `- conv: {...}`."
         )
+    LayerCounter(builder, MAX_LAYERS).check(raw_layers)  # before building any (a block doubling itself...)
     layers = builder.build_layers(raw_layers, layers_pos, "", ())
     expect = None
     if root.get("expect") is not None:

@@ -159,14 +159,10 @@ class SpecBuilder:
             raise SpecError(f"the layer name `{path}` is used twice (also at line {self.paths[path].line}).", e.pos)
         self.paths[path] = e.pos
         local_name = path.rsplit(".", 1)[-1]
+        self.layer_count += 1  # every row of the table: layers, structures and block uses
+        if self.layer_count > MAX_LAYERS:  # a backstop: LayerCounter refuses such a spec before building
+            raise SpecError(f"the network expands to more than {MAX_LAYERS:,} layers; refusing to go on.", e.pos)
         if e.kind in LAYER_KINDS:
-            self.layer_count += 1
-            if self.layer_count > MAX_LAYERS:
-                raise SpecError(
-                    f"the network expands to more than {MAX_LAYERS:,} layers; refusing to go on.",
-                    e.pos,
-                    "Check the `times:` of `repeat` blocks.",
-                )
             return self.leaf(LAYER_KINDS[e.kind], e, path, local_name)
         if e.kind in self.blocks:
             return self.block_call(e, path, local_name, stack)
