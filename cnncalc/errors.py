@@ -40,7 +40,7 @@ class CnncalcError(Exception):
 
         where = f"{self.position}: " if self.position else ""
         hint = f" {self.hint}" if self.hint else ""
-        return shown(f"{where}error: {self.message}{hint}", line_start=True)
+        return shown(f"{where}error: {self.message}{hint}")
 
     def __str__(self) -> str:
         return self.render()

@@ -7,8 +7,9 @@ JUnit XML, SVG and the plots) passes such text through `shown()`, so that a laye
   right-to-left override can make text read backwards), line and paragraph separators, lone
   surrogates (undecodable file names) and the characters XML 1.0 forbids are written as visible
   escapes: `\\n`, `\\x1b`, `\\u202e`. What is left is printable and well-formed in XML.
-- with `line_start=True` (text that begins an output line), a leading `::` (after blanks) gets its
-  first colon written `\\x3a`: GitHub Actions runs any log line starting with `::` as a workflow command.
+- every colon followed by another is written `\\x3a`, so `::` never appears: GitHub Actions runs a log
+  line that starts with `::` as a workflow command, and a name could begin a line, or begin one when
+  rich wraps a long line at a space or folds a long word.
 JSON output needs none of this: `json.dumps` escapes every such character already.
 """
 
@@ -29,7 +30,7 @@ _UNSAFE = re.compile(
     "\U000e0000-\U000e007f"  # tag characters
     "]"
 )
-_COMMAND_START = re.compile(r"^(\s*):(?=:)")
+_COMMAND = re.compile(":(?=:)")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -44,9 +45,7 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\U{code:08x}"
 
 
-def shown(text: object, line_start: bool = False) -> str:
-    """`text` with every control or invisible character escaped visibly (see the module docstring)."""
+def shown(text: object) -> str:
+    """`text` with every control or invisible character, and `::`, escaped visibly (see the module docstring)."""
     result = _UNSAFE.sub(_escape, text if isinstance(text, str) else str(text))
-    if line_start:
-        result = _COMMAND_START.sub(lambda m: m.group(1) + "\\x3a", result, count=1)
-    return result
+    return _COMMAND.sub(r"\\x3a", result) if "::" in result else result

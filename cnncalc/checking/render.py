@@ -41,7 +41,7 @@ def render_check(result: CheckResult) -> RenderableType:
         block.append("✗ ", style="bold red")
         block.append(shown(f"{answer.key}{where}: you gave {show(answer.expected)}, correct is {show(answer.actual)}"))
         for line in answer.formula:
-            block.append(f"\n    {shown(line, line_start=True)}")
+            block.append(f"\n    {shown(line)}")
         if answer.hint:
             block.append(f"\n    Hint: {shown(answer.hint)}", style="yellow")
         parts.append(block)

@@ -58,7 +58,7 @@ def render_layer(console, name: str, kind: str, values) -> None:
     from cnncalc.shown import shown
 
     shape = list(values.shape)
-    console.print(Text.assemble((shown(name, line_start=True), "bold"), f" ({shown(kind)}) {shape}"))
+    console.print(Text.assemble((shown(name), "bold"), f" ({shown(kind)}) {shape}"))
     channels = shape[0] if len(shape) > 1 else 1
     per_channel = values.size // max(channels, 1)
     if channels > MAX_CHANNELS or per_channel > MAX_VALUES_PER_CHANNEL:

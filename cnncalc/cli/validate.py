@@ -96,13 +96,13 @@ def text_lines(result: FileResult) -> list[str]:
         lines = [f"✗ {located(result, first)}: {first.text}"]
         lines += [f"    {located(result, m)}: {m.text}" for m in more]
     lines += [f"    {located(result, m)}: warning: {m.text}" for m in result.warnings]
-    return [shown(line, line_start=True) for line in lines]
+    return [shown(line) for line in lines]
 
 
 def github_lines(result: FileResult) -> list[str]:
     """GitHub Actions workflow commands, which show as annotations on the file's lines."""
     if result.status == "passed" and not result.messages:
-        return [shown(f"✓ {result.path}: {result.summary()}", line_start=True)]
+        return [shown(f"✓ {result.path}: {result.summary()}")]
     lines = []
     for message in result.messages:
         props = f"file={_escape_property(_repo_relative(result.path))}"

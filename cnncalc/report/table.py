@@ -49,7 +49,7 @@ def render_table(
     for row in analysis.leaves:
         for warning in row.warnings:
             where = f"{row.layer.source}: " if row.layer.source else ""
-            parts.append(Text(shown(f"{where}warning: {warning}", line_start=True), style="yellow"))
+            parts.append(Text(shown(f"{where}warning: {warning}"), style="yellow"))
     return Group(*parts)
 
 
@@ -64,7 +64,7 @@ def draw_grid(
 
     Every cell and the title are shown with control characters escaped (cnncalc.shown).
     """
-    title = shown(title, line_start=True)
+    title = shown(title)
     headers = [shown(cell) for cell in headers]
     body = [([shown(cell) for cell in cells], style) for cells, style in body]
     footer = [shown(cell) for cell in footer] if footer is not None else None
@@ -114,7 +114,7 @@ def render_explanations(analysis: Analysis, layout: Layout = "chw") -> Text:
         if not lines:
             continue
         shapes = f"{format_shape(row.input_shape, layout)} -> {format_shape(row.output_shape, layout)}"
-        text.append(shown(f"{row.name} ({row.kind}) {shapes}", line_start=True) + "\n", style="bold")
+        text.append(shown(f"{row.name} ({row.kind}) {shapes}") + "\n", style="bold")
         for line in lines:
-            text.append(f"    {shown(line, line_start=True)}\n", style="cyan")
+            text.append(f"    {shown(line)}\n", style="cyan")
     return text

@@ -40,6 +40,6 @@ def render_csv(analysis: Analysis, columns: list[str], layout: Layout = "chw") -
         # Raw integers (no thousands separators) so spreadsheets read numbers.
         cells = [COLUMNS[c].raw(row) if COLUMNS[c].raw else shown(COLUMNS[c].cell(row, layout)) for c in columns]
         if cells and isinstance(cells[0], str):  # it starts the line
-            cells[0] = shown(cells[0], line_start=True)
+            cells[0] = shown(cells[0])
         writer.writerow(cells)
     return out.getvalue()

@@ -142,11 +142,14 @@ def test_junit_and_svg_are_well_formed_for_any_input(tmp_path):
 
 def test_no_line_starts_with_a_workflow_command_outside_format_github(tmp_path):
     payload = "::error file=README,line=1::PWNED"
+    # After a newline; after a space (rich wraps long lines at spaces); deep in a long word (rich folds it).
     spec = write(
         tmp_path,
         "net.yaml",
         f'name: "{payload}"\ninput: [1, 4, 4]\nlayers:\n'
         f'  - relu: {{name: "x\\n{payload}"}}\n'
+        f'  - relu: {{name: "{"word " * 30}{payload}"}}\n'
+        f'  - conv: {{name: "{"w" * 75}{payload}", out_channels: 1, kernel_size: 3, stride: 2}}\n'
         f'expect:\n  layers:\n    "y\\n{payload}": {{params: 0}}\n',
     )
     named = hostile_spec(tmp_path, f"m\n{payload}.yaml")
