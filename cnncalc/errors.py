@@ -7,6 +7,8 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 3  # a bug in cnncalc: an exception nobody expected (never 1 or 2)
+TRACEBACK_ENV = "CNNCALC_TRACEBACK"  # set to 1 to see an internal error's traceback
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,12 @@ class CnncalcError(Exception):
         self.hint = hint
 
     def render(self) -> str:
+        """One line, every character from the spec or a file name escaped visibly (cnncalc.shown)."""
+        from cnncalc.shown import shown
+
         where = f"{self.position}: " if self.position else ""
         hint = f" {self.hint}" if self.hint else ""
-        return f"{where}error: {self.message}{hint}"
+        return shown(f"{where}error: {self.message}{hint}")
 
     def __str__(self) -> str:
         return self.render()
@@ -51,6 +56,13 @@ class LayerError(SpecError):
 
 class StrictWarning(SpecError):
     """A warning promoted to an error by --strict."""
+
+
+def approximate(n: int) -> str:
+    """An integer for a message: exact up to 15 digits, else `8.0e+300` (huge ints cannot always be printed)."""
+    if abs(n) < 10**15:
+        return f"{n:,}"
+    return f"{float(n):.1e}" if abs(n) < 10**308 else "more than 1e+308"
 
 
 def out_of_memory(error: MemoryError) -> CnncalcError:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import prod
 from typing import Protocol
 
-from cnncalc.errors import Position
+from cnncalc.errors import LayerError, Position, approximate
 
 Shape = tuple[int, ...]
 INPUT = 0
+# The most elements a tensor may hold: what PyTorch and NumPy can index.
+MAX_SIZE = 2**63 - 1
 
 
 class Op(Protocol):
@@ -69,7 +72,9 @@ class Graph:
         while len(self._shapes) <= index:
             node = self.nodes[len(self._shapes)]
             assert node.op is not None
-            self._shapes.append(node.op.infer([self._shapes[i] for i in node.inputs]))
+            shape = node.op.infer([self._shapes[i] for i in node.inputs])
+            check_size(node.op, shape)
+            self._shapes.append(shape)
         return self._shapes[index]
 
     def shapes(self) -> list[Shape]:
@@ -106,3 +111,18 @@ class Graph:
                 seen.add(i)
                 stack.extend(self.nodes[i].inputs)
         return seen
+
+
+def check_size(op: Op, shape: Shape) -> None:
+    """No tensor may hold more than MAX_SIZE elements: a clear error at the layer that makes it, before
+    later layers compute with numbers too large to print or to run."""
+    elements = prod(shape)
+    if elements > MAX_SIZE:
+        shown = "[" + ", ".join(approximate(n) for n in shape) + "]"
+        message = (
+            f"its output {shown} would hold {approximate(elements)} elements; a tensor holds at "
+            f"most {MAX_SIZE:,} (what PyTorch and NumPy can index)."
+        )
+        hint = "Check the sizes and factors of this layer and the ones before it."
+        error = getattr(op, "error", None)  # a layer's own error names its kind and position
+        raise error(message, hint=hint) if error else LayerError(f"layer `{op.path}`: {message}", op.source, hint)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import glob
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -98,38 +100,116 @@ def exit_code(results: list[FileResult]) -> int:
 
 def discover(paths: list[str]) -> list[Path | FileResult]:
     """Spec files named by `paths` (files, folders searched recursively, globs), in order;
-    a path that names no file at all becomes an unusable-input result in its place."""
+    a path that names no file at all becomes an unusable-input result in its place.
+
+    Candidates that cannot be read (dangling links, link loops, FIFOs named *.yaml) are kept, so that
+    reading them reports each as unusable. Folders are walked without following a symbolic link back
+    into a folder already walked, and a file reached twice (through links) is validated once.
+    """
     found: list[Path | FileResult] = []
     for given in paths:
         path = Path(given)
         if path.is_dir():
             files = folder_specs(path)
             found.extend(files or [_unusable(given, "folder holds no .yaml or .yml spec files.")])
-        elif path.exists() or not GLOB_CHARS & set(given):
+        elif os.path.lexists(given) or not GLOB_CHARS & set(given):
             found.append(path)  # a missing file is reported when it is read, with its name
         else:  # a glob the shell did not expand (Windows shells, or quoted in CI)
-            matches = [Path(m) for m in sorted(glob.glob(given, recursive=True))]
+            matches = _glob(given)
             files = [f for m in matches for f in (folder_specs(m) if m.is_dir() else [m])]
             found.extend(files or [_unusable(given, "the pattern matches no files.")])
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
-    for item in found:  # a file named twice is validated once
-        if isinstance(item, FileResult) or item not in seen:
+    for item in found:  # a file named twice, or reached through links, is validated once
+        key = os.path.realpath(item) if isinstance(item, Path) else None
+        if key is None or key not in seen:
             unique.append(item)
-            if isinstance(item, Path):
-                seen.add(item)
+            if key is not None:
+                seen.add(key)
     return unique
 
 
 def folder_specs(folder: Path) -> list[Path]:
-    """*.yaml / *.yml under `folder`, recursively, skipping hidden files and folders (.git, .github...)."""
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.suffix in SPEC_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    """*.yaml / *.yml under `folder`, recursively, skipping hidden files and folders (.git, .github...).
+
+    Every entry with such a name that is not a folder is a candidate, readable or not."""
+    return sorted(p for p in _walk(folder) if p.suffix in SPEC_SUFFIXES)
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every non-folder entry under `folder` (hidden ones skipped), following links to folders but
+    never into a folder already being walked or walked before (a link loop)."""
+    found: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            info = current.stat()
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) in visited:
+            continue
+        visited.add((info.st_dev, info.st_ino))
+        try:
+            entries = sorted(os.scandir(current), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir()  # follows links; False for dangling links and loops
+            except OSError:
+                is_dir = False
+            if is_dir:
+                pending.append(Path(entry.path))
+            else:
+                found.append(Path(entry.path))
+    return found
+
+
+def _glob(pattern: str) -> list[Path]:
+    """Matches of `pattern`; `**` (any folders) is matched over a loop-safe walk, not glob's own."""
+    if "**" not in pattern:
+        return [Path(m) for m in sorted(glob.glob(pattern))]
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if GLOB_CHARS & set(part)), len(parts))
+    base = Path(*parts[:fixed]) if fixed else Path(".")
+    regex = re.compile(_glob_regex(parts[fixed:]))
+    candidates = _walk(base)
+    folders = {parent for path in candidates for parent in path.relative_to(base).parents if str(parent) != "."}
+    matched = [base / rel for rel in folders if regex.fullmatch(rel.as_posix())]
+    matched += [path for path in candidates if regex.fullmatch(path.relative_to(base).as_posix())]
+    return sorted(set(matched))
+
+
+def _glob_regex(parts: tuple[str, ...]) -> str:
+    """A regex over `/`-separated relative paths for glob parts: `**` any folders, `*` `?` `[...]` in one name."""
+    pieces = []
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if part == "**":
+            pieces.append(".*" if last else "(?:[^/]+/)*")
+            continue
+        name = ""
+        j = 0
+        while j < len(part):
+            char = part[j]
+            if char == "*":
+                name += "[^/]*"
+            elif char == "?":
+                name += "[^/]"
+            elif char == "[" and "]" in part[j + 2 :]:
+                close = part.index("]", j + 2)
+                inner = part[j + 1 : close].replace("\\", "\\\\")
+                name += "[" + ("^" + inner[1:] if inner.startswith("!") else inner) + "]"
+                j = close
+            else:
+                name += re.escape(char)
+            j += 1
+        pieces.append(name + ("" if last else "/"))
+    return "".join(pieces)
 
 
 def validate_paths(paths: list[str], strict: bool = False, execute: bool = False) -> list[FileResult]:
@@ -182,8 +262,15 @@ def _execute(spec: Any, analysis: Any, result: FileResult) -> None:
     except ImportError:
         result.fail("error", "--execute needs the NumPy executor (cnncalc.executor.verify), which is missing.", None)
         return
+    from cnncalc.engine.pass_memory import check_forward_pass
+
     try:
+        check_forward_pass(analysis)  # before anything is allocated
         report = verify_spec(spec, analysis=analysis, seed=0, batch=1)
+    except CnncalcError as error:
+        hint = f" {error.hint}" if error.hint else ""
+        result.fail("error", f"{error.message}{hint}", error.position)
+        return
     except MemoryError as error:
         too_big = out_of_memory(error)
         result.fail("error", f"{too_big.message} {too_big.hint}", None)

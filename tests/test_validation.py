@@ -178,11 +178,12 @@ def test_execute_compares_the_numpy_forward_pass(tmp_path):
 
 def test_execute_on_a_spec_too_big_for_memory_marks_that_file_unusable(tmp_path):
     pytest.importorskip("cnncalc.executor.verify")
-    # 10**14 float32 values = 364 TiB, more than a 47-bit address space holds: NumPy refuses at once.
+    # 10**14 float32 values = 400 TB: refused from the engine's estimate, before anything is allocated.
     path = write(tmp_path, "vast.yaml", "input: [1, 10000000, 10000000]\nlayers:\n  - relu\n")
     result = validate_file(path, execute=True)
     assert result.status == "error"
-    assert "not enough memory to run this spec in NumPy" in result.messages[0].text
+    assert result.messages[0].text.startswith("the forward pass would need about 1,200.0 TB")
+    assert str(result.messages[0].position) == f"{path}:3:5"  # the layer that needs the most
 
 
 def test_pre_commit_hook_definition():

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.checking.compare import BOUND_KEYS, EXACT_KEYS, LAYER_KEYS
-from cnncalc.checking.escape import clean
 from cnncalc.errors import Position, SpecError
+from cnncalc.shown import shown
 from cnncalc.spec.yaml_source import YMap
 
 LAYOUTS = ("chw", "hwc")
@@ -116,7 +116,7 @@ def _read_layers(raw: YMap, sheet: AnswerSheet) -> None:
         if answers is None:
             continue
         if not isinstance(answers, YMap):
-            problem = f"`{clean(name)}` must hold its answers as a mapping: `{clean(name)}: {{params: ...}}`."
+            problem = f"`{shown(name)}` must hold its answers as a mapping: `{shown(name)}: {{params: ...}}`."
             key = f"layers.{name}"
             sheet.givens.append(Given(key, "", str(name), _shown(answers), None, layers.value_pos[name], problem))
             continue
@@ -138,9 +138,9 @@ def _unknown(mapping: YMap, key: Any, known: Any, layer: str | None) -> Given:
     guess = did_you_mean(key, known)
     hint = f"Did you mean `{guess}`?" if guess else f"The keys are: {', '.join(known)}."
     if guess is None and layer is None and isinstance(mapping[key], dict):
-        hint = f"Did you mean `layers: {{{clean(key)}: ...}}`?"  # a layer's answers one level too high
-    where = f"layers.{clean(layer)}" if layer else "an answers file"
-    problem = f"{where} has no key `{clean(key)}`. {hint}"
+        hint = f"Did you mean `layers: {{{shown(key)}: ...}}`?"  # a layer's answers one level too high
+    where = f"layers.{shown(layer)}" if layer else "an answers file"
+    problem = f"{where} has no key `{shown(key)}`. {hint}"
     full = f"layers.{layer}.{key}" if layer else str(key)
     return Given(full, "", layer, _shown(mapping[key]), None, mapping.key_pos[key], problem)
 
@@ -154,7 +154,7 @@ def read_given(key: str, quantity: str, layer: str | None, value: Any, where: Po
         shape, written = parse_shape(value)
         if shape is None:
             given.problem = (
-                f"`{clean(_shown(value))}` is not a shape; write it as a list, channels first, "
+                f"`{shown(_shown(value))}` is not a shape; write it as a list, channels first, "
                 "`[96, 55, 55]`, or `96x55x55` (`[F]` or a number for a flat one)."
             )
             return given
@@ -163,7 +163,7 @@ def read_given(key: str, quantity: str, layer: str | None, value: Any, where: Po
         return given
     number, rounded = parse_count(value)
     if number is None or number < 0:
-        given.problem = f"`{clean(_shown(value))}` is not a count; write a whole number such as 34944 (or 35K)."
+        given.problem = f"`{shown(_shown(value))}` is not a count; write a whole number such as 34944 (or 35K)."
         return given
     given.value, given.rounded = number, rounded
     given.written = value if isinstance(value, (int, float)) and not isinstance(value, bool) else _shown(value)

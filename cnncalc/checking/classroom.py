@@ -12,10 +12,10 @@ from typing import Any
 
 from cnncalc.checking.answers import load_sheet
 from cnncalc.checking.compare import CheckResult, _whole
-from cnncalc.checking.escape import clean
 from cnncalc.checking.grading import Rules, grade, load_rules
 from cnncalc.engine.propagate import Analysis
 from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, SpecError
+from cnncalc.shown import shown
 
 GLOB_CHARS = set("*?[")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
@@ -33,17 +33,17 @@ def expand_answers(patterns: list[str]) -> list[tuple[Path, str] | CheckResult]:
         else:
             matches = [Path(m) for m in sorted(glob.glob(given, recursive=True)) if Path(m).is_file()]
             if not matches:
-                found.append(unreadable(given, f"{clean(given)}: error: the pattern matches no files."))
+                found.append(unreadable(given, f"{shown(given)}: error: the pattern matches no files."))
         for match in matches:
             key = match.resolve()
             if key not in seen:
                 seen.add(key)
-                found.append((match, clean(match)))
+                found.append((match, shown(match)))
     return found
 
 
 def unreadable(display: str, why: str, name: str = "") -> CheckResult:
-    return CheckResult(name, [], file=clean(display), error=clean(why))
+    return CheckResult(name, [], file=shown(display), error=shown(why))
 
 
 class Grader:
@@ -74,20 +74,20 @@ class QuizGrader(Grader):
         self.folder, self.overrides, self.layout = folder, overrides, layout
         self.variants = variant_folders(folder)  # id -> variant folder
         self.loaded: dict[str, tuple[Analysis, Rules]] = {}
-        self.name = clean(folder)
+        self.name = shown(folder)
 
     def target(self, variant: str | None) -> tuple[Analysis, Rules]:
         if variant is None or variant not in self.variants:
             known = ", ".join(sorted(self.variants)[:5])
-            said = f"names variant `{clean(variant)}`" if variant else "has no `variant:` line"
-            raise SpecError(f"the answers file {said}; {clean(self.folder)} holds variants {known}...")
+            said = f"names variant `{shown(variant)}`" if variant else "has no `variant:` line"
+            raise SpecError(f"the answers file {said}; {shown(self.folder)} holds variants {known}...")
         if variant not in self.loaded:
             from cnncalc.engine.propagate import analyze
             from cnncalc.spec.build import load_spec
 
             folder = self.variants[variant]
-            analysis = analyze(load_spec(folder / "spec.yaml", clean(folder / "spec.yaml")))
-            rules = load_rules(folder / "key.yaml", clean(folder / "key.yaml"), analysis)
+            analysis = analyze(load_spec(folder / "spec.yaml", shown(folder / "spec.yaml")))
+            rules = load_rules(folder / "key.yaml", shown(folder / "key.yaml"), analysis)
             for name, value in self.overrides.items():
                 setattr(rules, name, value)
             self.loaded[variant] = analysis, rules
@@ -161,7 +161,7 @@ def gradebook_rows(results: list[CheckResult]) -> list[list[str]]:
 
 def _cell(value: Any) -> str:
     """A CSV cell a spreadsheet shows as text: no formula, no control characters."""
-    text = "" if value is None else clean(value)
+    text = "" if value is None else shown(value)
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -182,7 +182,7 @@ def refuse_input(path: Path, inputs: list[Path], option: str) -> None:
     for given in inputs:
         if given.exists() and given.resolve() == target:
             raise SpecError(
-                f"{option} `{clean(path)}` is one of the input files; it would be overwritten.",
+                f"{option} `{shown(path)}` is one of the input files; it would be overwritten.",
                 hint="Choose another file name, e.g. grades.csv.",
             )
 
@@ -198,4 +198,4 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         if "temp" in locals() and Path(temp).exists():
             Path(temp).unlink()
-        raise SpecError(f"cannot write `{clean(path)}` ({exc.strerror}).") from None
+        raise SpecError(f"cannot write `{shown(path)}` ({exc.strerror}).") from None

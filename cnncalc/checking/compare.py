@@ -104,7 +104,7 @@ def load_answers(path: str | Path) -> tuple[Expect, YMap]:
     from cnncalc.spec.build import parse_expect
     from cnncalc.spec.yaml_source import load_yaml_file
 
-    raw = load_yaml_file(Path(path), str(path))
+    raw = load_yaml_file(Path(path), str(path), kind="answers")
     return parse_expect(raw, getattr(raw, "pos", Position(str(path), 1, 1)), "answers"), raw
 
 

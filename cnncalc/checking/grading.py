@@ -8,9 +8,9 @@ from typing import Any
 
 from cnncalc.checking.answers import AnswerSheet, Given, load_sheet, read_given
 from cnncalc.checking.compare import Answer, CheckResult, _formula, _judge, _plain, _whole
-from cnncalc.checking.escape import clean
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError, Position, SpecError
+from cnncalc.shown import shown
 from cnncalc.spec.yaml_source import YMap
 
 DEFAULT_CARRY_FORWARD = 0.5
@@ -41,7 +41,7 @@ def grade(analysis: Analysis, sheet: AnswerSheet, rules: Rules | None = None) ->
     result = CheckResult(analysis.spec.name, [], file=sheet.file, variant=sheet.variant, notes=list(sheet.notes))
     if rules.variant is not None and sheet.variant is not None and sheet.variant != rules.variant:
         result.notes.append(
-            f"these answers are for variant {clean(sheet.variant)} but are graded against variant {rules.variant}."
+            f"these answers are for variant {shown(sheet.variant)} but are graded against variant {rules.variant}."
         )
     asked = rules.questions if rules.questions is not None else sheet.givens
     for question in asked:
@@ -78,27 +78,29 @@ def judge(analysis: Analysis, given: Given, layout: str, shapes: dict[str, Any],
 
         guess = did_you_mean(given.layer, [r.name for r in analysis.rows])
         fix = f"Did you mean `{guess}`?" if guess else "`cnncalc table` shows the layer names."
-        problem = f"there is no layer named `{clean(given.layer)}` in `{clean(analysis.spec.name)}`. {fix}"
+        problem = f"there is no layer named `{shown(given.layer)}` in `{shown(analysis.spec.name)}`. {fix}"
         return Answer(given.key, given.written, None, False, hint=problem, position=given.position, status="wrong")
     actual = _actual(analysis, row, given.quantity)
-    shown = _in_layout(actual, layout) if given.quantity == "output_shape" else actual
+    shown_value = _in_layout(actual, layout) if given.quantity == "output_shape" else actual
     if given.problem or not given.quantity:
-        answer = Answer(given.key, given.written, shown, False, hint=given.problem, position=given.position)
+        answer = Answer(given.key, given.written, shown_value, False, hint=given.problem, position=given.position)
         answer.formula = _formula(analysis, row, given.quantity) if given.quantity in _QUANTITIES else []
         return answer
     if given.blank:
-        return Answer(given.key, None, shown, False, hint="Not answered.", position=given.position, status="unanswered")
+        return Answer(
+            given.key, None, shown_value, False, hint="Not answered.", position=given.position, status="unanswered"
+        )
     if given.quantity.startswith("max_"):
         bound, actual_count = given.value, getattr(analysis, given.quantity[4:])
         ok = actual_count <= bound
         formula = [f"{given.quantity[4:]} = {actual_count:,} {'<=' if ok else '>'} {given.quantity} {bound:,}"]
         return Answer(given.key, _plain(bound), actual_count, ok, formula, position=given.position)
     if given.quantity != "output_shape" and rules.tolerance and _close(given.value, actual, rules.tolerance):
-        answer = Answer(given.key, given.written, shown, True, position=given.position)
+        answer = Answer(given.key, given.written, shown_value, True, position=given.position)
         answer.formula = [f"{actual:,} is within {rules.tolerance:.0%} of {given.written}"]
         return answer
     answer = _judge(analysis, row, given.quantity, given.key, given.value, given.position)
-    answer.expected, answer.actual = given.written, shown
+    answer.expected, answer.actual = given.written, shown_value
     if answer.correct:
         return answer
     if given.rounded and not answer.hint:
@@ -211,7 +213,7 @@ def _read_rule_values(raw: YMap, rules: Rules) -> list[str]:
     elif isinstance(points, YMap):
         for key, value in points.items():
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                problems.append(f"{points.value_pos[key]}: points must be a number >= 0; got {clean(repr(value))}.")
+                problems.append(f"{points.value_pos[key]}: points must be a number >= 0; got {shown(repr(value))}.")
             elif key == "default":
                 rules.default_points = float(value)
             elif key not in known:
@@ -220,7 +222,7 @@ def _read_rule_values(raw: YMap, rules: Rules) -> list[str]:
                 guess = did_you_mean(key, known)
                 fix = f" Did you mean `{guess}`?" if guess else ""
                 where = points.key_pos[key]
-                problems.append(f"{where}: `points` names `{clean(key)}`, not a question of the key.{fix}")
+                problems.append(f"{where}: `points` names `{shown(key)}`, not a question of the key.{fix}")
             else:
                 rules.points[str(key)] = float(value)
     elif points is not None:
@@ -232,7 +234,7 @@ def _read_rule_values(raw: YMap, rules: Rules) -> list[str]:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
             setattr(rules, name, float(value))
         else:
-            problems.append(f"{raw.value_pos[name]}: `{name}` is a fraction from 0 to 1; got {clean(repr(value))}.")
+            problems.append(f"{raw.value_pos[name]}: `{name}` is a fraction from 0 to 1; got {shown(repr(value))}.")
     return problems
 
 

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from cnncalc.checking.classroom import ClassSummary
 from cnncalc.checking.compare import CheckResult
-from cnncalc.checking.escape import clean
+from cnncalc.shown import shown
 
 MARKS = {
     "right": ("✓", "green"),
@@ -25,17 +25,17 @@ def show(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, list):
-        return "[" + ", ".join(map(clean, value)) + "]"
+        return "[" + ", ".join(map(shown, value)) + "]"
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return clean(value)
+    return shown(value)
 
 
 def render_check(result: CheckResult) -> RenderableType:
     """✓/✗ per answer in a table; below it, each wrong answer's formula and hint."""
     if result.error:
         return Text(f"✗ {result.error}", style="bold red")
-    title = f"Answers in {result.file} for {clean(result.name)}" if result.file else f"Answers for {clean(result.name)}"
+    title = f"Answers in {result.file} for {shown(result.name)}" if result.file else f"Answers for {shown(result.name)}"
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("", no_wrap=True)
     table.add_column("Question", no_wrap=True)
@@ -46,7 +46,7 @@ def render_check(result: CheckResult) -> RenderableType:
         table.add_column("Points", justify="right")
     for answer in result.answers:
         mark, style = MARKS[answer.state]
-        cells = [Text(mark, style=style), Text(clean(answer.key))]
+        cells = [Text(mark, style=style), Text(shown(answer.key))]
         cells += [Text(show(answer.expected)), Text(show(answer.actual))]
         if with_points:
             cells.append(Text(f"{_number(answer.points)}/{_number(answer.max_points)}"))
@@ -58,11 +58,11 @@ def render_check(result: CheckResult) -> RenderableType:
         where = f" ({answer.position})" if answer.position else ""
         block = Text()
         block.append(f"{mark} ", style=style)
-        block.append(f"{clean(answer.key)}{where}: you gave {show(answer.expected)}, correct is {show(answer.actual)}")
+        block.append(f"{shown(answer.key)}{where}: you gave {show(answer.expected)}, correct is {show(answer.actual)}")
         for line in answer.formula:
-            block.append(f"\n    {line}")
+            block.append(f"\n    {shown(line)}")
         if answer.hint:
-            block.append(f"\n    Hint: {answer.hint}", style="yellow")
+            block.append(f"\n    Hint: {shown(answer.hint)}", style="yellow")
         parts.append(block)
     right = len(result.answers) - len(result.wrong)
     score = f"; score {_number(result.score)}/{_number(result.max_score)}" if with_points else ""
@@ -79,7 +79,7 @@ def result_line(result: CheckResult) -> Text:
     line = Text()
     line.append(f"{mark} ", style=style)
     line.append(f"{result.file}: {_number(result.score)}/{_number(result.max_score)}")
-    wrong = [f"{clean(a.key)}{_why(a.state, a.mistake)}" for a in result.wrong if a.state != "unanswered"]
+    wrong = [f"{shown(a.key)}{_why(a.state, a.mistake)}" for a in result.wrong if a.state != "unanswered"]
     if wrong:
         more = f", {len(wrong) - MAX_LISTED} more" if len(wrong) > MAX_LISTED else ""
         line.append(f"  wrong: {', '.join(wrong[:MAX_LISTED])}{more}")

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnncalc.checking.escape import clean
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError, Position, SpecError
+from cnncalc.shown import shown
 from cnncalc.spec.yaml_source import YList, YMap
 
 MAX_VARIANTS = 1000
@@ -53,7 +53,7 @@ def parse_vary(items: list[str]) -> dict[str, list[Any]]:
         choices = [v.strip() for v in values.split(",") if v.strip()]
         if not sep or not target.strip() or not choices or not all(v.isdigit() for v in choices):
             raise SpecError(
-                f"--vary `{clean(item)}` is not TARGET=CHOICES.",
+                f"--vary `{shown(item)}` is not TARGET=CHOICES.",
                 hint="For example `--vary conv1.kernel_size=3,5` or `--vary input_size=32,64`.",
             )
         vary[target.strip()] = [int(v) for v in choices]
@@ -150,7 +150,7 @@ def _check_target(target: str, names: list[str], plain: dict[str, Any]) -> None:
     if layer not in names or not argument:
         guess = did_you_mean(layer, names)
         raise SpecError(
-            f"cannot vary `{clean(target)}`: a target is input_size, input or LAYER.ARGUMENT of a top-level layer.",
+            f"cannot vary `{shown(target)}`: a target is input_size, input or LAYER.ARGUMENT of a top-level layer.",
             hint=f"Did you mean `{guess}.{argument or 'out_channels'}`?" if guess else "`cnncalc table` shows names.",
         )
 
@@ -329,7 +329,7 @@ def write_quiz(variants: list[Variant], out: Path, inputs: list[Path]) -> list[P
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise SpecError(f"cannot create the folder `{clean(path.parent)}` ({exc.strerror}).") from None
+            raise SpecError(f"cannot create the folder `{shown(path.parent)}` ({exc.strerror}).") from None
         write_atomic(path, text)
         written.append(path)
     return written
@@ -341,12 +341,12 @@ def variant_folders(folder: Path) -> dict[str, Path]:
 
     found: dict[str, Path] = {}
     for key in sorted(folder.glob("variant-*/key.yaml")):
-        raw = load_yaml_file(key, clean(key))
+        raw = load_yaml_file(key, shown(key))
         if isinstance(raw, YMap) and raw.get("variant") is not None:
             found[str(raw["variant"])] = key.parent
     if not found:
         raise SpecError(
-            f"`{clean(folder)}` holds no quiz variants (variant-K/key.yaml).",
+            f"`{shown(folder)}` holds no quiz variants (variant-K/key.yaml).",
             hint="Write one with `cnncalc quiz SPEC --variants N -o FOLDER`.",
         )
     return found

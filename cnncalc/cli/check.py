@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import Layout, handles_errors, load
+from cnncalc.cli.common import Layout, handles_errors, load, max_file_size_option
 from cnncalc.errors import SpecError
 
 
@@ -38,6 +38,7 @@ def check(
     gradebook: Path = typer.Option(None, "--gradebook", help="Write a CSV: file, score, max_score, each question."),
     details: bool = typer.Option(False, "--details", help="With several files, show every file's full table."),
     format: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="Output format."),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Mark each answer right or wrong, with the worked formula and a hint for classic mistakes."""
     from cnncalc.checking import classroom
@@ -96,21 +97,21 @@ def _print_error(result) -> int:
 def _grader(spec: str, key: Path | None, overrides: dict, layout: str, own: bool):
     """One spec analysed once (with its key's rules), or a quiz folder's variants."""
     from cnncalc.checking import classroom
-    from cnncalc.checking.escape import clean
     from cnncalc.checking.grading import Rules, load_rules
+    from cnncalc.shown import shown
 
     folder = Path(spec)
     if folder.is_dir() and any(folder.glob("variant-*/key.yaml")):
         if own or key is not None:
             raise SpecError(
-                f"`{clean(spec)}` is a folder: a quiz folder grades answers files against each variant's key.",
+                f"`{shown(spec)}` is a folder: a quiz folder grades answers files against each variant's key.",
                 hint="Give `--answers 'submissions/*.yaml'` (and no --key: each variant has its own).",
             )
         return classroom.QuizGrader(folder, overrides, layout)
     from cnncalc.engine.propagate import analyze
 
     analysis = analyze(load(spec))
-    rules = load_rules(key, clean(key), analysis) if key is not None else Rules()
+    rules = load_rules(key, shown(key), analysis) if key is not None else Rules()
     for name, value in overrides.items():
         setattr(rules, name, value)
     return classroom.Grader(analysis, rules, layout)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from cnncalc.errors import CnncalcError, out_of_memory
+from cnncalc.errors import EXIT_INTERNAL_ERROR, TRACEBACK_ENV, CnncalcError, out_of_memory
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,19 +34,85 @@ def fail(error: CnncalcError) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
+_PASSED_ON = tuple(getattr(typer, name) for name in ("Exit", "Abort", "BadParameter") if hasattr(typer, name))
+
+
 def handles_errors(command: F) -> F:
-    """Turn CnncalcError into a message and exit code; never a traceback."""
+    """Turn CnncalcError into a message and exit code; never a traceback.
+
+    Anything else is a bug in cnncalc: one line saying so and how to report it, exit code 3
+    (EXIT_INTERNAL_ERROR), so that it never reads as a failed check (1) or unusable input (2).
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cnncalc import limits
+
         try:
+            # Each command starts from the defaults (tests run many in one process), then its own options.
+            limits.configure(kwargs.get("max_file_size"), kwargs.get("max_memory"))
             return command(*args, **kwargs)
         except CnncalcError as error:
             raise fail(error) from None
         except MemoryError as error:  # NumPy refusing a forward pass too big for this machine
             raise fail(out_of_memory(error)) from None
+        except _PASSED_ON:  # exits and option errors, which typer reports itself
+            raise
+        except BrokenPipeError:  # the reader went away (`cnncalc table x | head`): nothing more to say
+            _silence_stdout()
+            raise typer.Exit(128 + 13) from None  # as a shell reports a process ended by SIGPIPE
+        except Exception as error:
+            if os.environ.get(TRACEBACK_ENV):
+                raise
+            print(internal_error_line(error), file=sys.stderr)
+            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def internal_error_line(error: BaseException) -> str:
+    """One line: what failed, that it is cnncalc's bug, and how to report it."""
+    from cnncalc.shown import shown
+
+    try:
+        detail = str(error)
+    except Exception:
+        detail = ""
+    detail = shown(detail)
+    detail = detail if len(detail) <= 200 else detail[:197] + "..."
+    what = type(error).__name__ + (f": {detail}" if detail else "")
+    return (
+        f"cnncalc: internal error ({what}). This is a bug in cnncalc, not a problem with your input: "
+        f"please report it on cnncalc's issue tracker with the command you ran and the files it read "
+        f"({TRACEBACK_ENV}=1 prints the traceback). Exit code {EXIT_INTERNAL_ERROR}."
+    )
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so Python's exit flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def max_file_size_option() -> Any:
+    return typer.Option(
+        None,
+        "--max-file-size",
+        metavar="SIZE",
+        help="Read spec and answers files up to this size (default 5MB; or set CNNCALC_MAX_FILE_SIZE).",
+    )
+
+
+def max_memory_option() -> Any:
+    return typer.Option(
+        None,
+        "--max-memory",
+        metavar="SIZE",
+        help="Memory the forward pass may use, e.g. 64GB (default: the memory available; or CNNCALC_MAX_MEMORY).",
+    )
 
 
 def load(spec: str):

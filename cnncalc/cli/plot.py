@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
-from cnncalc.errors import SpecError
+from cnncalc.cli.common import handles_errors, load, max_file_size_option
+from cnncalc.shown import shown
 
 PICTURE_SUFFIXES = (".png", ".pdf", ".svg")
 
@@ -21,17 +21,17 @@ def plot(
     skip_zero_macs: bool = typer.Option(
         False, "--skip-zero-macs", help="Leave out layers without MACs (batchnorm), keeping the chart short."
     ),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Bar chart of each layer's parameters and MACs, in K/M/G (needs the `plot` extra: matplotlib)."""
-    from cnncalc.checking.classroom import refuse_input
     from cnncalc.engine.propagate import analyze
+    from cnncalc.output_file import check_output
     from cnncalc.report.plot import import_pyplot, save_costs
     from cnncalc.report.row_views import collapse_below
+    from cnncalc.zoo import resolve_spec
 
     import_pyplot()  # fail before the analysis if matplotlib is missing
-    if output.suffix.lower() not in PICTURE_SUFFIXES:
-        raise SpecError(f"cannot plot to `{output}`.", hint="Use a .png, .pdf or .svg file name.")
-    refuse_input(output, [Path(spec)], "-o")
+    check_output(output, [resolve_spec(spec)], PICTURE_SUFFIXES, "the plot")
     analysis = analyze(load(spec))
     save_costs(analysis if depth is None else collapse_below(analysis, depth), output, log, skip_zero_macs)
-    typer.echo(f"wrote {output}")
+    typer.echo(shown(f"wrote {output}"))

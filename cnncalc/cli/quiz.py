@@ -23,14 +23,14 @@ def quiz(
     ),
 ) -> None:
     """Write N variants of a spec: spec.yaml, problems.md, a blank answers.yaml and key.yaml each."""
-    from cnncalc.checking.escape import clean
     from cnncalc.classroom.quiz import generate, parse_vary, write_quiz
+    from cnncalc.shown import shown
     from cnncalc.zoo import resolve_spec
 
     path = resolve_spec(spec)
-    made = generate(path, clean(spec), variants, seed, parse_vary(vary or []), allow_inexact)
+    made = generate(path, shown(spec), variants, seed, parse_vary(vary or []), allow_inexact)
     write_quiz(made, out, [path])
     for variant in made:
         choices = ", ".join(f"{k}={v}" for k, v in variant.choices.items())
-        typer.echo(f"{clean(out / f'variant-{variant.number}')}: variant {variant.id} ({clean(choices)})")
-    typer.echo(f"Grade with: cnncalc check {clean(out)} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv")
+        typer.echo(f"{shown(out / f'variant-{variant.number}')}: variant {variant.id} ({shown(choices)})")
+    typer.echo(f"Grade with: cnncalc check {shown(out)} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv")

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
+from cnncalc.cli.common import handles_errors, load, max_file_size_option, max_memory_option
 
 # Tensors larger than this are summarised (shape, min/max/mean/std) instead of printed.
 MAX_VALUES_PER_CHANNEL = 64
@@ -53,8 +53,12 @@ def _matrix(rows: list) -> object:
 
 def render_layer(console, name: str, kind: str, values) -> None:
     """Matrices channel by channel when small, else summary statistics."""
+    from rich.text import Text
+
+    from cnncalc.shown import shown
+
     shape = list(values.shape)
-    console.print(f"[bold]{name}[/] ({kind}) {shape}")
+    console.print(Text.assemble((shown(name), "bold"), f" ({shown(kind)}) {shape}"))
     channels = shape[0] if len(shape) > 1 else 1
     per_channel = values.size // max(channels, 1)
     if channels > MAX_CHANNELS or per_channel > MAX_VALUES_PER_CHANNEL:
@@ -77,15 +81,20 @@ def run(
     spec: str = typer.Argument(..., help="A spec file (ideally with `input: {values: ...}`) or a shipped name."),
     seed: int = typer.Option(0, min=0, help="Seed for random weights (and the input, if the spec gives none)."),
     format: RunFormat = typer.Option(RunFormat.table, "--format", "-f", help="Output format."),
+    max_memory: str = max_memory_option(),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Run the spec forward with NumPy and print every layer's output values."""
     from rich.console import Console
 
+    from cnncalc.engine.pass_memory import check_forward_pass
     from cnncalc.engine.propagate import analyze
     from cnncalc.executor.forward import run_spec
 
     loaded = load(spec)
-    analyze(loaded)  # refuse specs the engine refuses, with its positioned message
+    # Refuse specs the engine refuses, with its positioned message, and passes too big for memory
+    # (every layer's output is kept, to be printed), before anything is allocated.
+    check_forward_pass(analyze(loaded), keep_values=True)
     executor, _ = run_spec(loaded, seed=seed)
     note = None
     if loaded.input_values is None:
@@ -103,6 +112,6 @@ def run(
         return
     console = Console()
     if note:
-        console.print(f"[yellow]{note}[/]")
+        console.print(note, style="yellow", markup=False)
     for record in executor.records:
         render_layer(console, record.name, record.kind, record.values[0])

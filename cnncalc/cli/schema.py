@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from cnncalc.cli.common import handles_errors
-from cnncalc.errors import SpecError
 
 
 @handles_errors
@@ -17,14 +16,15 @@ def schema(
     """Print the JSON Schema (draft 2020-12) of spec files, e.g. for `# yaml-language-server: $schema=...`."""
     import json  # here, not at the top: every command module loads at start-up
 
+    from cnncalc.output_file import check_output, write_atomically
+    from cnncalc.shown import shown
     from cnncalc.spec.schema import spec_schema
 
+    if output is not None:
+        check_output(output, [], (".json",), "the JSON Schema")  # never over a spec such as s.yaml
     text = json.dumps(spec_schema(), indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"cannot write `{output}` ({exc.strerror}).") from None
-    typer.echo(f"Wrote {output}.", err=True)
+    write_atomically(output, text)
+    typer.echo(shown(f"Wrote {output}."), err=True)

@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from cnncalc.cli.common import Layout, OutputFormat, handles_errors, load
+from cnncalc.cli.common import Layout, OutputFormat, handles_errors, load, max_file_size_option
 from cnncalc.errors import SpecError
 
 
@@ -45,12 +45,12 @@ def _warn_channels_last(loaded) -> None:
     """To stderr, so that JSON, markdown and CSV on stdout stay clean."""
     import sys
 
-    from cnncalc.checking.escape import clean
+    from cnncalc.shown import shown
     from cnncalc.spec.messages import channels_last_hint
 
     hint = channels_last_hint(loaded.input_shape)
     if hint:
-        print(f"{clean(loaded.file)}: warning: {hint}", file=sys.stderr)
+        print(f"{shown(loaded.file)}: warning: {hint}", file=sys.stderr)
 
 
 @handles_errors
@@ -67,6 +67,7 @@ def table(
     batch: int = typer.Option(1, min=1, help="Batch size for the activation memory."),
     memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),
     wide: bool = typer.Option(False, "--wide", help="Never shorten names to fit the terminal's width."),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals."""
     from cnncalc.engine.propagate import analyze
@@ -112,6 +113,7 @@ def table(
         from rich.text import Text
 
         from cnncalc.report.table import render_table
+        from cnncalc.shown import shown
 
         console = Console()
         fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
@@ -122,4 +124,4 @@ def table(
         if show_rf:
             console.print(Text(receptive_field.CONVENTION, style="dim"))
             for warning in fields.warnings:
-                console.print(Text(f"warning: {warning}", style="yellow"))
+                console.print(Text(shown(f"warning: {warning}"), style="yellow"))

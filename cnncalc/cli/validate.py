@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import handles_errors, max_file_size_option, max_memory_option
+from cnncalc.shown import shown
 
 if TYPE_CHECKING:  # imported when the command runs: every command module loads at start-up
     from cnncalc.validation import FileResult, Message
@@ -31,11 +32,20 @@ def validate(
         ValidateFormat.text, "--format", "-f", help="text, json, or github (Actions annotations)."
     ),
     junit: Path = typer.Option(None, "--junit", help="Also write a JUnit XML report to this file."),
+    max_memory: str = max_memory_option(),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Parse, propagate and check the `expect:` of every spec; exit 0 all pass, 1 a check failed, 2 unusable."""
-    from cnncalc.validation import exit_code, validate_paths
+    from cnncalc.validation import discover, exit_code, validate_file
 
-    results = validate_paths(paths, strict=strict, execute=execute)
+    found = discover(paths)
+    if junit is not None:  # refused before any file is validated or written
+        from cnncalc.output_file import check_output
+
+        check_output(
+            junit, [item if isinstance(item, Path) else item.path for item in found], (".xml",), "the JUnit report"
+        )
+    results = [item if not isinstance(item, Path) else validate_file(item, strict, execute) for item in found]
     if format is ValidateFormat.json:
         import json
 
@@ -74,7 +84,11 @@ def located(result: FileResult, message: Message) -> str:
 
 
 def text_lines(result: FileResult) -> list[str]:
-    """`✓ path: summary`, or `✗ path:line:col: message` and further problems indented."""
+    """`✓ path: summary`, or `✗ path:line:col: message` and further problems indented.
+
+    Each line is shown with control characters escaped, so a newline in a layer name, an `expect:` key
+    or a file name cannot start a line of its own (such as a GitHub `::error` command).
+    """
     if result.status == "passed":
         lines = [f"✓ {result.path}: {result.summary()}"]
     else:
@@ -82,20 +96,20 @@ def text_lines(result: FileResult) -> list[str]:
         lines = [f"✗ {located(result, first)}: {first.text}"]
         lines += [f"    {located(result, m)}: {m.text}" for m in more]
     lines += [f"    {located(result, m)}: warning: {m.text}" for m in result.warnings]
-    return lines
+    return [shown(line) for line in lines]
 
 
 def github_lines(result: FileResult) -> list[str]:
     """GitHub Actions workflow commands, which show as annotations on the file's lines."""
     if result.status == "passed" and not result.messages:
-        return [f"✓ {result.path}: {result.summary()}"]
+        return [shown(f"✓ {result.path}: {result.summary()}")]
     lines = []
     for message in result.messages:
         props = f"file={_escape_property(_repo_relative(result.path))}"
         if message.position:
             props = f"file={_escape_property(_repo_relative(message.position.file))},line={message.position.line},"
             props += f"col={message.position.column}"
-        lines.append(f"::{message.level} {props},title=cnncalc::{_escape_data(message.text)}")
+        lines.append(f"::{message.level} {props},title=cnncalc::{_escape_data(shown(message.text))}")
     return lines
 
 
@@ -112,7 +126,7 @@ def _escape_data(text: str) -> str:
 
 
 def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return _escape_data(shown(text)).replace(":", "%3A").replace(",", "%2C")
 
 
 def write_junit(results: list[FileResult], path: Path) -> None:
@@ -130,21 +144,22 @@ def write_junit(results: list[FileResult], path: Path) -> None:
         errors=str(c["errors"]),
         skipped="0",
     )
+    # Every text from a spec or a file name is shown with control characters escaped (cnncalc.shown):
+    # XML 1.0 forbids most of them, so the report stays well-formed whatever the input.
     for result in results:
-        case = ET.SubElement(suite, "testcase", classname="cnncalc.validate", name=result.path)
+        case = ET.SubElement(suite, "testcase", classname="cnncalc.validate", name=shown(result.path))
         if result.status != "passed":
             tag = "error" if result.status == "error" else "failure"
             first = result.errors[0]
-            element = ET.SubElement(case, tag, message=f"{located(result, first)}: {first.text}", type=result.status)
-            element.text = "\n".join(f"{located(result, m)}: {m.level}: {m.text}" for m in result.messages)
+            message = shown(f"{located(result, first)}: {first.text}")
+            element = ET.SubElement(case, tag, message=message, type=result.status)
+            element.text = "\n".join(shown(f"{located(result, m)}: {m.level}: {m.text}") for m in result.messages)
         elif result.messages:
             ET.SubElement(case, "system-out").text = "\n".join(
-                f"{located(result, m)}: warning: {m.text}" for m in result.warnings
+                shown(f"{located(result, m)}: warning: {m.text}") for m in result.warnings
             )
     ET.indent(suites)
-    try:
-        ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
-    except OSError as exc:
-        from cnncalc.errors import SpecError
+    from cnncalc.output_file import write_atomically
 
-        raise SpecError(f"cannot write the JUnit report `{path}` ({exc.strerror}).") from None
+    xml = ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    write_atomically(path, xml, "the JUnit report")

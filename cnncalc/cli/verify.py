@@ -7,7 +7,8 @@ from enum import Enum
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
+from cnncalc.cli.common import handles_errors, load, max_file_size_option, max_memory_option
+from cnncalc.shown import shown
 
 
 class VerifyFormat(str, Enum):
@@ -50,7 +51,28 @@ def render_report(report) -> object:
     return Group(grid, Text(caption, style="green" if report.match else "bold red"))
 
 
+class _NoProgress:
+    """Stands in for rich's Progress when stderr is no terminal (older rich still writes a line then)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def add_task(self, *_args: object, **_kwargs: object) -> int:
+        return 0
+
+    def advance(self, *_args: object) -> None:
+        return None
+
+    def remove_task(self, *_args: object) -> None:
+        return None
+
+
 def _progress(console):
+    if not console.is_terminal:
+        return _NoProgress()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
@@ -60,7 +82,6 @@ def _progress(console):
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     )
 
 
@@ -70,6 +91,8 @@ def verify(
     seed: int = typer.Option(0, min=0, help="Seed for the random weights and input."),
     batch: int = typer.Option(1, min=1, help="Batch size of the forward pass."),
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
+    max_memory: str = max_memory_option(),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Run each spec forward with NumPy and check every layer's shape and params against the engine.
 
@@ -77,11 +100,14 @@ def verify(
     """
     from rich.console import Console
 
+    from cnncalc.engine.pass_memory import check_forward_pass
     from cnncalc.engine.propagate import analyze
     from cnncalc.executor.verify import verify_spec
 
     loaded = [load(name) for name in specs]  # every file is checked before any (slow) forward pass
     analyses = [analyze(spec) for spec in loaded]
+    for analysis in analyses:  # and every pass's memory, before anything is allocated
+        check_forward_pass(analysis, batch)
     err = Console(stderr=True)
     reports = []
     with _progress(err) as progress:
@@ -104,9 +130,11 @@ def verify(
     failed = [(report, layer) for report in reports for layer in report.mismatches]
     for report, layer in failed:
         print(
-            f"error: {report.name}: layer `{layer.name}` ({layer.kind}): the forward pass gave shape "
-            f"{_shape(layer.executed_shape)} and {layer.executed_params} params, the engine says "
-            f"{_shape(layer.expected_shape)} and {layer.expected_params} params.",
+            shown(
+                f"error: {report.name}: layer `{layer.name}` ({layer.kind}): the forward pass gave shape "
+                f"{_shape(layer.executed_shape)} and {layer.executed_params} params, the engine says "
+                f"{_shape(layer.expected_shape)} and {layer.expected_params} params."
+            ),
             file=sys.stderr,
         )
     if failed:

@@ -12,11 +12,13 @@ def list_specs() -> None:
     """List the shipped architecture specs (usable by name in every command)."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    from cnncalc.shown import shown
     from cnncalc.zoo import describe, zoo_specs
 
     table = Table("Name", "Description", header_style="bold")
     for name, path in zoo_specs().items():
-        table.add_row(name, describe(path))
+        table.add_row(Text(shown(name)), Text(shown(describe(path))))
     Console().print(table)
     typer.echo("Use a name in place of a file, e.g. `cnncalc table resnet50`.")

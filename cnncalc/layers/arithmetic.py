@@ -26,7 +26,8 @@ def dropped_cells(size: int, kernel: int, stride: int, pad_before: int, pad_afte
     if span < 0:
         return 0
     regular_gap = max(0, stride - effective_kernel)
-    return max(0, span % stride - pad_after - regular_gap)
+    # The unread tail can reach back into the left padding when the input is shorter than it.
+    return max(0, min(size, span % stride - pad_after - regular_gap))
 
 
 def same_padding(kernel: int, dilation: int) -> tuple[int, int]:

@@ -11,14 +11,33 @@ Adding a kind means adding one class here and one forward function in the execut
 from collections.abc import Sequence
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
+from pydantic_core import PydanticCustomError
 
 from cnncalc.errors import LayerError, Position
 
 Shape = tuple[int, ...]
 
-PositiveInt = Annotated[int, Field(gt=0)]
-NonNegativeInt = Annotated[int, Field(ge=0)]
+# The largest size a spec may give (and a tensor may have, in elements): what PyTorch and NumPy can index.
+MAX_SIZE = 2**63 - 1
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """pydantic reads `true` as 1 for an int field (and 1.0 for a float one); a boolean is never a number."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "a boolean is not a number")
+    return value
+
+
+NotBoolean = BeforeValidator(_not_a_boolean)
+# Every number a spec or an answers file gives goes through one of these: booleans refused,
+# sizes bounded, floats finite.
+# (The constraints come before the validator so that the JSON Schema still shows them.)
+Int = Annotated[int, NotBoolean]
+Float = Annotated[float, Field(allow_inf_nan=False), NotBoolean]
+PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False), NotBoolean]
+PositiveInt = Annotated[int, Field(gt=0, le=MAX_SIZE), NotBoolean]
+NonNegativeInt = Annotated[int, Field(ge=0, le=MAX_SIZE), NotBoolean]
 # One value for every spatial dimension, or one per dimension.
 SpatialInts = Annotated[
     PositiveInt | list[PositiveInt],

@@ -8,6 +8,7 @@ from pydantic import Field
 from cnncalc.layers import arithmetic
 from cnncalc.layers.base import (
     DIM_NAMES,
+    Float,
     NonNegativeInt,
     Numbers,
     PositiveInt,
@@ -48,7 +49,7 @@ class _ConvBase(SlidingWindow):
     groups: PositiveInt = Field(1, description="channel groups; groups = in_channels is depthwise")
     bias: bool = True
     weights: Numbers | None = None
-    bias_values: list[float] | None = Field(None, description="one bias per output channel")
+    bias_values: list[Float] | None = Field(None, description="one bias per output channel")
 
     def geometry(self, input_shape: Shape) -> WindowGeometry:
         spatial = self.spatial(input_shape)

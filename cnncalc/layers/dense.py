@@ -4,7 +4,7 @@ from math import prod
 
 from pydantic import Field
 
-from cnncalc.layers.base import Layer, Numbers, PositiveInt, ReceptiveWindow, Shape, register
+from cnncalc.layers.base import Float, Layer, Numbers, PositiveInt, ReceptiveWindow, Shape, register
 from cnncalc.layers.values import check_values_shape
 
 
@@ -34,7 +34,7 @@ class Linear(Layer):
     out_features: PositiveInt
     bias: bool = True
     weights: Numbers | None = Field(None, description="[out_features, in_features] matrix")
-    bias_values: list[float] | None = None
+    bias_values: list[Float] | None = None
 
     def in_features(self, input_shape: Shape) -> int:
         if len(input_shape) != 1:

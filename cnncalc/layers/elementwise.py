@@ -6,7 +6,18 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from cnncalc.layers import arithmetic
-from cnncalc.layers.base import DIM_NAMES, Layer, PositiveInt, ReceptiveWindow, Shape, SpatialInts, register
+from cnncalc.layers.base import (
+    DIM_NAMES,
+    Float,
+    Int,
+    Layer,
+    PositiveFloat,
+    PositiveInt,
+    ReceptiveWindow,
+    Shape,
+    SpatialInts,
+    register,
+)
 
 
 def _activation(kind_name: str, doc: str) -> type[Layer]:
@@ -28,7 +39,7 @@ class LeakyReLU(Layer):
 
     kind = "leaky_relu"
     summary = "leaky ReLU"
-    negative_slope: float = 0.01
+    negative_slope: Float = 0.01
 
 
 @register
@@ -46,7 +57,7 @@ class Softmax(Layer):
 
     kind = "softmax"
     summary = "softmax over the channel (or feature) axis"
-    dim: int = Field(0, description="axis, batch excluded: 0 is channels/features")
+    dim: Int = Field(0, description="axis, batch excluded: 0 is channels/features")
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if not -len(input_shape) <= self.dim < len(input_shape):
@@ -60,7 +71,7 @@ class Dropout(Layer):
 
     kind = "dropout"
     summary = "dropout (identity at inference)"
-    p: float = Field(0.5, ge=0, le=1)
+    p: Float = Field(0.5, ge=0, le=1)
 
 
 @register
@@ -103,9 +114,9 @@ class LRN(Layer):
     kind_aliases = ("norm",)
     summary = "local response normalisation (alias: norm)"
     size: PositiveInt = Field(5, description="channels in the neighbourhood (AlexNet: 5)")
-    alpha: float = 1e-4
-    beta: float = 0.75
-    k: float = 1.0
+    alpha: Float = 1e-4
+    beta: Float = 0.75
+    k: Float = 1.0
 
     def output_shape(self, input_shape: Shape) -> Shape:
         self.spatial(input_shape)  # PyTorch's LocalResponseNorm refuses a flat [N, C] input
@@ -116,7 +127,7 @@ class LRN(Layer):
 
 
 ScaleFactor = Annotated[
-    Annotated[float, Field(gt=0)] | list[Annotated[float, Field(gt=0)]],
+    PositiveFloat | list[PositiveFloat],
     Field(description="a positive number, or one per spatial dimension"),
 ]
 UpsampleMode = Literal["nearest", "linear", "bilinear", "bicubic", "trilinear"]

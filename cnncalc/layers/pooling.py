@@ -6,6 +6,7 @@ from pydantic import Field
 
 from cnncalc.layers.base import (
     DIM_NAMES,
+    Float,
     Layer,
     NonNegativeInt,
     PositiveInt,
@@ -128,7 +129,7 @@ class LPPool(_WindowPool):
     kind = "lppool"
     summary = "power-average (Lp) pooling"
     kernel_must_fit_3d_input = True  # PyTorch computes it with avg_pool3d
-    norm_type: float = Field(2.0, gt=0, description="the power p")
+    norm_type: Float = Field(2.0, gt=0, description="the power p")
 
 
 OutputSize = Annotated[

@@ -7,13 +7,15 @@ from typing import Any
 
 from cnncalc.layers.base import Layer, Shape
 
+_FLOAT_MAX = 1.7976931348623157e308
+
 
 def nested_shape(values: Any) -> Shape | None:
     """Shape of rectangular nested lists of numbers, or None if ragged or not numeric."""
     if isinstance(values, bool):
         return None
     if isinstance(values, (int, float)):
-        return ()
+        return () if abs(values) <= _FLOAT_MAX or values != values else None  # NumPy reads it as a float
     if not isinstance(values, list) or not values:
         return None
     shapes = {nested_shape(item) for item in values}

@@ -11,14 +11,13 @@ list of plain shapes (`Prism`, `Label`, `Path`, `Node`), rendered to SVG by hand
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import log2, sqrt
 from pathlib import Path as FilePath
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.layers import Layer, Merge, SplitSection
+from cnncalc.shown import shown
 
 FONT = 11  # px
 SMALL = 9  # px, the kernel/stride line and the legend
@@ -46,7 +45,6 @@ COLOURS = {
 POOL_COLOUR = "#fdd0a2"  # every pooling kind
 DEFAULT_COLOUR = "#f0f0f0"
 MERGE_NAMES = {"+": "sum (add, residual)", "×": "product (multiply, gate)", "C": "channel concat"}
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -129,11 +127,6 @@ def _move(shape: Shape, dx: float, dy: float) -> Shape:
 # --- text ---
 
 
-def clean(text: str) -> str:
-    """Untrusted text made printable: control characters `repr`-escaped (XML cannot hold them at all)."""
-    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else "\\ufffd", text)
-
-
 def clip(text: str, limit: int = MAX_LABEL) -> str:
     """At most `limit` characters, an ellipsis in the middle: `level1.encode.conv1` -> `level1.…conv1`."""
     if len(text) <= limit:
@@ -150,7 +143,7 @@ def short_name(path: str, kind: str = "") -> str:
     while i > 0 and (name.split(".")[0].isdigit() or name == kind):
         i -= 1
         name = f"{parts[i]}.{name}"
-    return clip(clean(name))
+    return clip(shown(name))
 
 
 def size_px(n: int) -> float:
@@ -288,8 +281,8 @@ def build_units(analysis: Analysis, depth: int | None) -> tuple[list[Unit], list
         if owner is not None:
             if owner.name not in of_block:
                 # The whole path, clipped: a collapsed block's context (`layer1.rest`) is what it is drawn for.
-                lines = [clip(clean(owner.name)), shape_text(owner.output_shape), clip(clean(owner.kind), 20)]
-                tip = f"{clean(owner.name)} ({clean(owner.kind)}) {shape_text(owner.output_shape)}"
+                lines = [clip(shown(owner.name)), shape_text(owner.output_shape), clip(shown(owner.kind), 20)]
+                tip = f"{shown(owner.name)} ({shown(owner.kind)}) {shape_text(owner.output_shape)}"
                 block = volume(lines, owner.output_shape, COLOURS["block"], tip)
                 of_block[owner.name] = add(owner.name, block, COLOURS["block"], "block")
             of_node.append(of_block[owner.name])
@@ -300,7 +293,7 @@ def build_units(analysis: Analysis, depth: int | None) -> tuple[list[Unit], list
             shape = shapes[node.index]
             changed = all(shapes[i] != shape for i in node.inputs)
             lines = [short_name(node.name, getattr(op, "kind", ""))] + ([shape_text(shape)] if changed else [])
-            tip = f"{clean(node.name)} {shape_text(shape)}"
+            tip = f"{shown(node.name)} {shape_text(shape)}"
             of_node.append(add(node.name, merge_block(op.symbol, lines, tip), "", "merge", op.symbol))
         elif isinstance(op, SplitSection) or node.index not in leaf_rows or not drawn(leaf_rows[node.index]):
             of_node.append(of_node[node.inputs[0]])  # shown by the box it reads: same volume
@@ -312,7 +305,7 @@ def build_units(analysis: Analysis, depth: int | None) -> tuple[list[Unit], list
             window = window_text(layer, row.input_shape)
             if window:
                 lines.append(window)
-            tip = f"{clean(node.name)} ({layer.kind}) {shape_text(row.output_shape)}"
+            tip = f"{shown(node.name)} ({layer.kind}) {shape_text(row.output_shape)}"
             of_node.append(add(node.name, volume(lines, row.output_shape, colour, tip), colour, layer.kind))
         unit = units[of_node[-1]]
         if not unit.label:
@@ -322,7 +315,7 @@ def build_units(analysis: Analysis, depth: int | None) -> tuple[list[Unit], list
             if source != unit.index and source not in unit.inputs:
                 unit.inputs.append(source)
     for name, i in graph.outputs:
-        units[of_node[i]].outputs.append(clip(clean(name), 24))
+        units[of_node[i]].outputs.append(clip(shown(name), 24))
     for unit in units:
         for source in unit.inputs:
             units[source].consumers.append(unit.index)
@@ -589,7 +582,7 @@ class _Layout:
         entries: dict[int, int] = {}  # how many arrows already rise into a merge node
         for route in self.routes:
             source, target = self.units[route.source], self.units[route.target]
-            edge = (clean(source.name), clean(target.name))
+            edge = (shown(source.name), shown(target.name))
             src_line, dst_line = self.lines[source.line], self.lines[target.line]
             chain_step = source.index in self.on_chain and target.index in self.on_chain
             if chain_step and source.line != target.line and target.rank == source.rank + 1:
@@ -717,9 +710,9 @@ def layout(analysis: Analysis, depth: int | None = None, max_width: float = MAX_
     arrows = plan.arrows()
     connectors = any(isinstance(s, Label) and s.text.startswith("from ") for s in arrows)
     legend_shapes, height, legend_right = legend(plan.units, connectors, height, max_width)
-    title = f"{clean(spec.name)}  (input {shape_text(spec.input_shape)})"
+    title = f"{shown(spec.name)}  (input {shape_text(spec.input_shape)})"
     if len(analysis.outputs) > 1:
-        title += "  outputs: " + ", ".join(f"{clean(n)} {shape_text(s)}" for n, s in analysis.outputs)
+        title += "  outputs: " + ", ".join(f"{shown(n)} {shape_text(s)}" for n, s in analysis.outputs)
     title = clip(title, int((max_width - 2 * MARGIN) / (FONT * 0.62)))
     width = min(max(width, MARGIN + text_width(title) + MARGIN, legend_right), max_width)
     title_label = Label(MARGIN, MARGIN + FONT, title, bold=True, anchor="start")
@@ -790,7 +783,7 @@ def to_svg(picture: Picture) -> str:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
         f'font-family="DejaVu Sans, Arial, sans-serif" font-size="{FONT}">',
-        f"<title>{escape(clean(picture.title))}</title>",
+        f"<title>{escape(shown(picture.title))}</title>",
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
         f'<rect width="{w}" height="{h}" fill="white"/>',
@@ -856,40 +849,10 @@ def save_with_matplotlib(picture: Picture, path: str, dpi: int = 150) -> None:
 
 
 def save(picture: Picture, path: FilePath) -> None:
-    """Write the picture atomically: SVG by hand, PNG/PDF with matplotlib."""
+    """Write the picture atomically (cnncalc.output_file): SVG by hand, PNG/PDF with matplotlib."""
+    from cnncalc.output_file import write_atomically
+
     if path.suffix.lower() == ".svg":
-        text = to_svg(picture)
-        write_replacing(path, lambda temp: FilePath(temp).write_text(text, encoding="utf-8"))
+        write_atomically(path, to_svg(picture))
     else:
-        write_replacing(path, lambda temp: save_with_matplotlib(picture, temp))
-
-
-def write_replacing(path: FilePath, write: Callable[[str], object]) -> None:
-    """`write` a temporary file beside `path`, then rename it over: never a half-written picture.
-
-    The file gets the mode a plain write would give (the old file's, else 0666 less the umask),
-    not mkstemp's private 0600.
-    """
-    import os
-    import tempfile
-
-    from cnncalc.errors import SpecError
-
-    folder = path.parent if str(path.parent) else FilePath(".")
-    temp = None
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=folder)
-        os.close(fd)
-        write(temp)
-        if path.exists():
-            mode = path.stat().st_mode & 0o777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except OSError as exc:
-        if temp is not None and FilePath(temp).exists():
-            FilePath(temp).unlink()
-        raise SpecError(f"cannot write `{clean(str(path))}` ({exc.strerror}).") from None
+        write_atomically(path, lambda temp: save_with_matplotlib(picture, temp))

@@ -18,7 +18,7 @@ class MissingExtra(CnncalcError):
     """An optional dependency is not installed (exit code 2)."""
 
     def render(self) -> str:
-        return f"error: {self.message}"
+        return f"error: {self.message}"  # cnncalc's own words only
 
 
 def import_pyplot() -> Any:
@@ -32,7 +32,7 @@ def import_pyplot() -> Any:
 
     # A layer name in a script the font lacks (CJK, emoji) is drawn as boxes; one Python warning
     # per glyph, with a source path, is noise on a CLI's stderr.
-    warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
+    warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
     return plt
 
 
@@ -46,9 +46,10 @@ def human(value: float) -> str:
 
 def axis_text(text: str) -> str:
     """A layer name as matplotlib shows it: printable, `$` not read as mathtext, long names shortened."""
-    from cnncalc.report.draw import clean, clip
+    from cnncalc.report.draw import clip
+    from cnncalc.shown import shown
 
-    return clip(clean(text), MAX_NAME).replace("$", r"\$")
+    return clip(shown(text), MAX_NAME).replace("$", r"\$")
 
 
 def cost_rows(analysis: Analysis, skip_zero_macs: bool = False) -> list[LayerRow]:
@@ -101,6 +102,6 @@ def cost_figure(analysis: Analysis, log_scale: bool = False, skip_zero_macs: boo
 
 def save_costs(analysis: Analysis, path: Path, log_scale: bool = False, skip_zero_macs: bool = False) -> None:
     """Write the chart atomically (a temporary file beside `path`, renamed over it)."""
-    from cnncalc.report.draw import write_replacing
+    from cnncalc.output_file import write_atomically
 
-    write_replacing(path, lambda temp: plot_costs(analysis, temp, log_scale, skip_zero_macs=skip_zero_macs))
+    write_atomically(path, lambda temp: plot_costs(analysis, temp, log_scale, skip_zero_macs=skip_zero_macs))

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from cnncalc.engine.propagate import Analysis
 from cnncalc.report.columns import COLUMNS, Layout, format_count, format_shape, inputs_text
+from cnncalc.shown import shown
 
 FLOPS_NOTE = (
     "FLOPs = 2 x MACs, as torch.utils.flop_counter counts. torchvision's \"GFLOPS\", fvcore's "
@@ -61,7 +62,7 @@ def render_table(
     for row in analysis.leaves:
         for warning in row.warnings:
             where = f"{row.layer.source}: " if row.layer.source else ""
-            parts.append(Text(f"{where}warning: {warning}", style="yellow"))
+            parts.append(Text(shown(f"{where}warning: {warning}"), style="yellow"))
     return Group(*parts)
 
 
@@ -181,7 +182,14 @@ def draw_grid(
     shrinks: list[bool] | None = None,
 ) -> Text:
     """A heavy-headed box table as Text; lines are never wrapped (a grid too wide for `max_width` has its
-    shrinkable text columns shortened with an ellipsis; without `max_width`, wide tables scroll, not fold)."""
+    shrinkable text columns shortened with an ellipsis; without `max_width`, wide tables scroll, not fold).
+
+    Every cell and the title are shown with control characters escaped (cnncalc.shown).
+    """
+    title = shown(title)
+    headers = [shown(cell) for cell in headers]
+    body = [([shown(cell) for cell in cells], style) for cells, style in body]
+    footer = [shown(cell) for cell in footer] if footer is not None else None
     widths = column_widths(headers, body, footer)
     if max_width is not None and shrinks is not None:
         widths = fitted_widths(widths, shrinks, max_width)
@@ -239,7 +247,7 @@ def render_explanations(analysis: Analysis, layout: Layout = "chw") -> Text:
         if not lines:
             continue
         shapes = f"{format_shape(row.input_shape, layout)} -> {format_shape(row.output_shape, layout)}"
-        text.append(f"{row.name} ({row.kind}) {shapes}\n", style="bold")
+        text.append(shown(f"{row.name} ({row.kind}) {shapes}") + "\n", style="bold")
         for line in lines:
-            text.append(f"    {line}\n", style="cyan")
+            text.append(f"    {shown(line)}\n", style="cyan")
     return text

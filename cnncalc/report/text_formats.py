@@ -7,6 +7,7 @@ import io
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.report.columns import COLUMNS, Column, Layout, inputs_text
+from cnncalc.shown import shown
 
 
 def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[str]]:
@@ -15,8 +16,13 @@ def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[s
         cells = [COLUMNS[c].cell(row, layout) for c in columns]
         if columns[0] == "name" and row.referenced and "from" not in columns:
             cells[0] += f" <- {inputs_text(row)}"
-        rows.append(cells)
+        rows.append([_markdown_cell(cell) for cell in cells])
     return rows
+
+
+def _markdown_cell(text: str) -> str:
+    """Control characters escaped (cnncalc.shown); a `|` would end the cell."""
+    return shown(text).replace("|", "\\|")
 
 
 def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "chw") -> str:
@@ -38,10 +44,11 @@ def render_csv(analysis: Analysis, columns: list[str], layout: Layout = "chw") -
     writer.writerow(columns)
     for row in analysis.leaves:
         # Raw integers (no thousands separators) so spreadsheets read numbers.
-        writer.writerow([_raw(COLUMNS[c], row, layout) for c in columns])
+        cells = [_raw(COLUMNS[c], row, layout) for c in columns]
+        writer.writerow(cells)
     return out.getvalue()
 
 
 def _raw(column: Column, row: LayerRow, layout: Layout) -> object:
-    """The unformatted value where the column has one, else the displayed text."""
-    return column.raw(row) if column.raw is not None else column.cell(row, layout)
+    """The unformatted value where the column has one, else the displayed text (escaped: cnncalc.shown)."""
+    return column.raw(row) if column.raw is not None else shown(column.cell(row, layout))

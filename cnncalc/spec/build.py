@@ -8,10 +8,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc.errors import LayerError, Position, SpecError, SpecErrors
+from cnncalc.errors import LayerError, Position, SpecError, SpecErrors, approximate
+from cnncalc.layers.base import MAX_SIZE
 from cnncalc.layers.values import nested_shape
 from cnncalc.spec.blocks import parse_blocks
-from cnncalc.spec.builder import SpecBuilder
+from cnncalc.spec.builder import MAX_LAYERS, SpecBuilder
+from cnncalc.spec.layer_count import LayerCounter
 from cnncalc.spec.messages import did_you_mean, validation_error
 from cnncalc.spec.model import Expect, Spec
 from cnncalc.spec.scope import Scope
@@ -65,7 +67,11 @@ def build_spec(root: Any, file: str, default_name: str) -> Spec:
 
 def _combined(errors: list[SpecError]) -> SpecError:
     """One error, or all of them in file order (at most MAX_ERRORS)."""
-    unique = list({(e.position, e.message): e for e in errors}.values())
+    # A mistake inside a block's definition is one mistake, however many uses run into it.
+    first: dict[tuple[object, str], SpecError] = {}
+    for e in errors:  # the first is the whole spec's build, which names the use as the spec has it
+        first.setdefault((e.position, e.message.split(" (in `")[0]), e)
+    unique = list(first.values())
     unique.sort(key=lambda e: (e.position.line, e.position.column) if e.position else (0, 0))
     return unique[0] if len(unique) == 1 else SpecErrors(unique[:MAX_ERRORS])
 
@@ -91,6 +97,7 @@ def _build(root: YMap, file: str, default_name: str, errors: list[SpecError]) ->
         raise SpecError(
             "`layers` must be a non-empty list.", layers_pos, "Start each layer with `- `, e.g. `- conv: {...}`."
         )
+    LayerCounter(builder, MAX_LAYERS).check(raw_layers)  # before building any (a block doubling itself...)
     try:
         layers, scope = builder.build_top(raw_layers, layers_pos)
     except SpecError as error:
@@ -188,6 +195,12 @@ def parse_input(raw: Any, pos: Position) -> tuple[tuple[int, ...], Any]:
                 f"the input shape must be 1 to 4 positive integers, channels first ([C, H, W]); got {shape_raw!r}.",
                 shape_pos,
                 "For example `input: [3, 224, 224]`.",
+            )
+        if prod(shape_raw) > MAX_SIZE:
+            raise SpecError(
+                f"the input shape {shape_raw!r} holds {approximate(prod(shape_raw))} elements; a tensor holds at "
+                f"most {MAX_SIZE:,} (what PyTorch and NumPy can index).",
+                shape_pos,
             )
         shape = tuple(shape_raw)
     if values is None:

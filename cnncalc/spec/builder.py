@@ -256,18 +256,14 @@ class SpecBuilder:
         else:
             inputs = [scope.resolve(e.common["from"], e.common_pos["from"]) if "from" in e.common else current]
         local_name = path.rsplit(".", 1)[-1]
+        self.layer_count += 1  # every row of the table: layers, structures and block uses
+        if self.layer_count > MAX_LAYERS:  # a backstop: LayerCounter refuses such a spec before building
+            raise SpecError(f"the network expands to more than {MAX_LAYERS:,} layers; refusing to go on.", e.pos)
         if e.kind in self.blocks:
             layer, out = self.block_call(e, path, local_name, inputs[0], env, stack, trainable)
         elif e.kind in STRUCTURE_KINDS and not e.is_from_merge:
             layer, out = self.structure(STRUCTURE_KINDS[e.kind], e, path, inputs[0], scope, env, stack, trainable)
         else:
-            self.layer_count += 1
-            if self.layer_count > MAX_LAYERS:
-                raise SpecError(
-                    f"the network expands to more than {MAX_LAYERS:,} layers; refusing to go on.",
-                    e.pos,
-                    "Check the `times:` of `repeat` blocks, and blocks that use other blocks many times.",
-                )
             cls = LAYER_KINDS[e.kind]
             data, positions = canonical_args(cls, substitute(e.args, env, e.args.pos), e.kind, e.pos)
             data["name"] = local_name

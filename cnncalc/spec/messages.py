@@ -102,11 +102,51 @@ def validation_error(exc: ValidationError, what: str, raw: Any, pos: Position, m
     if len(same_field) > 1 and description:
         return SpecError(f"{what} argument `{field}` must be {description}; got {shown!r}.", where)
     sub = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in followed[1:])
+    requirement = _requirement(first)
+    said = f" {requirement}" if requirement else f": {first['msg'][0].lower()}{first['msg'][1:]}"
     return SpecError(
-        f"{what} argument `{field}{sub}`: {first['msg'][0].lower()}{first['msg'][1:]}; got {first.get('input')!r}.",
+        f"{what} argument `{field}{sub}`{said}; got {first.get('input')!r}.",
         where,
         _value_hint(loc, first.get("input")),
     )
+
+
+# cnncalc's own words for pydantic's error types (its types are API; its messages are not).
+_REQUIREMENTS = {
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be text",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "must have at most {max_length} item(s)",
+    "literal_error": "must be {expected}",
+    "bool_not_number": "must be a number, not true or false",
+}
+
+
+def _requirement(error: Any) -> str | None:
+    """What the value must be, in cnncalc's words, or None for an error type not listed."""
+    template = _REQUIREMENTS.get(error["type"])
+    if template is None:
+        return None
+    ctx = error.get("ctx") or {}
+    ctx = {k: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v for k, v in ctx.items()}
+    try:
+        return template.format(**ctx)
+    except (KeyError, IndexError):
+        return None
 
 
 def _value_hint(loc: tuple[Any, ...], value: Any) -> str | None:

@@ -10,9 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from cnncalc.errors import Position
 from cnncalc.graph import Graph
 from cnncalc.layers import Layer, Shape
+from cnncalc.layers.base import NotBoolean, PositiveInt
 
-Count = Annotated[int, Field(ge=0)]
-ShapeList = Annotated[list[Annotated[int, Field(gt=0)]], Field(min_length=1, description="channels-first shape")]
+# Answers: whole numbers, never booleans (`params: false` is no answer), and no larger than any figure
+# a network can have (so a hint's arithmetic on them stays in range).
+MAX_COUNT = 10**30
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT), NotBoolean]
+Bound = Annotated[float, Field(ge=0), NotBoolean]
+ShapeList = Annotated[list[PositiveInt], Field(min_length=1, description="channels-first shape")]
 
 
 class LayerExpect(BaseModel):
@@ -37,9 +42,9 @@ class Expect(BaseModel):
     buffers: Count | None = None  # BatchNorm running statistics and other non-parameter state
     macs: Count | None = None
     flops: Count | None = None
-    max_params: Annotated[float, Field(ge=0)] | None = None
-    max_macs: Annotated[float, Field(ge=0)] | None = None
-    max_flops: Annotated[float, Field(ge=0)] | None = None
+    max_params: Bound | None = None
+    max_macs: Bound | None = None
+    max_flops: Bound | None = None
     layers: dict[str, LayerExpect] = Field(default_factory=dict)
 
 

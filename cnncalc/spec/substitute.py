@@ -18,10 +18,12 @@ from typing import Any
 from cnncalc.errors import Position, SpecError
 from cnncalc.spec.yaml_source import YList, YMap
 
+MAX_EXPRESSION = 500  # characters, once the arguments are filled in
+MAX_VALUE = 10**30  # no size or count in a real network comes near
 _REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PLACEHOLDER = "_cnncalc_"
-# Far beyond any real size, far below Python's 4,300-digit int/str conversion limit.
-MAX_MAGNITUDE = 10**18
+# Far beyond any real size or count, far below Python's 4,300-digit int/str conversion limit.
+MAX_MAGNITUDE = 10**30
 MAX_TEXT = 1000  # characters in one expression
 
 
@@ -119,15 +121,17 @@ def evaluate(text: str, env: Env, pos: Position) -> Any:
     try:
         tree = ast.parse(source.strip(), mode="eval").body
         result = _Evaluator(env, text).eval(tree)
-    except SyntaxError:
+    except (SyntaxError, MemoryError):  # MemoryError: CPython's parser on absurdly nested parentheses
         raise SpecError(
             f"cannot read the expression `{text}`.",
             pos,
             "Expressions use numbers, $arguments, + - * / // %, comparisons, and/or/not, `A if C else B` "
             f"and {', '.join(FUNCTIONS)}; in a YAML flow mapping quote an expression that has a comma.",
         ) from None
-    except (ValueError, TypeError, ZeroDivisionError, OverflowError) as exc:
-        raise SpecError(f"cannot evaluate `{text}`: {exc}.", pos) from None
+    except _OutOfRange as exc:
+        raise SpecError(f"`{text}` gives {exc}, far beyond any size or count.", pos) from None
+    except (ValueError, TypeError, ZeroDivisionError, OverflowError, RecursionError) as exc:
+        raise SpecError(f"cannot evaluate `{text}`: {exc or 'it nests too deeply'}.", pos) from None
     if isinstance(result, float) and result.is_integer() and abs(result) <= MAX_MAGNITUDE:
         return int(result)
     return result
@@ -153,6 +157,10 @@ def _unknown(name: str, env: Env, pos: Position) -> SpecError:
     return SpecError(f"`${name}` is not defined here (known here: {known}).", pos)
 
 
+class _OutOfRange(ArithmeticError):
+    pass
+
+
 class _Evaluator:
     """Walks the parsed expression; anything not listed is refused."""
 
@@ -161,10 +169,10 @@ class _Evaluator:
 
     def eval(self, node: ast.AST) -> Any:
         value = self._eval(node)
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
-            raise ValueError(f"a number beyond {MAX_MAGNITUDE:.0e} is not a size")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_MAGNITUDE:
+            raise _OutOfRange(f"a number beyond {MAX_MAGNITUDE:.0e}")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError("the result is not a finite number")
+            raise _OutOfRange("a number that is not finite")
         return value
 
     def number(self, node: ast.AST) -> int | float:

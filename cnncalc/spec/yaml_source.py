@@ -6,11 +6,18 @@ limit; both are refused here, so nothing the user wrote is lost or explodes.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
+import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
+from yaml.resolver import Resolver
 
 from cnncalc.errors import Position, SpecError
 
@@ -23,7 +30,117 @@ MAX_DEPTH = 100
 # PyYAML (YAML 1.1) reads `5e9` and `5.0e9` (exponent without a sign) as strings; a PyTorch user means floats.
 _FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _BoundedComposer(Composer):
+    """PyYAML's composer with cnncalc's limits checked on the event stream, before anything is built.
+
+    - nesting: checked as each list or mapping opens, so neither libyaml's own (larger) nesting limit
+      nor Python's recursion limit is reached first;
+    - values written in the file (MAX_NODES), so a huge file is refused early and not blamed on aliases;
+    - aliases: one to a list or mapping that is still open (`&a {<<: *a}`) would be infinite.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.values = 0
+        self.last_opened: tuple[Any, int] | None = None  # (mark, depth) of the last list or mapping opened
+        self.open_anchors: list[str] = []
+        self.path: list[str] = []  # keys and indexes of the open lists and mappings, for messages
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.peek_event()
+        if isinstance(event, AliasEvent):
+            return self.alias(event, parent, index)
+        self.values += 1
+        label = _label(index)
+        if self.values > MAX_NODES:
+            where = "".join([*self.path[1:], label]).lstrip(".")
+            raise _Refused(
+                f"the file holds more than {MAX_NODES:,} YAML values (numbers, texts, lists and mappings)"
+                + (f"; the limit is reached in `{where}`." if where else "."),
+                event.start_mark,
+                "A spec describes layers: give the input as a shape (`input: [3, 224, 224]`) rather than "
+                "values, and use `repeat:` or `blocks:` rather than copies of layers.",
+            )
+        if not isinstance(event, (SequenceStartEvent, MappingStartEvent)):
+            return super().compose_node(parent, index)
+        self.depth += 1
+        self.last_opened = (event.start_mark, self.depth)
+        if self.depth > MAX_DEPTH:
+            raise _Refused(
+                f"the document nests lists and mappings more than {MAX_DEPTH} levels deep.",
+                event.start_mark,
+                "Use `repeat:` or `blocks:` instead of deep nesting.",
+            )
+        self.path.append(label)
+        if event.anchor is not None:
+            self.open_anchors.append(event.anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+            self.path.pop()
+            if event.anchor is not None:
+                self.open_anchors.pop()
+
+    def alias(self, event: Any, parent: Any, index: Any) -> Any:
+        if event.anchor in self.open_anchors:
+            raise _Refused(
+                f"the alias `*{event.anchor}` refers to a list or mapping that contains it, so it would never end.",
+                event.start_mark,
+                f"Merge or copy a mapping defined outside `&{event.anchor}`.",
+            )
+        if event.anchor not in self.anchors:
+            raise _Refused(
+                f"the alias `*{event.anchor}` refers to no anchor: `&{event.anchor}` must be defined before it.",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def _label(index: Any) -> str:
+    """How a value's place in its parent reads in a path: `.key` or `[3]`."""
+    if isinstance(index, int):
+        return f"[{index}]"
+    if isinstance(index, yaml.ScalarNode):
+        return f".{index.value[:40]}"
+    return ""
+
+
+class _Refused(Exception):
+    """A limit or a cycle found while composing; parse_yaml turns it into a SpecError."""
+
+    def __init__(self, message: str, mark: Any, hint: str | None = None):
+        super().__init__(message)
+        self.message, self.mark, self.hint = message, mark, hint
+
+
+class _PythonLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, _BoundedComposer, Resolver):
+    """Pure-Python PyYAML (no libyaml): used when PyYAML was built without it."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        _BoundedComposer.__init__(self)
+        Resolver.__init__(self)
+
+
+try:
+    from yaml.cyaml import CParser as _CParser
+except ImportError:  # PyYAML built without libyaml
+    _Loader: type = _PythonLoader
+else:
+
+    class _Loader(_BoundedComposer, _CParser, Resolver):  # type: ignore[no-redef]
+        """libyaml's parser (fast), PyYAML's composer (above) over its events."""
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            _BoundedComposer.__init__(self)
+            Resolver.__init__(self)
+
 
 # PyYAML's parser messages for the mistakes people make by hand, in plain words.
 _INDENTATION = "Check the indentation: the items of one list, or the keys of one mapping, start in the same column."
@@ -74,20 +191,32 @@ def key_position(container: Any, key: Any, default: Position) -> Position:
     return position_of(container, default)
 
 
-def read_text(path: Path, display: str | None = None) -> str:
-    """Read a spec file as UTF-8, turning every OS problem into a SpecError."""
+# What an empty file is told it needs, by the kind of file being read.
+WHAT_A_FILE_HOLDS = {
+    "spec": "A spec needs at least `input:` and `layers:`.",
+    "answers": "An answers file has the form of `expect:`, e.g. `layers: {conv1: {output_shape: [96, 55, 55]}}`.",
+}
+_FILE_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+# The characters YAML allows in a file (YAML 1.1's printable set, as PyYAML checks it).
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def read_text(path: Path, display: str | None = None, kind: str = "spec") -> str:
+    """Read a spec (or answers) file as UTF-8, turning every OS problem into a SpecError.
+
+    Only regular files are read (a FIFO or /dev/zero would hang or never end), and at most
+    `limits.max_file_bytes()` of them, checked before anything is parsed.
+    """
+    from cnncalc import limits
+
     name = display or str(path)
     start = Position(name, 1, 1)
-    if path.is_dir():
-        raise SpecError(
-            "is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders."
-        )
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError("no such file.", start) from None
-    except OSError as exc:
-        raise SpecError(f"cannot be read ({exc.strerror}).", start) from None
+    data = _read_regular_file(path, start, limits.max_file_bytes())
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -99,23 +228,159 @@ def read_text(path: Path, display: str | None = None) -> str:
             "Save the file as UTF-8.",
         ) from None
     if not text.strip():
-        raise SpecError("is empty.", start, "A spec needs at least `input:` and `layers:`.")
+        raise SpecError("is empty.", start, WHAT_A_FILE_HOLDS.get(kind))
     return text
 
 
-def parse_yaml(text: str, file: str) -> Any:
-    """Parse YAML text into YMap/YList/scalars with positions, or raise SpecError."""
+def _read_regular_file(path: Path, start: Position, max_bytes: int) -> bytes:
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise SpecError(
+                f"is a symbolic link to `{os.readlink(path)}`, which does not exist.", start, "Fix or remove the link."
+            ) from None
+        raise SpecError("no such file.", start) from None
+    except IsADirectoryError:
+        raise _folder(start) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SpecError("is a symbolic link loop (the link leads back to itself).", start) from None
+        raise SpecError(f"cannot be read ({exc.strerror}).", start) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _folder(start)
+        if not stat.S_ISREG(info.st_mode):
+            what = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise SpecError(f"is {what}, not a regular file; cnncalc reads spec files only.", start)
+        if info.st_size > max_bytes:
+            raise _too_big(start, info.st_size, max_bytes)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= max_bytes:  # st_size may be 0 or stale (files in /proc, a file still growing)
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:
+            raise _too_big(start, size, max_bytes, at_least=True)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise SpecError(f"cannot be read ({exc.strerror}).", start) from None
+    finally:
+        os.close(fd)
+
+
+def _folder(start: Position) -> SpecError:
+    return SpecError(
+        "is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders."
+    )
+
+
+def _too_big(start: Position, size: int, max_bytes: int, at_least: bool = False) -> SpecError:
+    from cnncalc import limits
+
+    return SpecError(
+        f"is {'more than ' if at_least else ''}{limits.format_bytes(size)}; files over "
+        f"{limits.format_bytes(max_bytes)} are refused before parsing (a spec is a few kB).",
+        start,
+        f"To read it anyway, raise the limit: `--max-file-size 100MB` (or {limits.FILE_SIZE_ENV}=100MB).",
+    )
+
+
+def _check_characters(text: str, file: str) -> None:
+    """A character YAML does not allow (NUL, a raw escape), at its line and column."""
+    found = _NOT_YAML.search(text)
+    if found is None:
+        return
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    code = ord(found.group())
+    what = "a NUL character" if code == 0 else "a control character"
+    raise SpecError(
+        f"contains {what} (U+{code:04X}), which YAML does not allow in a file.",
+        Position(file, line, column),
+        'Remove it; inside a double-quoted value, write it as an escape such as "\\t".',
+    )
+
+
+def parse_yaml(text: str, file: str, kind: str = "spec") -> Any:
+    """Parse YAML text into YMap/YList/scalars with positions, or raise SpecError."""
+    _check_characters(text, file)
+    loader = None
+    try:
+        loader = _Loader(text)
+        node = loader.get_single_node()
+    except _Refused as exc:
+        raise SpecError(exc.message, _position(file, exc.mark), exc.hint) from None
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, text, file) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}.", Position(file, 1, 1)) from None
-    except RecursionError:  # the pure-Python composer recurses once per nesting level
-        raise SpecError(f"the document nests more than {MAX_DEPTH} levels deep.", Position(file, 1, 1)) from None
+        # libyaml's scanner reads up to 1,024 characters ahead, so on a line such as `[[[[...` its own
+        # nesting limit can fire before the composer has seen level MAX_DEPTH: count the brackets it read.
+        deeper = _flow_nesting_beyond_limit(text, loader and loader.last_opened, exc.problem_mark)
+        raise (_too_deep(file, *deeper) if deeper else _yaml_error(exc, text, file)) from None
+    except yaml.YAMLError:  # a reader error (characters are checked above), with no position of its own
+        raise SpecError("invalid YAML: the file cannot be read as YAML text.", Position(file, 1, 1)) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
     if node is None:
-        raise SpecError("is empty.", Position(file, 1, 1), "A spec needs at least `input:` and `layers:`.")
+        raise SpecError("is empty.", Position(file, 1, 1), WHAT_A_FILE_HOLDS.get(kind))
     return _Converter(file).convert(node)
+
+
+def _position(file: str, mark: Any) -> Position:
+    return Position(file, mark.line + 1, mark.column + 1)
+
+
+def _too_deep(file: str, line: int, column: int) -> SpecError:
+    """`line`, `column`: 0-based, as PyYAML marks count."""
+    return SpecError(
+        f"the document nests lists and mappings more than {MAX_DEPTH} levels deep.",
+        Position(file, line + 1, column + 1),
+        "Use `repeat:` or `blocks:` instead of deep nesting.",
+    )
+
+
+def _flow_nesting_beyond_limit(text: str, opened: tuple[Any, int] | None, until: Any) -> tuple[int, int] | None:
+    """0-based (line, column) of the `[` or `{` past MAX_DEPTH between the composer's last opened
+    collection (`opened`: its mark and depth) and the scanner's error (`until`), or None.
+    Quoted text and comments are skipped; brackets are counted as flow collections."""
+    if opened is None or until is None:
+        return None
+    start, depth = opened
+    line, column = start.line, start.column + 1
+    i, end = start.index + 1, min(until.index + 1, len(text))
+    quote = None
+    while i < end:
+        char = text[i]
+        if quote:
+            if char == "\\" and quote == '"':
+                i, column = i + 2, column + 2
+                continue
+            if char == quote:
+                quote = None
+        elif char in "'\"" and (i == 0 or text[i - 1] in " \t\n[{,:"):
+            quote = char
+        elif char == "#" and (i == 0 or text[i - 1] in " \t\n"):
+            while i < end and text[i] != "\n":
+                i += 1
+            continue
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line, column
+        elif char in "]}":
+            depth -= 1
+        if char == "\n":
+            line, column = line + 1, 0
+        else:
+            column += 1
+        i += 1
+    return None
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
@@ -143,9 +408,22 @@ def _yaml_error(exc: yaml.MarkedYAMLError, text: str, file: str) -> SpecError:
     return SpecError(f"invalid YAML: {problem}{context}.", pos, hint)
 
 
-def load_yaml_file(path: Path, display: str | None = None) -> Any:
-    """Read and parse one YAML file with positions."""
-    return parse_yaml(read_text(path, display), display or str(path))
+def load_yaml_file(path: Path, display: str | None = None, kind: str = "spec") -> Any:
+    """Read and parse one YAML file with positions; `kind` ("spec" or "answers") shapes the messages."""
+    return parse_yaml(read_text(path, display, kind), display or str(path), kind)
+
+
+_STANDARD = "tag:yaml.org,2002:"
+# The standard YAML tags cnncalc reads, by the kind of node they may stand on. (`merge` is the `<<` key,
+# `value` the plain scalar `=`.) Anything else, `!!python/tuple` or a local `!thing`, is refused.
+_SCALAR_TAGS = {_STANDARD + t for t in ("str", "int", "float", "bool", "null", "binary", "timestamp")}
+_SEQUENCE_TAG = _STANDARD + "seq"
+_MAPPING_TAG = _STANDARD + "map"
+
+
+def short_tag(tag: str) -> str:
+    """`tag:yaml.org,2002:python/tuple` as written: `!!python/tuple`."""
+    return "!!" + tag[len(_STANDARD) :] if tag.startswith(_STANDARD) else tag
 
 
 class _Converter:
@@ -162,7 +440,7 @@ class _Converter:
 
     def convert(self, node: yaml.Node) -> Any:
         self.nodes_seen += 1
-        if self.nodes_seen > MAX_NODES:
+        if self.nodes_seen > MAX_NODES:  # the file itself holds fewer (the composer counts them): aliases
             raise SpecError(
                 f"the document expands to more than {MAX_NODES:,} YAML values "
                 "(aliases that refer to aliases multiply; is this a 'billion laughs' file?).",
@@ -173,14 +451,17 @@ class _Converter:
             return self.scalar(node)
         self.depth += 1
         try:
-            if self.depth > MAX_DEPTH:
+            if self.depth > MAX_DEPTH:  # as written it nests less deep (the composer checks): aliases
                 raise SpecError(
-                    f"the document nests lists and mappings more than {MAX_DEPTH} levels deep.",
+                    f"with its aliases expanded, the document nests lists and mappings more than {MAX_DEPTH} "
+                    "levels deep.",
                     self.pos(node),
-                    "Use `repeat:` or `blocks:` instead of deep nesting.",
+                    "Use `repeat:` or `blocks:` instead of aliases inside aliases.",
                 )
             if isinstance(node, yaml.MappingNode):
+                self.check_tag(node, _MAPPING_TAG, "mapping")
                 return self.mapping(node)
+            self.check_tag(node, _SEQUENCE_TAG, "list")
             seq = YList(self.convert(item) for item in node.value)
             seq.pos = self.pos(node)
             seq.item_pos = [self.pos(item) for item in node.value]
@@ -188,22 +469,56 @@ class _Converter:
         finally:
             self.depth -= 1
 
+    def check_tag(self, node: yaml.Node, allowed: str | set[str], what: str) -> None:
+        if node.tag == allowed or (isinstance(allowed, set) and node.tag in allowed):
+            return
+        tag = short_tag(node.tag)
+        known = node.tag.startswith(_STANDARD) and "/" not in node.tag[len(_STANDARD) :]
+        raise SpecError(
+            f"the YAML tag `{tag}` is not supported on a {what}: cnncalc reads plain YAML (lists, mappings, "
+            "text, numbers, true/false and null)."
+            if known
+            else f"unknown YAML tag `{tag}`: cnncalc reads plain YAML (lists, mappings, text, numbers, true/false "
+            "and null), and no tag runs code or builds objects.",
+            self.pos(node),
+            f"Remove `{tag}`.",
+        )
+
     def scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _STANDARD + "merge":  # `<<` where it merges nothing (not a mapping key)
+            return node.value
+        if node.tag == _STANDARD + "value":  # a plain `=`
+            return node.value
+        self.check_tag(node, _SCALAR_TAGS, "value")
+        if node.tag == _STANDARD + "int":
+            self.check_digits(node)
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except yaml.constructor.ConstructorError as exc:
-            raise SpecError(f"invalid YAML value: {exc.problem}.", self.pos(node)) from None
+        except (yaml.constructor.ConstructorError, ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise SpecError(f"`{shown}` is not a valid `{short_tag(node.tag)}` value.", self.pos(node)) from None
         # libyaml marks a plain (unquoted) scalar with style '', pure-Python PyYAML with None.
         if isinstance(value, str) and not node.style and _FLOAT_WITHOUT_DOT.match(value):
             return float(value)
         return value
+
+    def check_digits(self, node: yaml.ScalarNode) -> None:
+        """Python refuses to read integers longer than its digit limit (4,300 by default): say so."""
+        limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+        digits = sum(char.isdigit() for char in node.value)
+        if limit and digits > limit:
+            raise SpecError(
+                f"the integer `{node.value[:12]}...` has {digits:,} digits; cnncalc reads integers of at most "
+                f"{limit:,} digits, and no size comes close.",
+                self.pos(node),
+            )
 
     def mapping(self, node: yaml.MappingNode) -> YMap:
         result = YMap()
         result.pos, result.key_pos, result.value_pos = self.pos(node), {}, {}
         merged: list[yaml.MappingNode] = []
         for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _STANDARD + "merge":
                 merged.extend(value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node])
                 continue
             key = self.convert(key_node)
@@ -223,7 +538,8 @@ class _Converter:
         for source in merged:  # `<<: *defaults`: explicit keys win, as YAML specifies
             if not isinstance(source, yaml.MappingNode):
                 raise SpecError("`<<` must merge a mapping.", self.pos(source))
-            for key, value in self.mapping(source).items():
+            # Through convert(): merged mappings count against the limits like any other value.
+            for key, value in self.convert(source).items():
                 if key not in result:
                     result[key] = value
                     result.key_pos[key] = result.value_pos[key] = self.pos(source)

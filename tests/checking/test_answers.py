@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from cnncalc.checking.answers import parse_count, parse_shape, read_sheet
-from cnncalc.checking.escape import clean
 from cnncalc.spec.yaml_source import parse_yaml
 
 
@@ -63,14 +62,3 @@ def test_every_problem_is_kept_in_file_order_with_its_position():
 def test_blank_answers_are_unanswered_not_unreadable():
     (given,) = sheet("layers:\n  conv1:\n    params:\n").givens
     assert given.blank and given.problem is None
-
-
-def test_clean_escapes_control_characters_and_workflow_commands():
-    assert clean("a\x1b[31m\nb") == "a\\x1b[31m\\nb"
-    assert clean("::error file=x::boom") == "\\x3a:error file=x::boom"
-    assert clean("fine: ok") == "fine: ok"
-
-
-def test_clean_escapes_a_workflow_command_after_whitespace_too():
-    # rich wraps long lines at spaces: a `::` after a space could start a printed line
-    assert clean("a ::warning x") == "a \\x3a:warning x" and clean("std::vector") == "std::vector"

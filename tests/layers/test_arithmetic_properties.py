@@ -296,3 +296,9 @@ def test_flatten_then_linear_counts_every_weight(shape, out, bias):
 def test_dropped_cells_formula_matches_brute_force(size, k, s, pl, pr, d):
     assume(conv_window_starts(size, k, s, pl, pr, d))
     assert arithmetic.dropped_cells(size, k, s, pl, pr, d) == dropped_tail(size, k, s, pl, pr, d)
+
+
+def test_dropped_cells_never_exceed_the_input():
+    # Found by the property above (random, so CI could turn red on it): a 1-cell input after 4 cells of
+    # left padding, window 3 (kernel 2, dilation 2), stride 3: the unread tail of 2 covers 1 input cell.
+    assert arithmetic.dropped_cells(1, 2, 3, 4, 0, 2) == dropped_tail(1, 2, 3, 4, 0, 2) == 1

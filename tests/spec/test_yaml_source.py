@@ -81,7 +81,8 @@ def test_billion_laughs_is_refused_not_expanded():
 
 def test_invalid_yaml_points_at_the_problem():
     error = yaml_error("layers:\n  - conv: out_channels: 8\n")
-    assert error.message.startswith("invalid YAML: mapping values are not allowed")
+    assert error.message.startswith("invalid YAML: ")
+    assert error.hint and "write the kind with its colon" in error.hint
     # The second `:` on line 2 (column 23) is where YAML cannot go on.
     assert error.position == Position("t.yaml", 2, 23)
 
@@ -112,3 +113,18 @@ def test_empty_file_missing_file_and_folder_are_clear_errors(tmp_path):
             load_yaml_file(path, "x.yaml")
         assert gist in info.value.message
         assert info.value.position == Position("x.yaml", 1, 1)
+
+
+@pytest.mark.parametrize("loader", ["libyaml", "pure Python"])
+@pytest.mark.parametrize("levels", [101, 1000, 5000])
+def test_the_nesting_limit_fires_first_with_either_pyyaml_parser(monkeypatch, loader, levels):
+    from cnncalc.spec import yaml_source
+
+    if loader == "pure Python":
+        monkeypatch.setattr(yaml_source, "_Loader", yaml_source._PythonLoader)
+    elif yaml_source._Loader is yaml_source._PythonLoader:
+        pytest.skip("PyYAML is built without libyaml here")
+    for text in ("a: " + "[" * levels + "]" * levels + "\n", "- " * levels + "x\n"):
+        error = yaml_error(text)
+        assert error.message == "the document nests lists and mappings more than 100 levels deep."
+        assert error.position.line == 1
