@@ -25,6 +25,11 @@ def check_output(path: Path, inputs: Iterable[str | Path], suffixes: tuple[str, 
     if path.suffix.lower() not in suffixes:
         names = ", ".join(suffixes[:-1]) + (" or " if len(suffixes) > 1 else "") + suffixes[-1]
         raise SpecError(f"cannot write {what} to `{path}`.", hint=f"Use a {names} file name.")
+    refuse_inputs(path, inputs, what)
+
+
+def refuse_inputs(path: Path, inputs: Iterable[str | Path], what: str) -> None:
+    """Refuse `path` as the output for `what` if it is a folder or device, or resolves to any of `inputs`."""
     target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file():
         kind = "a folder" if target.is_dir() else "not a regular file"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import glob
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -170,32 +168,9 @@ def write_gradebook(results: list[CheckResult], path: Path, inputs: list[Path]) 
     import csv
     import io
 
-    refuse_input(path, inputs, "--gradebook")
+    from cnncalc.output_file import refuse_inputs, write_atomically
+
+    refuse_inputs(path, inputs, "the gradebook")
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(gradebook_rows(results))
-    write_atomic(path, buffer.getvalue())
-
-
-def refuse_input(path: Path, inputs: list[Path], option: str) -> None:
-    """Nothing the user wrote is lost: an output path may not be an input file."""
-    target = path.resolve()
-    for given in inputs:
-        if given.exists() and given.resolve() == target:
-            raise SpecError(
-                f"{option} `{shown(path)}` is one of the input files; it would be overwritten.",
-                hint="Choose another file name, e.g. grades.csv.",
-            )
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over (never a half-written file)."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        if "temp" in locals() and Path(temp).exists():
-            Path(temp).unlink()
-        raise SpecError(f"cannot write `{shown(path)}` ({exc.strerror}).") from None
+    write_atomically(path, buffer.getvalue(), "the gradebook")

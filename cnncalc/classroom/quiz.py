@@ -310,7 +310,7 @@ def _slides_shape(shape: tuple[int, ...]) -> str:
 
 def write_quiz(variants: list[Variant], out: Path, inputs: list[Path]) -> list[Path]:
     """DIR/variant-K/{spec.yaml, problems.md, answers.yaml, key.yaml}; refuses to overwrite an input file."""
-    from cnncalc.checking.classroom import refuse_input, write_atomic
+    from cnncalc.output_file import refuse_inputs, write_atomically
 
     written: list[Path] = []
     plan = []
@@ -323,14 +323,14 @@ def write_quiz(variants: list[Variant], out: Path, inputs: list[Path]) -> list[P
             "key.yaml": key_text(variant),
         }
         for name, text in texts.items():
-            refuse_input(folder / name, inputs, "-o")
+            refuse_inputs(folder / name, inputs, "the quiz")
             plan.append((folder / name, text))
     for path, text in plan:  # every path is checked before anything is written
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SpecError(f"cannot create the folder `{shown(path.parent)}` ({exc.strerror}).") from None
-        write_atomic(path, text)
+        write_atomically(path, text)
         written.append(path)
     return written
 

@@ -131,5 +131,5 @@ def test_the_output_never_overwrites_the_input_spec(quiz, tmp_path):
     spec.write_text(ALEXNET.read_text())
     before = spec.read_text()
     result = cli("quiz", str(spec), "-n", "1", "-o", str(tmp_path))
-    assert result.exit_code == 2 and "is one of the input files" in result.stderr
+    assert result.exit_code == 2 and "it is the input" in result.stderr
     assert spec.read_text() == before and not (tmp_path / "variant-1" / "key.yaml").exists()
