@@ -218,6 +218,10 @@ class _Importer:
                 self.fail(f"needs the kind `{missing.kind}`, which this cnncalc does not have")
             except _Refused as refused:
                 self.fail(str(refused))
+        for item in self.items:
+            if item.kind == "_neg" and not item.nested:  # a Neg that is not half of a min pool
+                self.unsupported.append(Unsupported(item.args["position"], item.args["node"], "Neg", "a negation"))
+        self.unsupported.sort(key=lambda u: u.position)
         if self.unsupported:
             raise UnsupportedOps(self.file, self.unsupported)
         return self.items
@@ -442,6 +446,20 @@ class _Importer:
             value = self.g.value(self.node.input[1])
             ratio = float(value) if value is not None else 0.5
         self.emit("dropout", {"p": round(float(ratio), 6)} if abs(ratio - 0.5) > 1e-9 else {})
+
+    def op_Neg(self) -> None:
+        """-maxpool(-x) is a min pool (what cnncalc's export writes); a lone negation is refused later."""
+        source = self.items[self.data_input()]
+        if source.kind == "maxpool" and self.only_reader(source.tensor) and source.inputs[0]:
+            neg = self.items[source.inputs[0]]
+            if neg.kind == "_neg" and self.only_reader(neg.tensor):
+                neg.nested, source.kind, source.inputs = True, "minpool", neg.inputs
+                self.alias(source.index)
+                return
+        item = Item(len(self.items), "_neg", {}, [self.data_input()], None, self.node.output[0])
+        item.args = {"position": self.position, "node": self.node.name or "(unnamed)"}
+        self.items.append(item)
+        self.producer[self.node.output[0]] = item.index
 
     def op_Identity(self) -> None:
         self.emit("identity", {})
