@@ -269,18 +269,8 @@ def export_onnx(spec: Spec, weights: bool = True, seed: int = 0) -> Any:
     return _Builder(spec, arrays).build()
 
 
-def save_onnx(model: Any, path: str) -> None:
-    """Write the model atomically (a temporary file beside it, then a rename)."""
-    import os
-    import tempfile
-    from pathlib import Path
+def save_onnx(model: Any, path: str, inputs: list[str]) -> None:
+    """Write the model atomically, never over one of `inputs`."""
+    from cnncalc.interchange.files import write_output
 
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(model.SerializeToString())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(path, model.SerializeToString(), inputs)
