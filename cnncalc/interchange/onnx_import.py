@@ -332,7 +332,13 @@ class _Importer:
         raise _Refused(f"a reshape from {list(shape or ())} to {list(out_shape or ())} is not a flatten")
 
     def op_Reshape(self) -> None:
-        self.flatten_or_alias(self.g.shape(self.node.output[0]))
+        out, target, shape = self.g.shape(self.node.output[0]), self.g.value(self.node.input[1]), self.in_shape()
+        if out is None and target is not None and shape is not None:  # a target folded here, not by inference
+            dims = [int(d) if d != 0 else shape[i] for i, d in enumerate(target.tolist())]
+            if dims.count(-1) == 1:
+                dims[dims.index(-1)] = prod(shape) // -prod(dims)
+            out = tuple(dims)
+        self.flatten_or_alias(out)
 
     def op_Squeeze(self) -> None:
         self.flatten_or_alias(self.g.shape(self.node.output[0]))

@@ -81,6 +81,11 @@ def main() -> None:
             # inception_v3's auxiliary head is not run in eval mode, so the ONNX graph cannot hold it
             "params_not_run": sum(p.numel() for p in getattr(model, "AuxLogits", torch.nn.Identity()).parameters()),
             "buffers": sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")),
+            "buffers_not_run": sum(
+                b.numel()
+                for n, b in getattr(model, "AuxLogits", torch.nn.Identity()).named_buffers()
+                if not n.endswith("num_batches_tracked")
+            ),
             "macs": counter.get_total_flops() // 2,
             "outputs": [list(o.shape[1:]) for o in outs],
             "torch": torch.__version__,
