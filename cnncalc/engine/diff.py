@@ -11,8 +11,39 @@ import difflib
 from dataclasses import dataclass, field
 
 from cnncalc.engine.propagate import Analysis, LayerRow
+from cnncalc.layers import Merge
 
 TOTALS = ("params", "trainable_params", "buffers", "macs")
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What is compared of one layer (a structure's merge counts as a layer: `add: {from:}` is one)."""
+
+    name: str
+    kind: str
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int
+
+
+def figures(analysis: Analysis) -> list[Figures]:
+    """The leaves in execution order, with each merging structure's merge after its branches."""
+    found: list[Figures] = []
+
+    def visit(row: LayerRow) -> None:
+        if row.leaf:
+            found.append(Figures(row.name, row.kind, tuple(row.output_shape), row.params, row.macs))
+            return
+        for child in row.children:
+            visit(child)
+        if isinstance(row.layer, Merge):
+            found.append(Figures(row.name, row.kind, tuple(row.output_shape), 0, 0))
+
+    for row in analysis.rows:
+        if row.parent is None:
+            visit(row)
+    return found
 
 
 @dataclass
@@ -20,8 +51,8 @@ class LayerDiff:
     """One difference: a layer only in A (`removed`), only in B (`added`), or in both with other figures."""
 
     status: str
-    a: LayerRow | None
-    b: LayerRow | None
+    a: Figures | None
+    b: Figures | None
 
     @property
     def fields(self) -> list[str]:
@@ -46,15 +77,15 @@ class Diff:
         return not self.layers and self.outputs[0] == self.outputs[1] and all(a == b for a, b in self.totals.values())
 
 
-def _signature(row: LayerRow) -> tuple[object, ...]:
-    return (tuple(row.output_shape), row.params, row.macs)
+def _signature(row: Figures) -> tuple[object, ...]:
+    return (row.output_shape, row.params, row.macs)
 
 
 def diff(a: Analysis, b: Analysis, a_name: str, b_name: str) -> Diff:
     """Compare two analyses."""
     totals = {key: (getattr(a, key), getattr(b, key)) for key in TOTALS}
     outputs = ([tuple(s) for _, s in a.outputs], [tuple(s) for _, s in b.outputs])
-    rows_a, rows_b = a.leaves, b.leaves
+    rows_a, rows_b = figures(a), figures(b)
     result = Diff(a_name, b_name, totals, outputs, leaves=(len(rows_a), len(rows_b)))
     matcher = difflib.SequenceMatcher(
         None, [_signature(r) for r in rows_a], [_signature(r) for r in rows_b], autojunk=False

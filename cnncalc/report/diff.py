@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.checking.escape import clean
-from cnncalc.engine.diff import Diff, LayerDiff
-from cnncalc.engine.propagate import LayerRow
+from cnncalc.engine.diff import Diff, Figures, LayerDiff
 
 LABELS = {"params": "params", "trainable_params": "trainable params", "buffers": "buffers", "macs": "MACs"}
 
@@ -22,7 +21,7 @@ def delta(a: int, b: int) -> str:
     return "same" if d == 0 else f"{'+' if d > 0 else '-'}{abs(d):,} ({'+' if d > 0 else '-'}{short(abs(d))})"
 
 
-def _shape(row: LayerRow | None) -> str:
+def _shape(row: Figures | None) -> str:
     return "-" if row is None else "[" + ", ".join(map(str, row.output_shape)) + "]"
 
 
@@ -112,7 +111,7 @@ def render_github(result: Diff) -> str:
 def render_json(result: Diff) -> str:
     import json
 
-    def row(r: LayerRow | None) -> dict[str, object] | None:
+    def row(r: Figures | None) -> dict[str, object] | None:
         if r is None:
             return None
         return {"name": r.name, "kind": r.kind, "output_shape": list(r.output_shape), "params": r.params, "macs": r.macs}
