@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli import check, draw, plot, quiz, run, schema, table, validate, verify, zoo_list
-from cnncalc.cli import diff, export, import_
+from cnncalc.cli import check, diff, draw, export, import_, plot, quiz, run, schema, table, validate, verify, zoo_list
 
 app = typer.Typer(
     name="cnncalc",

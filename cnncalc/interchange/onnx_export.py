@@ -8,6 +8,7 @@ With weights, the arrays are the executor's own (`ParamStore`), so onnxruntime a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -269,7 +270,7 @@ def export_onnx(spec: Spec, weights: bool = True, seed: int = 0) -> Any:
     return _Builder(spec, arrays).build()
 
 
-def save_onnx(model: Any, path: str, inputs: list[str]) -> None:
+def save_onnx(model: Any, path: str, inputs: list[str | Path]) -> None:
     """Write the model atomically, never over one of `inputs`."""
     from cnncalc.interchange.files import write_output
 

@@ -260,6 +260,8 @@ def _numpy_op(node: Any, v: list[Any], opset: int) -> np.ndarray | None:
         if op == "Squeeze":
             return np.squeeze(v[0], axis=tuple(axes) if axes is not None else None)
         out = v[0]
+        if axes is None:
+            return None
         rank = out.ndim + len(axes)
         for axis in sorted(a % rank for a in axes):
             out = np.expand_dims(out, axis)

@@ -186,7 +186,9 @@ class _Importer:
     def emit(self, kind: str, args: dict[str, Any], inputs: list[int] | None = None) -> Item:
         if kind not in _known_kinds():
             raise _MissingKind(kind)
-        item = Item(len(self.items), kind, args, inputs or [self.data_input()], self.name_for(kind), self.node.output[0])
+        item = Item(
+            len(self.items), kind, args, inputs or [self.data_input()], self.name_for(kind), self.node.output[0]
+        )
         self.items.append(item)
         self.producer[self.node.output[0]] = item.index
         return item
@@ -241,7 +243,12 @@ class _Importer:
             pads = [0] * (2 * ndim)
         else:
             pads = attribute(node, "pads", [0] * (2 * ndim))
-        return {"kernel_size": _ints(kernel), "stride": _ints(stride), "padding": _pads(pads, ndim), "dilation": _ints(dilation)}
+        return {
+            "kernel_size": _ints(kernel),
+            "stride": _ints(stride),
+            "padding": _pads(pads, ndim),
+            "dilation": _ints(dilation),
+        }
 
     def weight_shape(self, slot: int) -> tuple[int, ...]:
         name = self.node.input[slot]
@@ -424,7 +431,7 @@ class _Importer:
         if self.g.opset < 11:
             low, high = attribute(self.node, "min"), attribute(self.node, "max")
         else:
-            inputs = list(self.node.input) + ["", ""]
+            inputs = [*self.node.input, "", ""]
             values = [self.g.value(n) if n else None for n in inputs[1:3]]
             if any(n and v is None for n, v in zip(inputs[1:3], values)):
                 raise _Refused("Clip bounds that are not constants")
@@ -528,11 +535,11 @@ class _Importer:
         item = self.items[source]
         const = next(n for n in self.node.input if n and self.g.is_const(n))
         shape = self.g.const_shape[const]
-        if item.kind == "linear" and not item.args["bias"] and self.only_reader(item.tensor):
-            if prod(shape) == item.args["out_features"]:  # MatMul + Add: a linear with bias
-                item.args["bias"] = True
-                self.alias(source)
-                return
+        linear = item.kind == "linear" and not item.args["bias"] and self.only_reader(item.tensor)
+        if linear and prod(shape) == item.args["out_features"]:  # MatMul + Add: a linear with bias
+            item.args["bias"] = True
+            self.alias(source)
+            return
         found = self.per_channel()
         if found is None:
             raise _Refused(f"adding a constant of shape {list(shape)}; only a per-channel shift is a layer (`affine`)")

@@ -14,7 +14,9 @@ def require_onnx() -> Any:
     try:
         import onnx
     except ImportError:
-        raise CnncalcError("this command needs the `onnx` package, which is not installed.", None, INSTALL_HINT) from None
+        raise CnncalcError(
+            "this command needs the `onnx` package, which is not installed.", None, INSTALL_HINT
+        ) from None
     return onnx
 
 

@@ -191,9 +191,7 @@ def leaf_code(layer: Any, shape: tuple[int, ...]) -> str:
         return simple[kind]
     from cnncalc.errors import CnncalcError
 
-    raise CnncalcError(
-        f"layer `{layer.path}`: cnncalc has no PyTorch export for the kind `{kind}` yet.", layer.source
-    )
+    raise CnncalcError(f"layer `{layer.path}`: cnncalc has no PyTorch export for the kind `{kind}` yet.", layer.source)
 
 
 def _class_name(text: str) -> str:
@@ -246,7 +244,8 @@ class _Writer:
                     )
                     self.classes.setdefault(
                         cls,
-                        f'class {cls}(nn.Module):\n    """Block `{layer.block}` of the spec; each use holds its layers."""\n',
+                        f"class {cls}(nn.Module):\n"
+                        f'    """Block `{layer.block}` of the spec; each use holds its layers."""\n',
                     )
                     self.holders[path] = f"{cls}()  # {layer.block}({args})" if args else f"{cls}()"
                 elif isinstance(layer, Repeat):
@@ -258,7 +257,13 @@ class _Writer:
                     self.tree(group)
                 continue
             if isinstance(layer, Merge):
-                cls = "Concat" if isinstance(layer, ChannelConcat) else "Multiply" if isinstance(layer, ProductMerge) else "Add"
+                cls = (
+                    "Concat"
+                    if isinstance(layer, ChannelConcat)
+                    else "Multiply"
+                    if isinstance(layer, ProductMerge)
+                    else "Add"
+                )
                 self.add_module(layer.path, f"{cls}()")
                 continue
             shape = self.shapes[layer.input_node]
@@ -314,7 +319,9 @@ class _Writer:
                 assert isinstance(op, Layer)
                 call = f"        {out} = {_access(op.path, self.sequential)}({', '.join(ins)})"
                 if len(call) > 120:  # as ruff format wraps it
-                    call = f"        {out} = {_access(op.path, self.sequential)}(\n            {', '.join(ins)}\n        )"
+                    call = (
+                        f"        {out} = {_access(op.path, self.sequential)}(\n            {', '.join(ins)}\n        )"
+                    )
                 lines.append(call)
         outs = [_var(graph, i) for _, i in graph.outputs]
         lines.append(f"        return {outs[0]}" if len(outs) == 1 else f"        return ({', '.join(outs)})")
@@ -328,8 +335,9 @@ class _Writer:
         init = self.init
         title = clean(self.spec.name).replace('"""', "'''")
         returns = "torch.Tensor" if len(self.graph.outputs) == 1 else "tuple[torch.Tensor, ...]"
+        shape = ", ".join(map(str, self.spec.input_shape))
         lines = [
-            f'"""{title}: written by `cnncalc export --to pytorch` (input [N, {", ".join(map(str, self.spec.input_shape))}])."""',
+            f'"""{title}: written by `cnncalc export --to pytorch` (input [N, {shape}])."""',
             "",
             "import torch",
             "import torch.nn.functional as F",

@@ -114,7 +114,13 @@ def render_json(result: Diff) -> str:
     def row(r: Figures | None) -> dict[str, object] | None:
         if r is None:
             return None
-        return {"name": r.name, "kind": r.kind, "output_shape": list(r.output_shape), "params": r.params, "macs": r.macs}
+        return {
+            "name": r.name,
+            "kind": r.kind,
+            "output_shape": list(r.output_shape),
+            "params": r.params,
+            "macs": r.macs,
+        }
 
     return (
         json.dumps(

@@ -11,8 +11,8 @@ onnx = pytest.importorskip("onnx")
 from onnx import TensorProto, helper  # noqa: E402
 
 from cnncalc import analyze  # noqa: E402
-from cnncalc.layers import LAYER_KINDS  # noqa: E402
 from cnncalc.interchange.onnx_import import UnsupportedOps, import_model, import_onnx  # noqa: E402
+from cnncalc.layers import LAYER_KINDS  # noqa: E402
 from tests.conftest import DATA  # noqa: E402
 
 FIXTURES = DATA / "onnx"
@@ -182,7 +182,9 @@ def test_caffe_sum_and_asymmetric_ceil_pool_pads():
     assert "- residual:" in result.text and "padding: [[0, 1], [0, 1]]" in result.text
 
 
-@pytest.mark.skipif("affine" not in LAYER_KINDS, reason="needs the kind `affine` (being added on the vocabulary branch)")
+@pytest.mark.skipif(
+    "affine" not in LAYER_KINDS, reason="needs the kind `affine` (being added on the vocabulary branch)"
+)
 def test_caffe_scale_as_per_channel_mul_add_is_affine():
     nodes = [
         helper.make_node("Mul", ["x", "gamma"], ["m"], name="scale"),
