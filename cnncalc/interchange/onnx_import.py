@@ -58,7 +58,7 @@ class UnsupportedOps(CnncalcError):
             f"{clean(file)}: {len(found)} ONNX node{'s' if len(found) > 1 else ''} cannot become cnncalc layers:\n"
             f"{lines}\n",
             None,
-            "cnncalc imports only what it can count exactly; see `cnncalc list --kinds` for the kinds it has.",
+            "cnncalc imports only what it can count exactly; the README says which ONNX ops become which kinds.",
         )
         self.found = found
 
