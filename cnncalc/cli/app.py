@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli import check, draw, plot, quiz, run, schema, table, validate, verify, zoo_list
+from cnncalc.cli import check, diff, draw, export, import_, plot, quiz, run, schema, table, validate, verify, zoo_list
 
 app = typer.Typer(
     name="cnncalc",
@@ -23,6 +23,9 @@ app.command("check")(check.check)
 app.command("validate")(validate.validate)
 app.command("schema")(schema.schema)
 app.command("quiz")(quiz.quiz)
+app.command("import")(import_.import_model)
+app.command("export")(export.export)
+app.command("diff")(diff.diff)
 
 
 def main() -> None:

@@ -156,7 +156,7 @@ try:
     app(sys.argv[1:])
 except SystemExit as exit:
     assert exit.code in (0, None), exit.code
-heavy = [m for m in ("numpy", "matplotlib", "torch") if m in sys.modules]
+heavy = [m for m in ("numpy", "matplotlib", "torch", "onnx") if m in sys.modules]
 assert not heavy, f"`cnncalc {' '.join(sys.argv[1:])}` imported {heavy}"
 """
 

@@ -1,0 +1,45 @@
+"""`cnncalc export SPEC --to pytorch|onnx`: the spec as a PyTorch module file or an ONNX model."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from cnncalc.cli.common import handles_errors, load
+from cnncalc.errors import CnncalcError
+
+
+class Target(str, Enum):
+    pytorch = "pytorch"
+    onnx = "onnx"
+
+
+@handles_errors
+def export(
+    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec."),
+    to: Target = typer.Option(..., "--to", help="pytorch: a standalone .py file; onnx: an .onnx model."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Output file (required for onnx)."),
+    no_weights: bool = typer.Option(False, "--no-weights", help="ONNX: weight shapes only (as graph inputs)."),
+    seed: int = typer.Option(0, help="Seed of the random weights (the NumPy executor's, as `cnncalc run`)."),
+) -> None:
+    """Export a spec: PyTorch code to train, or ONNX for Netron and onnxruntime."""
+    from cnncalc.interchange.files import write_output
+
+    loaded = load(spec)
+    if to is Target.pytorch:
+        from cnncalc.interchange.pytorch_export import export_pytorch
+
+        code = export_pytorch(loaded)
+        if output is None:
+            sys.stdout.write(code)
+        else:
+            write_output(output, code, [loaded.file])
+        return
+    if output is None:
+        raise CnncalcError("`--to onnx` writes a binary file: give it with -o model.onnx.")
+    from cnncalc.interchange.onnx_export import export_onnx, save_onnx
+
+    save_onnx(export_onnx(loaded, weights=not no_weights, seed=seed), str(output), [loaded.file])

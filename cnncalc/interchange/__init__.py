@@ -1,0 +1,1 @@
+"""Interchange with other tools: ONNX in and out, PyTorch code out."""

@@ -1,0 +1,105 @@
+"""`cnncalc import`, `export` and `diff` run for real on real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, ROOT
+
+pytest.importorskip("onnx")
+FIXTURE = DATA / "onnx" / "resnet50.onnx"
+
+
+def cnncalc(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cnncalc", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_import_then_diff_against_the_model_agrees(tmp_path: Path):
+    spec = tmp_path / "resnet50.yaml"
+    done = cnncalc("import", str(FIXTURE), "-o", str(spec))
+    assert done.returncode == 0, done.stderr
+    same = cnncalc("diff", str(spec), str(FIXTURE))
+    assert same.returncode == 0 and "same: no difference" in same.stdout
+    # The shipped hand-written spec still matches the exported model (the README's CI recipe).
+    assert cnncalc("diff", "resnet50", str(FIXTURE)).returncode == 0
+
+
+def test_diff_that_differs_exits_1_in_every_format():
+    for fmt in ("text", "json", "markdown", "github"):
+        done = cnncalc("diff", "resnet18", "resnet50", "--format", fmt)
+        assert done.returncode == 1, (fmt, done.stderr)
+    report = json.loads(cnncalc("diff", "resnet18", "resnet50", "--format", "json").stdout)
+    # torchvision: ResNet-50 25,557,032 params, ResNet-18 11,689,512.
+    assert report["totals"]["params"] == {"a": 11689512, "b": 25557032, "delta": 13867520}
+    markdown = cnncalc("diff", "resnet18", "resnet50", "--format", "markdown").stdout
+    assert "| params | 11,689,512 | 25,557,032 | +13,867,520 (+13.9M) |" in markdown
+
+
+def test_export_onnx_then_diff(tmp_path: Path):
+    out = tmp_path / "r18.onnx"
+    assert cnncalc("export", "resnet18", "--to", "onnx", "-o", str(out)).returncode == 0
+    assert cnncalc("diff", "resnet18", str(out)).returncode == 0
+    bare = tmp_path / "bare.onnx"
+    assert cnncalc("export", "resnet18", "--to", "onnx", "--no-weights", "-o", str(bare)).returncode == 0
+    assert bare.stat().st_size < out.stat().st_size / 100  # shapes only: 11.7M weights are not written
+
+
+def test_export_pytorch_to_stdout():
+    done = cnncalc("export", "lenet5", "--to", "pytorch")
+    assert done.returncode == 0 and "def build_model() -> nn.Module:" in done.stdout
+
+
+def test_outputs_never_overwrite_an_input(tmp_path: Path):
+    spec = tmp_path / "net.yaml"
+    spec.write_text((ROOT / "specs" / "lenet5.yaml").read_text())
+    before = spec.read_text()
+    done = cnncalc("export", str(spec), "--to", "pytorch", "-o", str(spec))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert spec.read_text() == before
+    model = tmp_path / "m.onnx"
+    model.write_bytes(FIXTURE.read_bytes())
+    assert cnncalc("import", str(model), "-o", str(model)).returncode == 2
+    assert model.read_bytes() == FIXTURE.read_bytes()
+
+
+def test_bad_files_are_one_paragraph_exit_2(tmp_path: Path):
+    junk = tmp_path / "junk.onnx"
+    junk.write_bytes(b"\x00not a model\xff" * 10)
+    done = cnncalc("import", str(junk))
+    assert done.returncode == 2 and "not a readable ONNX model" in done.stderr and "Traceback" not in done.stderr
+    assert cnncalc("import", str(tmp_path / "missing.onnx")).returncode == 2
+    assert cnncalc("export", "lenet5", "--to", "onnx").returncode == 2  # a binary needs -o
+
+
+def test_missing_onnx_says_how_to_install(tmp_path: Path):
+    # A stand-in `onnx` that fails to import, as on an install without the extra.
+    (tmp_path / "onnx").mkdir()
+    (tmp_path / "onnx" / "__init__.py").write_text("raise ImportError('no onnx here')\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, sys.argv[1]); from cnncalc.cli import main; "
+            "sys.argv = ['cnncalc', 'import', sys.argv[2]]; main()",
+            str(tmp_path),
+            str(FIXTURE),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert 'pip install "cnncalc[onnx]"' in done.stderr
+
+
+def test_github_format_never_lets_a_name_start_a_command(tmp_path: Path):
+    evil = tmp_path / "x\n::set-output name=a::b.yaml"  # a file name is untrusted text too
+    evil.write_text("input: [1, 4]\nlayers:\n  - flatten\n  - linear: {out_features: 2}\n")
+    done = cnncalc("diff", str(evil), "lenet5", "--format", "github")
+    assert done.returncode == 1
+    assert all(line.startswith(("::error ", "::notice ")) for line in done.stdout.splitlines())

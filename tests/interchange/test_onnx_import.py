@@ -1,0 +1,196 @@
+"""ONNX import: the torchvision fixtures against PyTorch's own figures, and small graphs built with onnx.helper."""
+
+from __future__ import annotations
+
+import json
+from math import prod
+
+import pytest
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper  # noqa: E402
+
+from cnncalc import analyze  # noqa: E402
+from cnncalc.interchange.onnx_import import UnsupportedOps, import_model, import_onnx  # noqa: E402
+from cnncalc.layers import LAYER_KINDS  # noqa: E402
+from tests.conftest import DATA  # noqa: E402
+
+FIXTURES = DATA / "onnx"
+# Made by tests/data/onnx/make_fixtures.py: torch 2.14.1 / torchvision 0.29.1 measured each model
+# (sum of parameters' numel, FlopCounterMode / 2) and exported it with constant folding off.
+FIGURES = json.loads((FIXTURES / "torch_figures.json").read_text())
+
+
+def _missing(*kinds: str) -> list[str]:
+    return [k for k in kinds if k not in LAYER_KINDS]
+
+
+NEEDS = {  # kinds the vocabulary branch adds; the tests run by themselves once they land
+    "mobilenet_v3_large": _missing("hardswish", "hardsigmoid"),
+    "convnext_tiny": _missing("layernorm", "layer_scale"),
+}
+
+
+@pytest.mark.parametrize("model", sorted(FIGURES))
+def test_torchvision_fixture_totals_and_shapes(model):
+    if NEEDS.get(model):
+        pytest.skip(f"needs the kind(s) {', '.join(NEEDS[model])} (being added on the vocabulary branch)")
+    result = import_onnx(str(FIXTURES / f"{model}.onnx"))
+    analysis = analyze(result.spec)
+    truth = FIGURES[model]
+    # inception_v3's auxiliary head is not run in eval mode, so its params are not in the graph.
+    assert analysis.params == truth["params"] - truth["params_not_run"]
+    assert analysis.buffers == truth["buffers"] - truth["buffers_not_run"]
+    assert analysis.macs == truth["macs"]
+    assert [list(shape) for _, shape in analysis.outputs] == truth["outputs"]
+    # Every layer's shape equals onnx.shape_inference's for its output tensor.
+    assert len(result.tensors) > 50
+    assert result.mismatches == []
+
+
+def test_published_resnet50_figures():
+    # torchvision's model table: ResNet-50 has 25,557,032 params and 4.09 GFLOPS (multiply-adds).
+    analysis = analyze(import_onnx(str(FIXTURES / "resnet50.onnx")).spec)
+    assert analysis.params == 25_557_032
+    assert round(analysis.macs / 1e9, 2) == 4.09
+
+
+def test_resnet50_is_readable():
+    text = import_onnx(str(FIXTURES / "resnet50.onnx")).text
+    assert text.count("- residual:") == 16  # ResNet-50's 3 + 4 + 6 + 3 bottlenecks
+    assert "from:" not in text  # a chain of residuals needs no reference
+    assert "name: layer1_0\n" in text and "conv: {name: conv1, out_channels: 64, kernel_size: 1, bias: false}" in text
+
+
+def test_params_are_counted_per_use_not_per_initializer():
+    # torch's exporter shares equal initializers behind Identity nodes (ResNet-50's file has 200).
+    model = onnx.load(str(FIXTURES / "resnet50.onnx"), load_external_data=False)
+    sizes = {t.name: prod(t.dims) for t in model.graph.initializer}
+    alias = {n.output[0]: n.input[0] for n in model.graph.node if n.op_type == "Identity"}
+    per_use = 0
+    for node in model.graph.node:
+        slots = {"Conv": (1, 2), "Gemm": (1, 2), "BatchNormalization": (1, 2)}.get(node.op_type, ())
+        per_use += sum(sizes[alias.get(node.input[s], node.input[s])] for s in slots if s < len(node.input))
+    running = {n.input[i] for n in model.graph.node if n.op_type == "BatchNormalization" for i in (3, 4)}
+    once = sum(size for name, size in sizes.items() if name not in {alias.get(r, r) for r in running})
+    assert analyze(import_onnx(str(FIXTURES / "resnet50.onnx")).spec).params == per_use == 25_557_032
+    assert once < per_use  # summing the initializers undercounts
+
+
+def test_fpn_levels_become_outputs_with_from():
+    result = import_onnx(str(FIXTURES / "resnet18_fpn.onnx"))
+    assert "outputs: [" in result.text and "add: {name:" in result.text and "from: [" in result.text
+
+
+# --- graphs built here ---------------------------------------------------------------------------------
+
+
+def _model(nodes, inputs, outputs, initializers=(), opset=17):
+    graph = helper.make_graph(nodes, "g", inputs, outputs, list(initializers))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _info(name, dims):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, dims)
+
+
+def _weight(name, dims):
+    return helper.make_tensor(name, TensorProto.FLOAT, dims, [0.0] * prod(dims))
+
+
+def _ints(name, values):
+    return helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+
+
+def test_unsupported_ops_are_all_listed_with_node_and_position():
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", kernel_shape=[3, 3]),
+        helper.make_node("Erf", ["c"], ["e"], name="erf_here"),
+        helper.make_node("Relu", ["e"], ["r"], name="relu"),
+        helper.make_node("Transpose", ["r"], ["y"], name="swap", perm=[0, 2, 3, 1]),
+    ]
+    model = _model(nodes, [_info("x", [1, 3, 8, 8])], [_info("y", None)], [_weight("w", [4, 3, 3, 3])])
+    with pytest.raises(UnsupportedOps) as caught:
+        import_model(model, "two_bad.onnx")
+    found = [(u.position, u.node, u.op_type) for u in caught.value.found]
+    assert found == [(1, "erf_here", "Erf"), (3, "swap", "Transpose")]
+    assert "node 1 `erf_here` (Erf)" in caught.value.render()
+
+
+def test_flatten_chain_weights_as_graph_inputs_and_opset_9():
+    # Older exporters: weights listed as graph inputs, view(x.size(0), -1) as Shape/Gather/Concat/Reshape.
+    nodes = [
+        helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Shape", ["c"], ["s"]),
+        helper.make_node("Gather", ["s", "zero"], ["n"], axis=0),
+        helper.make_node("Unsqueeze", ["n"], ["n1"], axes=[0]),
+        helper.make_node("Concat", ["n1", "minus_one"], ["target"], axis=0),
+        helper.make_node("Reshape", ["c", "target"], ["f"], name="flat"),
+        helper.make_node("Gemm", ["f", "fw", "fb"], ["y"], name="fc", transB=1),
+    ]
+    zero = helper.make_tensor("zero", TensorProto.INT64, [], [0])
+    inputs = [_info("x", [1, 2, 5, 5]), _info("w", [4, 2, 3, 3]), _info("b", [4]), _info("fw", [10, 100])]
+    inputs.append(_info("fb", [10]))
+    model = _model(nodes, inputs, [_info("y", [1, 10])], [zero, _ints("minus_one", [-1])], opset=9)
+    result = import_model(model, "old.onnx")
+    analysis = analyze(result.spec)
+    # conv: 4*2*3*3 + 4 = 76; linear 100*10 + 10 = 1010 (the graph inputs' shapes).
+    assert [(r.kind, r.params) for r in analysis.leaves] == [("conv", 76), ("flatten", 0), ("linear", 1010)]
+    assert analysis.output_shape == (10,)
+
+
+def test_weights_from_constant_subgraphs_and_matmul_add_and_silu():
+    nodes = [
+        helper.make_node("ConstantOfShape", ["wshape"], ["w"]),
+        helper.make_node("Reshape", ["wflat", "wshape"], ["w2"]),
+        helper.make_node("Conv", ["x", "w"], ["c1"], name="a", kernel_shape=[1, 1]),
+        helper.make_node("Conv", ["c1", "w2"], ["c2"], name="b", kernel_shape=[1, 1]),
+        helper.make_node("Sigmoid", ["c2"], ["sg"], name="act_sig"),
+        helper.make_node("Mul", ["c2", "sg"], ["act"], name="act"),
+        helper.make_node("GlobalAveragePool", ["act"], ["p"], name="pool"),
+        helper.make_node("Flatten", ["p"], ["f"], name="flatten"),
+        helper.make_node("MatMul", ["f", "mw"], ["m"], name="fc"),
+        helper.make_node("Add", ["m", "mb"], ["y"], name="fc_bias"),
+    ]
+    inits = [_ints("wshape", [3, 3, 1, 1]), _weight("wflat", [9]), _weight("mw", [3, 7]), _weight("mb", [7])]
+    result = import_model(_model(nodes, [_info("x", [1, 3, 4, 4])], [_info("y", [1, 7])], inits), "sub.onnx")
+    rows = analyze(result.spec).leaves
+    assert [(r.kind, r.params) for r in rows] == [
+        ("conv", 9),  # weight [3, 3, 1, 1] from ConstantOfShape, no bias input
+        ("conv", 9),  # weight: a Reshape of a 9-element constant to [3, 3, 1, 1]
+        ("silu", 0),  # x * sigmoid(x)
+        ("global_avgpool", 0),
+        ("flatten", 0),
+        ("linear", 28),  # 3*7 + 7: the MatMul and the Add are one layer with a bias
+    ]
+
+
+def test_caffe_sum_and_asymmetric_ceil_pool_pads():
+    # A Caffe-converted graph: residual as Sum, pooling with Caffe's ceil rule written as extra end padding.
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="branch2a", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="branch2a_relu"),
+        helper.make_node("Sum", ["r", "x"], ["s"], name="res2a"),
+        helper.make_node("MaxPool", ["s"], ["y"], name="pool1", kernel_shape=[3, 3], strides=[2, 2], pads=[0, 0, 1, 1]),
+    ]
+    model = _model(nodes, [_info("x", [1, 4, 112, 112])], [_info("y", None)], [_weight("w", [4, 4, 3, 3])])
+    result = import_model(model, "caffe.onnx")
+    analysis = analyze(result.spec)
+    # (112 + 0 + 1 - 3) / 2 + 1 = 56: ONNX shape inference gives [1, 4, 56, 56].
+    assert analysis.output_shape == (4, 56, 56)
+    assert result.mismatches == []
+    assert "- residual:" in result.text and "padding: [[0, 1], [0, 1]]" in result.text
+
+
+@pytest.mark.skipif(
+    "affine" not in LAYER_KINDS, reason="needs the kind `affine` (being added on the vocabulary branch)"
+)
+def test_caffe_scale_as_per_channel_mul_add_is_affine():
+    nodes = [
+        helper.make_node("Mul", ["x", "gamma"], ["m"], name="scale"),
+        helper.make_node("Add", ["m", "beta"], ["y"], name="shift"),
+    ]
+    inits = [_weight("gamma", [1, 8, 1, 1]), _weight("beta", [1, 8, 1, 1])]
+    result = import_model(_model(nodes, [_info("x", [1, 8, 5, 5])], [_info("y", None)], inits), "scale.onnx")
+    rows = analyze(result.spec).leaves
+    assert [(r.kind, r.params) for r in rows] == [("affine", 16)]  # Caffe's Scale: C + C

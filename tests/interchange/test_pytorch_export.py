@@ -1,0 +1,72 @@
+"""PyTorch export: every shipped spec's generated file, built and measured by PyTorch itself."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from cnncalc import analyze, load_spec
+from cnncalc.interchange.pytorch_export import export_pytorch
+from tests.conftest import ROOT, SPECS
+
+SHIPPED = sorted(SPECS.glob("*.yaml"))
+
+
+def _module(code: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    exec(compile(code, f"<{name}>", "exec"), module.__dict__)
+    return module
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_generated_code_imports_only_torch(path: Path):
+    code = export_pytorch(load_spec(path))
+    imports = {line.split()[1] for line in code.splitlines() if line.startswith(("import ", "from "))}
+    assert imports <= {"torch", "torch.nn.functional"}, imports
+    assert "def build_model() -> nn.Module:" in code
+
+
+def test_generated_code_passes_ruff(tmp_path: Path):
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed")
+    for path in SHIPPED:
+        (tmp_path / f"{path.stem}.py").write_text(export_pytorch(load_spec(path)))
+    config = ["--config", str(ROOT / "pyproject.toml")]
+    for args in (["check", *config], ["format", "--check", *config]):
+        done = subprocess.run([ruff, *args, str(tmp_path)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_torch_twin_of_the_export(path: Path):
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    spec = load_spec(path)
+    model = _module(export_pytorch(spec), path.stem).build_model().eval()
+    analysis = analyze(spec)
+    # torch is the oracle: parameters' numel, forward-hook shapes, FlopCounterMode / 2 per module.
+    assert sum(p.numel() for p in model.parameters()) == analysis.params
+    shapes: dict[str, tuple[int, ...]] = {}
+    for row in analysis.leaves:
+        module = model.get_submodule(row.name)
+        module.register_forward_hook(lambda _m, _i, out, name=row.name: shapes.__setitem__(name, tuple(out.shape[1:])))
+    counter = FlopCounterMode(display=False)
+    x = torch.zeros(1, *spec.input_shape) if spec.input_values is None else torch.tensor(spec.input_values)
+    with torch.no_grad(), counter:
+        out = model(x.reshape(1, *spec.input_shape).float())
+    counts = counter.get_flop_counts()
+    for row in analysis.leaves:
+        assert shapes[row.name] == tuple(row.output_shape), row.name
+        flops = sum(counts.get(f"Network.{row.name}", {}).values())
+        assert flops // 2 == row.macs, row.name
+        assert sum(p.numel() for p in model.get_submodule(row.name).parameters()) == row.params, row.name
+    first = out[0] if isinstance(out, tuple) else out
+    assert tuple(first.shape[1:]) == analysis.output_shape
+    assert counter.get_total_flops() // 2 == analysis.macs
