@@ -18,9 +18,9 @@ def import_model(
     name: str | None = typer.Option(None, help="The spec's `name:` (default: the model's, or the file name)."),
 ) -> None:
     """Write the spec of an ONNX model: layers named after its nodes, structures where the graph allows."""
-    from cnncalc.checking.escape import clean
     from cnncalc.interchange.files import write_output
     from cnncalc.interchange.onnx_import import import_onnx
+    from cnncalc.shown import shown
 
     result = import_onnx(model, name)
     if output is None:
@@ -28,6 +28,6 @@ def import_model(
     else:
         write_output(output, result.text, [model])
     for line in result.mismatches:  # the importer checks itself against ONNX shape inference
-        print(f"{clean(model)}: error: shape differs from ONNX shape inference: {clean(line)}", file=sys.stderr)
+        print(f"{shown(model)}: error: shape differs from ONNX shape inference: {shown(line)}", file=sys.stderr)
     if result.mismatches:
         raise typer.Exit(EXIT_CHECK_FAILED)

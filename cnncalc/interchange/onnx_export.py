@@ -253,9 +253,9 @@ class _Builder:
 
 
 def _safe(text: str) -> str:
-    from cnncalc.checking.escape import clean
+    from cnncalc.shown import shown
 
-    return clean(text)
+    return shown(text)
 
 
 def export_onnx(spec: Spec, weights: bool = True, seed: int = 0) -> Any:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from cnncalc.checking.escape import clean
 from cnncalc.errors import CnncalcError
+from cnncalc.shown import shown
 
 Dims = tuple[int, ...]
 MAX_VALUE_SIZE = 4096  # constants read for their numbers (shapes, axes, pads); weights never are
@@ -128,9 +128,9 @@ def read_graph(model: Any, file: str) -> OnnxGraph:
                 const_shape[info.name] = dims
         candidates = [i for i in candidates if i.name not in const_shape]
     if len(candidates) != 1:
-        names = ", ".join(f"`{clean(i.name)}`" for i in candidates) or "none"
+        names = ", ".join(f"`{shown(i.name)}`" for i in candidates) or "none"
         raise CnncalcError(
-            f"{clean(file)}: a cnncalc spec has exactly one input, but the model's data inputs are {names}.",
+            f"{shown(file)}: a cnncalc spec has exactly one input, but the model's data inputs are {names}.",
             None,
             "Export the model with a single input tensor.",
         )
@@ -138,7 +138,7 @@ def read_graph(model: Any, file: str) -> OnnxGraph:
     input_dims = _dims(source.type)
     if input_dims is None or len(input_dims) < 2:
         raise CnncalcError(
-            f"{clean(file)}: the input `{clean(source.name)}` has no fixed shape [N, C, ...].",
+            f"{shown(file)}: the input `{shown(source.name)}` has no fixed shape [N, C, ...].",
             None,
             "Export with a concrete example input (e.g. 1x3x224x224) and no dynamic spatial axes.",
         )

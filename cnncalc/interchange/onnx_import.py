@@ -16,10 +16,10 @@ from math import prod
 from pathlib import Path
 from typing import Any
 
-from cnncalc.checking.escape import clean
 from cnncalc.errors import CnncalcError
 from cnncalc.interchange.onnx_graph import OnnxGraph, attribute, read_graph
 from cnncalc.interchange.spec_writer import Entry, write_spec
+from cnncalc.shown import shown
 
 MERGE_KINDS = ("add", "multiply", "concat")
 
@@ -46,7 +46,7 @@ class Unsupported:
     reason: str
 
     def line(self) -> str:
-        return f"node {self.position} `{clean(self.node)}` ({clean(self.op_type)}): {self.reason}"
+        return f"node {self.position} `{shown(self.node)}` ({shown(self.op_type)}): {self.reason}"
 
 
 class UnsupportedOps(CnncalcError):
@@ -55,7 +55,7 @@ class UnsupportedOps(CnncalcError):
     def __init__(self, file: str, found: list[Unsupported]):
         lines = "\n".join(f"  {u.line()}" for u in found)
         super().__init__(
-            f"{clean(file)}: {len(found)} ONNX node{'s' if len(found) > 1 else ''} cannot become cnncalc layers:\n"
+            f"{shown(file)}: {len(found)} ONNX node{'s' if len(found) > 1 else ''} cannot become cnncalc layers:\n"
             f"{lines}\n",
             None,
             "cnncalc imports only what it can count exactly; the README says which ONNX ops become which kinds.",
@@ -254,7 +254,7 @@ class _Importer:
         name = self.node.input[slot]
         shape = self.g.const_shape.get(name)
         if not shape:
-            raise _Refused(f"its weight `{clean(name)}` has no known shape")
+            raise _Refused(f"its weight `{shown(name)}` has no known shape")
         return shape
 
     def op_Conv(self) -> None:

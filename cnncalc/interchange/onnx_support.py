@@ -24,17 +24,17 @@ def load_model(path: str) -> Any:
     """Read an ONNX file without its external weight data (shapes are enough)."""
     from pathlib import Path
 
-    from cnncalc.checking.escape import clean
+    from cnncalc.shown import shown
 
     onnx = require_onnx()
     file = Path(path)
     if not file.is_file():
-        raise CnncalcError(f"no such ONNX file: {clean(path)}.")
+        raise CnncalcError(f"no such ONNX file: {shown(path)}.")
     try:
         return onnx.load(str(file), load_external_data=False)
     except Exception as error:  # protobuf's DecodeError and friends: the file is not an ONNX model
         raise CnncalcError(
-            f"{clean(path)} is not a readable ONNX model ({type(error).__name__}).",
+            f"{shown(path)} is not a readable ONNX model ({type(error).__name__}).",
             None,
             "Check that the file is a complete .onnx export.",
         ) from None

@@ -328,12 +328,12 @@ class _Writer:
         return lines
 
     def write(self) -> str:
-        from cnncalc.checking.escape import clean
+        from cnncalc.shown import shown
 
         self.done: set[str] = set()
         self.tree(self.spec.layers)
         init = self.init
-        title = clean(self.spec.name).replace('"""', "'''")
+        title = shown(self.spec.name).replace('"""', "'''")
         returns = "torch.Tensor" if len(self.graph.outputs) == 1 else "tuple[torch.Tensor, ...]"
         shape = ", ".join(map(str, self.spec.input_shape))
         lines = [

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cnncalc.checking.escape import clean
 from cnncalc.engine.diff import Diff, Figures, LayerDiff
+from cnncalc.shown import shown
 
 LABELS = {"params": "params", "trainable_params": "trainable params", "buffers": "buffers", "macs": "MACs"}
 
@@ -26,8 +26,8 @@ def _shape(row: Figures | None) -> str:
 
 
 def _layer_cells(d: LayerDiff) -> list[str]:
-    name = " / ".join(clean(r.name) for r in (d.a, d.b) if r is not None)
-    kind = " / ".join(dict.fromkeys(clean(r.kind) for r in (d.a, d.b) if r is not None))
+    name = " / ".join(shown(r.name) for r in (d.a, d.b) if r is not None)
+    kind = " / ".join(dict.fromkeys(shown(r.kind) for r in (d.a, d.b) if r is not None))
     cells = [d.status, name, kind, _shape(d.a), _shape(d.b)]
     for key in ("params", "macs"):
         a = getattr(d.a, key) if d.a is not None else None
@@ -40,7 +40,7 @@ HEADERS = ["change", "layer (A / B)", "kind", "shape A", "shape B", "params", "M
 
 
 def render_text(result: Diff) -> str:
-    lines = [f"A: {clean(result.a_name)}", f"B: {clean(result.b_name)}"]
+    lines = [f"A: {shown(result.a_name)}", f"B: {shown(result.b_name)}"]
     for key, (a, b) in result.totals.items():
         lines.append(f"  {LABELS[key]:<17} {a:>15,}  {b:>15,}  {delta(a, b)}")
     if result.outputs[0] != result.outputs[1]:
@@ -67,7 +67,7 @@ def render_markdown(result: Diff) -> str:
     lines = [
         f"### cnncalc diff: {title}",
         "",
-        f"A: `{_md(clean(result.a_name))}`, B: `{_md(clean(result.b_name))}`",
+        f"A: `{_md(shown(result.a_name))}`, B: `{_md(shown(result.b_name))}`",
         "",
         "| | A | B | change |",
         "|---|---:|---:|---:|",
@@ -84,7 +84,7 @@ def render_markdown(result: Diff) -> str:
 
 def _command_data(text: str) -> str:
     """GitHub workflow-command escaping of a message (after control characters are escaped)."""
-    return clean(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return shown(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _property(text: str) -> str:

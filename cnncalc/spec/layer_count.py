@@ -117,8 +117,9 @@ class LayerCounter:
             self.memo[key] = 1 + self.group(block.layers, depth + 1, inside)
         count = self.memo[key]
         if count > self.limit:
-            elsewhere = self.top is not None and self.top.line != e.pos.line
-            top = f" (reached from the layer at line {self.top.line})" if elsewhere else ""
+            top = ""
+            if self.top is not None and self.top.line != e.pos.line:
+                top = f" (reached from the layer at line {self.top.line})"
             raise SpecError(
                 f"the network expands to more than {self.limit:,} layers: this use of block `{e.kind}` alone "
                 f"expands to at least {approximate(count)} layers{top}.",

@@ -49,7 +49,7 @@ class _BoundedComposer(Composer):
         self.path: list[str] = []  # keys and indexes of the open lists and mappings, for messages
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[attr-defined]  # the parser mixed in beside this class has it
         if isinstance(event, AliasEvent):
             return self.alias(event, parent, index)
         self.values += 1
@@ -128,7 +128,7 @@ class _PythonLoader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser
 
 
 try:
-    from yaml.cyaml import CParser as _CParser
+    from yaml.cyaml import CParser as _CParser  # type: ignore[attr-defined]  # exists when libyaml was built
 except ImportError:  # PyYAML built without libyaml
     _Loader: type = _PythonLoader
 else:
@@ -447,7 +447,7 @@ class _Converter:
                 self.pos(node),
                 "Use `repeat:` or `blocks:` instead of nested YAML aliases.",
             )
-        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         self.depth += 1
         try:
