@@ -150,8 +150,12 @@ class _Walker:
             self.warnings.append(
                 f"{path_name}: the paths are not aligned ({shown}); reporting the largest receptive field."
             )
-        size = tuple(max(sizes) for sizes in zip(*(p.size or () for p in windows)))
-        return ReceptiveField(size, largest.jump, largest.start)
+        # Per dimension, the path with the largest field there gives its size and start: Inception's 1x3 and
+        # 3x1 branches widen W and H respectively.
+        widest = [max(windows, key=lambda p, d=d: (p.size or ())[d]) for d in range(len(largest.size or ()))]
+        size = tuple((p.size or ())[d] for d, p in enumerate(widest))
+        start = tuple((p.start or ())[d] for d, p in enumerate(widest))
+        return ReceptiveField(size, largest.jump, start)
 
 
 CONVENTION = (

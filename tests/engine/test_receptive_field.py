@@ -302,3 +302,20 @@ layers:
     )
     # Branch 0 sees 3 pixels, branch 1 3 + 2 = 5, centred alike: the concatenation reports 5.
     assert got.by_name["s.1"].size == (5, 5) and got.by_name["s"].size == (5, 5)
+
+
+def test_branches_widening_different_dimensions_each_give_their_own_start():
+    got = fields(
+        """
+input: [2, 16, 16]
+layers:
+  - concat:
+      name: mixed
+      branches:
+        - [conv: {out_channels: 2, kernel_size: [1, 3], padding: [0, 1]}]
+        - [conv: {out_channels: 2, kernel_size: [3, 1], padding: [1, 0]}]
+"""
+    ).by_name
+    # Branch 0 sees 1x3 pixels starting at (0, -1), branch 1 3x1 starting at (-1, 0): the concatenation's
+    # field per dimension is the wider one, with that branch's start: 3x3 from (-1, -1), centred on (0, 0).
+    assert got["mixed"].size == (3, 3) and got["mixed"].start == (-1, -1)
