@@ -116,5 +116,31 @@ for _key, _header, _attr, _fmt in (
         )
     )
 
+
+# --- training cost: what engine/backward_cost.py sets on the rows (`cnncalc table` runs it when asked for).
+
+
+def _backward(row: LayerRow, forward: bool) -> int:
+    backward = row.backward.macs if row.backward is not None else 0
+    return backward + (row.macs if forward else 0)
+
+
+def _backward_total(analysis: Analysis, forward: bool) -> int:
+    return sum(_backward(row, forward) for row in analysis.leaves)
+
+
+for _key, _header, _forward in (("backward_macs", "Backward MACs", False), ("train_macs", "Train MACs", True)):
+    column(
+        Column(
+            _key,
+            _header,
+            lambda r, _, f=_forward: format_count(_backward(r, f)),
+            lambda an, f=_forward: format_count(_backward_total(an, f)),
+            numeric=True,
+            raw=lambda r, f=_forward: _backward(r, f),
+        )
+    )
+
 RF_COLUMNS = ("rf", "jump", "rf_start", "center")
+BACKWARD_COLUMNS = ("backward_macs", "train_macs")
 MEMORY_COLUMNS = ("activations", "act_bytes", "param_bytes")

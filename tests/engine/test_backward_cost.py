@@ -44,7 +44,8 @@ def test_depthwise_conv_weight_gradient_counted_per_group():
 def test_no_input_gradient_without_a_trainable_parameter_upstream():
     # autograd computes dL/dX only for tensors that require grad: a pool before the first conv changes nothing.
     spec = parse_spec(
-        "input: [1, 8, 8]\nlayers:\n  - maxpool: {kernel_size: 2}\n  - conv: {name: c, out_channels: 2, kernel_size: 3}\n"
+        "input: [1, 8, 8]\nlayers:\n  - maxpool: {kernel_size: 2}\n"
+        "  - conv: {name: c, out_channels: 2, kernel_size: 3}\n"
     )
     analysis, total = costs(spec)
     assert analysis.row("c").backward.input_macs == 0
