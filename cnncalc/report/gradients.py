@@ -62,7 +62,8 @@ def render_backward_report(report) -> object:
     ratio = report.backward_seconds / report.forward_seconds if report.forward_seconds else 0.0
     caption = (
         f"{verdict} (tolerance {report.tolerance:g}, {report.samples} sampled coordinates per tensor, float64 "
-        f"differences); forward {report.forward_seconds * 1000:.1f} ms, backward {report.backward_seconds * 1000:.1f} ms "
-        f"({ratio:.2f}x), checks {report.check_seconds:.2f} s. (kink): a tie or ReLU at 0, left out of the error."
+        f"differences); forward {report.forward_seconds * 1000:.1f} ms, "
+        f"backward {report.backward_seconds * 1000:.1f} ms ({ratio:.2f}x), "
+        f"checks {report.check_seconds:.2f} s. (kink): a tie or ReLU at 0, left out of the error."
     )
     return Group(grid, Text(caption, style="green" if report.ok else "bold red"))
