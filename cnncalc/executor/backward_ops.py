@@ -123,15 +123,21 @@ def correlate_backward(
     ndim = len(kernel)
     out_spatial = gy.shape[2:]
     positions, taps = prod(out_spatial), prod(kernel)
-    view = windows(xp, kernel, stride, dilation)
-    order = (0, 1, *range(2 + ndim, 2 + 2 * ndim), *range(2, 2 + ndim))
-    cols = view.transpose(order).reshape(n, groups, (c // groups) * taps, positions)
+    pointwise = taps == 1 and all(s == 1 for s in stride)  # a 1x1 conv: the input is its own im2col
+    if pointwise:
+        cols = xp.reshape(n, groups, c // groups, positions)
+    else:
+        view = windows(xp, kernel, stride, dilation)
+        order = (0, 1, *range(2 + ndim, 2 + 2 * ndim), *range(2, 2 + ndim))
+        cols = view.transpose(order).reshape(n, groups, (c // groups) * taps, positions)
     g = gy.reshape(n, groups, c_out // groups, positions)
-    gw = np.einsum("ngop,ngkp->gok", g, cols, optimize=True).reshape(weight.shape)
+    gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape)  # [G, C_out/G, (C/G)*k]
     if not need_input:
         return None, gw
     w = weight.reshape(groups, c_out // groups, (c // groups) * taps)
     gcols = np.matmul(w.swapaxes(1, 2), g)  # [N, G, (C/G)*k, P]
+    if pointwise:
+        return gcols.reshape(xp.shape), gw
     gcols = gcols.reshape(n, c, *kernel, *out_spatial)
     back = (0, 1, *range(2 + ndim, 2 + 2 * ndim), *range(2, 2 + ndim))  # -> [N, C, *out, *k]
     return scatter_windows(gcols.transpose(back), xp.shape, stride, dilation), gw
