@@ -84,9 +84,11 @@ def judge_gradient(analysis: Analysis, row: LayerRow | None, given: Any) -> Answ
         hint = given.problem or "Not answered."
         return Answer(given.key, given.written, actual, False, formula, hint, position=given.position, status=status)
     if actual is None:
-        hint = f"`{row.name}` has no weights, so no dL/dW." if given.quantity == "grad_weights_shape" else None
-        hint = hint or "The loss does not depend on this layer: its gradient is zero."
-        return Answer(given.key, given.written, None, False, formula, hint, position=given.position)
+        if given.quantity == "grad_weights_shape":
+            why = f"`{row.name}` has no weights, so no dL/dW."
+        else:
+            why = "The loss does not depend on this layer: its gradient is zero."
+        return Answer(given.key, given.written, None, False, formula, why, position=given.position)
     if given.quantity.endswith("_shape"):
         correct = list(given.value) == actual
     else:

@@ -190,7 +190,8 @@ def apply_backward(
     except CnncalcError:
         raise
     except (ValueError, TypeError, IndexError, FloatingPointError) as exc:
-        raise ExecutionError(f"layer `{node.name}`: the backward pass failed: {exc}", op.source) from exc
+        where = op.source if op is not None else None
+        raise ExecutionError(f"layer `{node.name}`: the backward pass failed: {exc}", where) from exc
     return (list(gx) if merge else [gx]), param_grads
 
 

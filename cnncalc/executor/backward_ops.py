@@ -104,7 +104,7 @@ def scatter_windows(cols: np.ndarray, padded_shape: tuple[int, ...], stride, dil
     out, kernel = cols.shape[2 : 2 + ndim], cols.shape[2 + ndim :]
     g = np.zeros(padded_shape, cols.dtype)
     for tap in itertools.product(*(range(k) for k in kernel)):
-        g[(slice(None), slice(None), *tap_slices(out, tap, stride, dilation))] += cols[(..., *tap)]
+        g[(slice(None), slice(None), *tap_slices(out, tap, stride, dilation))] += cols[(..., *tap)]  # type: ignore[arg-type]
     return g
 
 
@@ -180,7 +180,7 @@ def conv_transpose_backward(layer: ConvTranspose, x: np.ndarray, y: np.ndarray, 
     crop = (slice(None), slice(None), *crops)
     padded = pad(stuffed[crop], tuple(pads))
     w = weight.reshape(groups, channels // groups, out_per_group, *kernel).swapaxes(1, 2)
-    flip = (..., *(slice(None, None, -1),) * ndim)
+    flip: Any = (..., *(slice(None, None, -1),) * ndim)
     w = np.ascontiguousarray(w.reshape(layer.out_channels, channels // groups, *kernel)[flip])
     gpadded, gw_flipped = correlate_backward(padded, w, (1,) * ndim, dilation, groups, gy)
     gstuffed = np.zeros(stuffed_shape, gy.dtype)
@@ -451,7 +451,7 @@ def upsample_backward(layer: Upsample, x, y, gy, ctx):
     ndim = spatial_dims(layer, x)
     scales = layer.scale_factor if isinstance(layer.scale_factor, list) else [layer.scale_factor] * ndim
     g = gy
-    for axis, scale in enumerate(layer.per_dim(scales, ndim, "scale_factor"), start=2):
+    for axis, scale in enumerate(layer.per_dim(scales, ndim, "scale_factor"), start=2):  # type: ignore[arg-type]
         size, out = x.shape[axis], gy.shape[axis]
         if out == size:
             continue

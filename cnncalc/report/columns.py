@@ -129,17 +129,21 @@ def _backward_total(analysis: Analysis, forward: bool) -> int:
     return sum(_backward(row, forward) for row in analysis.leaves)
 
 
-for _key, _header, _forward in (("backward_macs", "Backward MACs", False), ("train_macs", "Train MACs", True)):
-    column(
-        Column(
-            _key,
-            _header,
-            lambda r, _, f=_forward: format_count(_backward(r, f)),
-            lambda an, f=_forward: format_count(_backward_total(an, f)),
-            numeric=True,
-            raw=lambda r, f=_forward: _backward(r, f),
-        )
-    )
+def _backward_column(key: str, header: str, forward: bool) -> Column:
+    def cell(row: LayerRow, _: Layout) -> str:
+        return format_count(_backward(row, forward))
+
+    def total(analysis: Analysis) -> str:
+        return format_count(_backward_total(analysis, forward))
+
+    def raw(row: LayerRow) -> object:
+        return _backward(row, forward)
+
+    return Column(key, header, cell, total, numeric=True, raw=raw)
+
+
+column(_backward_column("backward_macs", "Backward MACs", False))
+column(_backward_column("train_macs", "Train MACs", True))  # forward + backward
 
 RF_COLUMNS = ("rf", "jump", "rf_start", "center")
 BACKWARD_COLUMNS = ("backward_macs", "train_macs")

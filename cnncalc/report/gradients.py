@@ -35,9 +35,9 @@ def render_gradients(console, gradients: Gradients, render: Callable[[Any, str, 
             label = f"dL/dX[{i}]" if many else "dL/dX"
             render(console, f"{record.name} {label}", record.kind, grad[0])
         for role, label in ROLES:
-            grad = record.param_grad(role)
-            if grad is not None:
-                render(console, f"{record.name} {label}", record.kind, grad)
+            param = record.param_grad(role)
+            if param is not None:
+                render(console, f"{record.name} {label}", record.kind, param)
 
 
 def render_backward_report(report) -> object:

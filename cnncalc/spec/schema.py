@@ -104,6 +104,14 @@ def spec_schema() -> dict[str, Any]:
             },
             "layers": {"type": "array", "items": {"$ref": "#/$defs/layer"}, "minItems": 1},
             "expect": {"$ref": "#/$defs/expect"},
+            "loss": {
+                "description": "the loss of `cnncalc run --backward` (default sum)",
+                "enum": ["sum", "mse", "cross_entropy"],
+            },
+            "target": {
+                "description": "the loss's target: numbers for mse (one, or one per output value), "
+                "a class for cross_entropy"
+            },
             "quiz": {
                 "description": "what `cnncalc quiz` varies between problem-set variants",
                 "type": "object",
