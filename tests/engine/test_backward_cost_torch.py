@@ -69,3 +69,10 @@ def test_mobilenet_v2_torch_figure():
     assert torch_backward(spec).get_total_flops() // 2 == 5_839_076_224
     analysis = analyze(spec)
     assert backward_cost.annotate(analysis) == 590_710_528  # about 2x forward (300,774,272)
+
+
+def test_resnext50_torch_figure():
+    # The README's table: ResNeXt-50 32x4d, torch 15,510,487,040 backward MACs, 8,342,945,792 done.
+    spec = load_spec(SPECS / "resnext50_32x4d.yaml")
+    assert torch_backward(spec).get_total_flops() // 2 == 15_510_487_040
+    assert backward_cost.annotate(analyze(spec)) == 8_342_945_792
