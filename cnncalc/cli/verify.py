@@ -147,6 +147,8 @@ def _verify_backward(specs: list[str], seed: int, batch: int, samples: int, form
         problem = "; ".join(layer.shape_problems) or (
             f"relative error {layer.worst_relative_error:.2g} against finite differences"
         )
-        print(f"error: {report.name}: layer `{layer.name}` ({layer.kind}): {problem}.", file=sys.stderr)
+        from cnncalc.checking.escape import clean
+
+        print(f"error: {clean(report.name)}: layer `{clean(layer.name)}` ({layer.kind}): {problem}.", file=sys.stderr)
     if failed:
         raise typer.Exit(1)
