@@ -17,9 +17,11 @@ import numpy as np
 
 from cnncalc.executor.backward import Gradients, GradRecord, node_values
 from cnncalc.executor.forward import Executor
+from cnncalc.executor.windows import pad
+from cnncalc.graph import Node
 from cnncalc.layers.conv import Conv, ConvTranspose
 from cnncalc.layers.dense import Flatten, Linear
-from cnncalc.layers.elementwise import BatchNorm, Dropout, Identity, Sigmoid, Tanh
+from cnncalc.layers.elementwise import GELU, BatchNorm, Dropout, Identity, LeakyReLU, ReLU, ReLU6, Sigmoid, SiLU, Tanh
 from cnncalc.layers.pooling import AdaptiveAvgPool, AvgPool, GlobalAvgPool
 from cnncalc.layers.structure import ChannelConcat, SplitSection, SumMerge
 
@@ -30,6 +32,8 @@ TOLERANCE = 1e-3  # relative: the analytic gradients are float32
 # other kind, including kinds added later, gets the careful check.
 SMOOTH = (Conv, ConvTranspose, Linear, Flatten, BatchNorm, Dropout, Identity, Sigmoid, Tanh, AvgPool)
 SMOOTH += (AdaptiveAvgPool, GlobalAvgPool, SumMerge, ChannelConcat, SplitSection)
+# Kinds that act on each value alone: checked on the sampled values only.
+POINTWISE = (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, SiLU, GELU, Identity, Dropout)
 
 
 @dataclass
@@ -58,12 +62,32 @@ def check_gradients(
     rng = np.random.default_rng([seed, 7])
     checks = []
     for record in gradients.records:
+        if isinstance(record.node.op, POINTWISE):
+            checks.append(_check_pointwise(record, values[record.node.inputs[0]], wide, rng, samples))
+            continue
         inputs = [np.array(values[i], np.float64) for i in record.node.inputs]  # copies: perturbed in place
         # This layer's parameters in float64, made one layer at a time (ResNet-50's would take 200 MB at once).
         keys = by_layer.get(getattr(record.node.op, "path", ""), [])
         wide.params.arrays = {key: np.array(executor.params.arrays[key], np.float64) for key in keys}
         checks.append(_check_node(record, inputs, wide, rng, samples))
     return checks
+
+
+def _check_pointwise(record: GradRecord, x: np.ndarray, wide: Executor, rng, samples: int) -> GradCheck:
+    """An activation acts on each value alone: run it on the sampled values only, one at a time."""
+    worst, kink = 0.0, False
+    flat_gy = record.grad_output.reshape(-1)
+    for i in _direction(x.size, rng, samples)[0]:
+        value = np.array(x.reshape(-1)[i : i + 1], np.float64).reshape(1, 1, 1)
+        gy = np.array(flat_gy[i : i + 1], np.float64).reshape(1, 1, 1)
+
+        def f(a: np.ndarray = value) -> np.ndarray:
+            return np.array(wide.apply(record.node, [a]))
+
+        one = (np.zeros(1, np.int64), np.ones(1))
+        error, at_kink = _compare(gy, f(), [value], [one], [record.grad_inputs[0].reshape(-1)[i : i + 1]], f)
+        worst, kink = max(worst, error), kink or at_kink
+    return GradCheck(record.name, record.kind, worst, kink)
 
 
 Direction = tuple[np.ndarray, np.ndarray]  # (flat indices, values): nonzero on a few coordinates only
@@ -83,6 +107,8 @@ def _check_node(record: GradRecord, inputs: list[np.ndarray], wide: Executor, rn
 
     path = getattr(node.op, "path", "")
     params = [wide.params.arrays[(path, name)] for name in record.grads]
+    if type(node.op) is Conv:
+        return GradCheck(record.name, record.kind, _check_conv(record, inputs[0], gy, wide, rng, samples))
     if isinstance(node.op, SMOOTH):
         arrays = [*inputs, *params]
         directions = [_direction(a.size, rng, samples) for a in arrays]
@@ -97,6 +123,85 @@ def _check_node(record: GradRecord, inputs: list[np.ndarray], wide: Executor, rn
         error, at_kink = _compare(gy, base, params, directions, list(record.grads.values()), f)
         worst, kink = max(worst, error), kink or at_kink
     return GradCheck(record.name, record.kind, worst, kink)
+
+
+def _check_conv(record: GradRecord, x: np.ndarray, gy: np.ndarray, wide: Executor, rng, samples: int) -> float:
+    """A conv, coordinate by coordinate on the part of the layer each one touches (the same differences,
+    a small fraction of the work): an input cell on the crop of the padded input its outputs read, a
+    weight or bias of output channel o on that channel alone (its group's input channels, groups = 1)."""
+    layer = record.node.op
+    assert isinstance(layer, Conv)
+    g = layer.geometry(x.shape[1:])
+    padded = pad(x, g.pads)
+    unpadded = layer.model_copy(update={"padding": 0})
+    weights = wide.params.arrays[(layer.path, "weights")]
+    out = gy.shape[2:]
+    # Below these, a gradient is float32 rounding of zero: |G| |W| (or |G| |X|) times 1e-6.
+    gy_max = float(np.abs(gy).max(initial=0))
+    w_floor = 1e-6 * gy_max * float(np.abs(weights).max(initial=0))
+    x_floor = 1e-6 * gy_max * max(1.0, float(np.abs(x).max(initial=0)))
+
+    def run(op: Conv, a: np.ndarray) -> np.ndarray:
+        return np.array(wide.apply(Node(record.node.index, op, (0,)), [a]))
+
+    errors = []
+    for flat in _direction(x.size, rng, samples)[0]:
+        n, c, *cell = np.unravel_index(flat, x.shape)
+        at = [q + b for q, (b, _) in zip(cell, g.pads)]  # in the padded input
+        first = [max(0, -(-(q - d * (k - 1)) // s)) for q, k, s, d in zip(at, g.kernel, g.stride, g.dilation)]
+        last = [min(o - 1, q // s) for q, s, o in zip(at, g.stride, out)]
+        if any(lo > hi for lo, hi in zip(first, last)):
+            continue  # a cell no window reads: dL/dx must be 0 there
+        crop = tuple(
+            slice(lo * s, hi * s + d * (k - 1) + 1)
+            for lo, hi, k, s, d in zip(first, last, g.kernel, g.stride, g.dilation)
+        )
+        part = np.array(padded[(slice(n, n + 1), slice(None), *crop)])
+        part_gy = gy[(slice(n, n + 1), slice(None), *(slice(lo, hi + 1) for lo, hi in zip(first, last)))]
+        local = (0, c, *(q - piece.start for q, piece in zip(at, crop)))
+        analytic = float(record.grad_inputs[0][(n, c, *cell)])
+        errors.append(_single(part, local, part_gy, analytic, lambda a=part: run(unpadded, a), w_floor))
+    per_group_in, per_group_out = x.shape[1] // layer.groups, layer.out_channels // layer.groups
+    names = ["weights", *(["bias_values"] if layer.bias else [])]
+    saved = dict(wide.params.arrays)
+    try:
+        for name in names:
+            array = wide.params.arrays[(layer.path, name)]
+            for flat in _direction(array.size, rng, samples)[0]:
+                index = np.unravel_index(flat, array.shape)
+                o = int(index[0])
+                # The output is linear in W: only input channel c of W[o, c, ...] changes it (c = 0 for a bias).
+                c = int(index[1]) if name == "weights" else 0
+                channel = o // per_group_out * per_group_in + c
+                wide.params.arrays = {
+                    (layer.path, "weights"): np.array(saved[(layer.path, "weights")][o : o + 1, c : c + 1])
+                }
+                if layer.bias:
+                    wide.params.arrays[(layer.path, "bias_values")] = np.array(
+                        saved[(layer.path, "bias_values")][o : o + 1]
+                    )
+                one = layer.model_copy(update={"padding": 0, "out_channels": 1, "groups": 1})
+                part = padded[:, channel : channel + 1]
+                target = wide.params.arrays[(layer.path, name)]
+                analytic = float(record.grads[name][index])
+                at = (0, 0, *index[2:]) if name == "weights" else (0,)
+                errors.append(_single(target, at, gy[:, o : o + 1], analytic, lambda p=part, m=one: run(m, p), x_floor))
+    finally:
+        wide.params.arrays = saved
+    return max(errors, default=0.0)
+
+
+def _single(array: np.ndarray, index: tuple, gy: np.ndarray, analytic: float, f, floor: float) -> float:
+    """Central difference of <gy, f()> in one coordinate of `array`, against the analytic value."""
+    old = float(array[index])
+    eps = EPS * max(1.0, abs(old))
+    array[index] = old + eps
+    plus = f()
+    array[index] = old - eps
+    minus = f()
+    array[index] = old
+    central = float(np.vdot(gy, plus - minus)) / (2 * eps)
+    return abs(central - analytic) / max(abs(central), abs(analytic), floor, 1e-12)
 
 
 def _compare(gy: np.ndarray, base: np.ndarray, arrays, directions, analytic, f) -> tuple[float, bool]:

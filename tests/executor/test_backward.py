@@ -11,6 +11,7 @@ from cnncalc.executor import backward_ops
 from cnncalc.executor.backward import Loss, MissingBackward, backward, parse_loss, run_backward
 from cnncalc.executor.forward import Executor
 from cnncalc.executor.gradcheck import check_gradients
+from cnncalc.layers.conv import Conv
 from cnncalc.layers.elementwise import ReLU
 from cnncalc.spec.build import load_spec
 from tests.conftest import SPECS
@@ -73,6 +74,37 @@ def test_layer_by_layer_check_passes_on_shipped_specs(name):
     spec = load_spec(SPECS / f"{name}.yaml")
     executor, x, gradients = run_backward(spec)
     assert all(check.ok for check in check_gradients(spec, executor, x, gradients))
+
+
+@pytest.mark.parametrize(("shape", "layers"), [*KIND_CASES, ((4, 5, 5), MERGE_LAYERS)], ids=lambda v: str(v)[:60])
+def test_layer_by_layer_check_passes_on_every_kind(shape, layers):
+    spec = make_spec(shape, layers)
+    executor = Executor(0, np.float32, keep_values=True)
+    x = np.abs(np.random.default_rng(5).standard_normal((2, *shape), dtype=np.float32)) + 0.1
+    executor.forward(spec, x)
+    gradients = backward(spec, executor, x, Loss("mse", 0.2))
+    checks = check_gradients(spec, executor, x, gradients, samples=6)
+    assert all(check.ok for check in checks), [(c.name, c.error) for c in checks if not c.ok]
+
+
+@pytest.mark.parametrize("wrong", ["input", "weights"])
+def test_layer_by_layer_check_catches_a_wrong_conv_gradient(monkeypatch, wrong):
+    # A conv backward off by 1% in dL/dX or in dL/dW: the coordinate-wise conv check must see it.
+    right = backward_ops.BACKWARD[Conv]
+
+    def off(layer, x, y, gy, ctx):
+        gx, grads = right(layer, x, y, gy, ctx)
+        if wrong == "input":
+            return gx * 1.01, grads
+        return gx, {**grads, "weights": grads["weights"] * 1.01}
+
+    monkeypatch.setitem(backward_ops.BACKWARD, Conv, off)
+    spec = make_spec(
+        (3, 7, 6), [{"conv": {"out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "groups": 1}}]
+    )
+    executor, x, gradients = run_backward(spec)
+    (check,) = check_gradients(spec, executor, x, gradients)
+    assert not check.ok and 0.005 < check.error < 0.02
 
 
 def test_layer_by_layer_check_catches_a_wrong_backward_op(monkeypatch):
