@@ -105,9 +105,15 @@ def judge_gradient(analysis: Analysis, row: LayerRow | None, given: Any) -> Answ
 
 
 def _plain(array) -> Any:
-    from cnncalc.cli.run import plain_values
+    """Nested lists, whole numbers as ints, others to 7 significant digits (as `run` shows them)."""
 
-    return plain_values(array)
+    def plain(item: Any) -> Any:
+        if isinstance(item, list):
+            return [plain(inner) for inner in item]
+        rounded = float(f"{item:.7g}")
+        return int(rounded) if rounded.is_integer() else rounded
+
+    return plain(array.tolist())
 
 
 def formula_for(row: LayerRow, quantity: str, has_weights: bool) -> list[str]:
