@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
+from cnncalc.errors import CnncalcError  # noqa: E402
 from cnncalc.executor.backward import Loss, backward  # noqa: E402
 from cnncalc.executor.forward import Executor  # noqa: E402
 from cnncalc.layers import Merge, SplitSection  # noqa: E402
@@ -21,6 +24,7 @@ from cnncalc.spec.model import Spec  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 from tests.executor.backward_cases import KIND_CASES, MERGE_LAYERS  # noqa: E402
 from tests.executor.helpers import make_spec  # noqa: E402
+from tests.executor.test_ops_oracle import CASES, conv_case, pool_case, random_input  # noqa: E402
 from tests.torch_oracle import _merge, _section, build_torch  # noqa: E402
 
 TORCH_NAMES = {"weights": "weight", "bias_values": "bias"}  # executor name -> torch parameter name
@@ -136,3 +140,40 @@ def test_merges_and_split_sections_accumulate_like_autograd():
 def test_cross_entropy_loss_matches_torch(target):
     spec = load_spec(SPECS / "lenet5.yaml")
     assert_backward_matches_torch(spec, Loss("cross_entropy", target))
+
+
+# Random geometries (the forward oracle's strategies): every gradient against autograd.
+
+
+@CASES
+@given(case=conv_case(), data=st.data())
+def test_conv_gradients_for_random_geometries(case, data):
+    shape, args, _, _ = case
+    assert_backward_matches_torch(make_spec(shape[1:], [{"conv": args}]), x=random_input(data, shape))
+
+
+@CASES
+@given(case=conv_case(transpose=True), data=st.data())
+def test_conv_transpose_gradients_for_random_geometries(case, data):
+    shape, args, _, _ = case
+    try:
+        spec = make_spec(shape[1:], [{"conv_transpose": args}])
+    except CnncalcError:
+        return  # a geometry with an empty output: refused, as torch refuses it
+    assert_backward_matches_torch(spec, x=random_input(data, shape))
+
+
+@pytest.mark.parametrize("kind", ["maxpool", "minpool", "avgpool", "lppool"])
+def test_pooling_gradients_for_random_geometries(kind):
+    @CASES
+    @given(case=pool_case(kind), data=st.data())
+    def check(case, data):
+        shape, args, _, _ = case
+        if kind == "lppool" and len(shape) == 3:  # F.lp_pool1d cannot take a 1-tuple kernel: give ints
+            args = {**args, "kernel_size": args["kernel_size"][0], "stride": args["stride"][0]}
+        x = random_input(data, shape)
+        assert_backward_matches_torch(
+            make_spec(shape[1:], [{kind: args}]), x=np.abs(x) + 0.1 if kind == "lppool" else x
+        )
+
+    check()
