@@ -147,6 +147,10 @@ def _unknown(mapping: YMap, key: Any, known: Any, layer: str | None) -> Given:
 
 def read_given(key: str, quantity: str, layer: str | None, value: Any, where: Position, layout: str) -> Given:
     """Parse one answer's value: a shape (list or `55x55x96`) or a count (`34944`, `35K`, `1.13M`, `2.3e9`)."""
+    if quantity.startswith("grad_"):
+        from cnncalc.checking.gradients import read_grad_given
+
+        return read_grad_given(key, quantity, layer, value, where)  # type: ignore[no-any-return]
     given = Given(key, quantity, layer, _shown(value), None, where)
     if value is None:
         return given  # blank: not answered

@@ -14,7 +14,8 @@ from cnncalc.spec.yaml_source import YMap
 
 EXACT_KEYS = ("output_shape", "params", "trainable_params", "buffers", "macs", "flops")
 BOUND_KEYS = {"max_params": "params", "max_macs": "macs", "max_flops": "flops"}
-LAYER_KEYS = ("output_shape", "params", "macs", "flops")
+LAYER_KEYS = ("output_shape", "params", "macs", "flops", "grad_shape", "grad_weights_shape", "grad_values")
+GRAD_KEYS = LAYER_KEYS[4:]  # judged by checking/gradients.py (a backward pass)
 MAX_TERMS = 6  # terms shown in a summed formula before "..."
 
 
@@ -130,6 +131,12 @@ def check_expect(analysis: Analysis, expect: Expect, raw: Any = None) -> CheckRe
             given = getattr(layer_expect, key)
             if given is not None:
                 where = _value_pos(layer_raw, key)
+                if key in GRAD_KEYS:
+                    from cnncalc.checking.gradients import judge_gradient, read_grad_given
+
+                    parsed = read_grad_given(f"layers.{name}.{key}", key, name, given, where)  # type: ignore[arg-type]
+                    answers.append(judge_gradient(analysis, rows[name], parsed))
+                    continue
                 answers.append(_judge(analysis, rows[name], key, f"layers.{name}.{key}", given, where))
     return CheckResult(analysis.spec.name, answers)
 

@@ -80,6 +80,10 @@ def judge(analysis: Analysis, given: Given, layout: str, shapes: dict[str, Any],
         fix = f"Did you mean `{guess}`?" if guess else "`cnncalc table` shows the layer names."
         problem = f"there is no layer named `{shown(given.layer)}` in `{shown(analysis.spec.name)}`. {fix}"
         return Answer(given.key, given.written, None, False, hint=problem, position=given.position, status="wrong")
+    if given.quantity.startswith("grad_"):
+        from cnncalc.checking.gradients import judge_gradient
+
+        return judge_gradient(analysis, row, given)
     actual = _actual(analysis, row, given.quantity)
     shown_value = _in_layout(actual, layout) if given.quantity == "output_shape" else actual
     if given.problem or not given.quantity:

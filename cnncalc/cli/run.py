@@ -83,8 +83,11 @@ def run(
     format: RunFormat = typer.Option(RunFormat.table, "--format", "-f", help="Output format."),
     max_memory: str = max_memory_option(),
     max_file_size: str = max_file_size_option(),
+    backward: bool = typer.Option(False, "--backward", help="Then run the backward pass: dL/dX, dL/dW, dL/db."),
+    loss: str = typer.Option(None, help="The loss for --backward: sum (default), mse, cross_entropy."),
+    target: str = typer.Option(None, help="mse: the target values (`0.5` or `1,0,2`); cross_entropy: the class."),
 ) -> None:
-    """Run the spec forward with NumPy and print every layer's output values."""
+    """Run the spec forward with NumPy and print every layer's output values (and gradients with --backward)."""
     from rich.console import Console
 
     from cnncalc.engine.pass_memory import check_forward_pass
@@ -95,7 +98,14 @@ def run(
     # Refuse specs the engine refuses, with its positioned message, and passes too big for memory
     # (every layer's output is kept, to be printed), before anything is allocated.
     check_forward_pass(analyze(loaded), keep_values=True)
-    executor, _ = run_spec(loaded, seed=seed)
+    gradients = None
+    if backward or loss is not None or target is not None:
+        from cnncalc.executor.backward import parse_loss, run_backward
+
+        chosen = parse_loss(loss or loaded.loss, target if target is not None else loaded.target, loaded.source)
+        executor, _, gradients = run_backward(loaded, chosen, seed=seed)
+    else:
+        executor, _ = run_spec(loaded, seed=seed)
     note = None
     if loaded.input_values is None:
         note = f"The spec gives no input values: using a random input (seed {seed})."
@@ -106,7 +116,15 @@ def run(
             {"name": r.name, "kind": r.kind, "output_shape": list(r.shape), "values": plain_values(r.values[0])}
             for r in executor.records
         ]
-        typer.echo(json.dumps({"name": loaded.name, "layers": layers}))
+        report: dict[str, Any] = {"name": loaded.name, "layers": layers}
+        if gradients is not None:
+            from cnncalc.report.gradients import gradient_fields
+
+            by_node = {g.node.index: g for g in gradients.records}
+            for layer, record in zip(layers, executor.records):
+                layer.update(gradient_fields(by_node.get(record.node.index), plain_values))
+            report["loss"] = {"kind": gradients.loss.kind, "value": plain_number(gradients.loss_value)}
+        typer.echo(json.dumps(report))
         if note:
             Console(stderr=True).print(note)
         return
@@ -115,3 +133,8 @@ def run(
         console.print(note, style="yellow", markup=False)
     for record in executor.records:
         render_layer(console, record.name, record.kind, record.values[0])
+    if gradients is not None:
+        from cnncalc.report.gradients import render_gradients
+
+        console.print()
+        render_gradients(console, gradients, render_layer)

@@ -71,7 +71,7 @@ def table(
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals."""
     from cnncalc.engine.propagate import analyze
-    from cnncalc.report.columns import DEFAULT_COLUMNS, MEMORY_COLUMNS, RF_COLUMNS
+    from cnncalc.report.columns import BACKWARD_COLUMNS, DEFAULT_COLUMNS, MEMORY_COLUMNS, RF_COLUMNS
 
     loaded = load(spec)
     _warn_channels_last(loaded)
@@ -85,6 +85,10 @@ def table(
     # Receptive fields and memory are computed only when something shows them (start-up time).
     show_rf = any(key in RF_COLUMNS for key in chosen)
     show_memory = memory or sort is SortKey.activations or any(key in MEMORY_COLUMNS for key in chosen)
+    if any(key in BACKWARD_COLUMNS for key in chosen):
+        from cnncalc.engine import backward_cost
+
+        backward_cost.annotate(analysis)
     if show_rf:
         from cnncalc.engine import receptive_field
 

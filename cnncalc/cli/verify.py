@@ -93,12 +93,21 @@ def verify(
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
     max_memory: str = max_memory_option(),
     max_file_size: str = max_file_size_option(),
+    backward: bool = typer.Option(
+        False, "--backward", help="Check the backward pass instead: gradient shapes, values vs finite differences."
+    ),
+    samples: int = typer.Option(3, min=1, help="--backward: coordinates sampled per tensor for finite differences."),
 ) -> None:
     """Run each spec forward with NumPy and check every layer's shape and params against the engine.
 
     Time: one forward pass (weights are made before). Peak memory: tracemalloc over that pass, weights apart.
+    With --backward: the gradients of the spec's loss (default: the output's sum), timed against the forward pass.
     """
     from rich.console import Console
+
+    if backward:
+        _verify_backward(specs, seed, batch, samples, format)
+        return
 
     from cnncalc.engine.pass_memory import check_forward_pass
     from cnncalc.engine.propagate import analyze
@@ -137,5 +146,36 @@ def verify(
             ),
             file=sys.stderr,
         )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _verify_backward(specs: list[str], seed: int, batch: int, samples: int, format: VerifyFormat) -> None:
+    from rich.console import Console
+
+    from cnncalc.engine.pass_memory import check_forward_pass
+    from cnncalc.engine.propagate import analyze
+    from cnncalc.executor.verify_backward import verify_backward
+    from cnncalc.report.gradients import render_backward_report
+
+    loaded = [load(name) for name in specs]
+    for spec in loaded:  # refuse what the engine refuses, and passes too big for memory (backward keeps every
+        check_forward_pass(analyze(spec), batch, keep_values=True)  # activation), before anything is allocated
+    reports = [verify_backward(spec, seed=seed, batch=batch, samples=samples) for spec in loaded]
+    if format is VerifyFormat.json:
+        import json
+
+        dumped = [report.model_dump() for report in reports]
+        typer.echo(json.dumps(dumped[0] if len(dumped) == 1 else dumped, indent=2))
+    else:
+        out = Console()
+        for report in reports:
+            out.print(render_backward_report(report), crop=False)
+    failed = [(report, layer) for report in reports for layer in report.failures]
+    for report, layer in failed:
+        problem = "; ".join(layer.shape_problems) or (
+            f"relative error {layer.worst_relative_error:.2g} against finite differences"
+        )
+        print(shown(f"error: {report.name}: layer `{layer.name}` ({layer.kind}): {problem}."), file=sys.stderr)
     if failed:
         raise typer.Exit(1)

@@ -17,6 +17,7 @@ from cnncalc.layers import Layer, Shape, Structure
 from cnncalc.spec.model import Spec
 
 if TYPE_CHECKING:
+    from cnncalc.engine.backward_cost import BackwardCost
     from cnncalc.engine.memory import LayerMemory
     from cnncalc.engine.receptive_field import ReceptiveField
 
@@ -42,6 +43,7 @@ class LayerRow:
     # Filled by later passes when asked for (engine/receptive_field.py, engine/memory.py).
     receptive_field: ReceptiveField | None = None
     memory: LayerMemory | None = None
+    backward: BackwardCost | None = None  # engine/backward_cost.py
 
     @property
     def name(self) -> str:

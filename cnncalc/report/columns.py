@@ -138,5 +138,35 @@ for _key, _header, _attr, _fmt in (
 ):
     column(memory_column(_key, _header, _attr, _fmt))
 
+
+# --- training cost: what engine/backward_cost.py sets on the rows (`cnncalc table` runs it when asked for).
+
+
+def _backward(row: LayerRow, forward: bool) -> int:
+    backward = row.backward.macs if row.backward is not None else 0
+    return backward + (row.macs if forward else 0)
+
+
+def _backward_total(analysis: Analysis, forward: bool) -> int:
+    return sum(_backward(row, forward) for row in analysis.leaves)
+
+
+def _backward_column(key: str, header: str, forward: bool) -> Column:
+    def cell(row: LayerRow, _: Layout) -> str:
+        return format_count(_backward(row, forward))
+
+    def total(analysis: Analysis) -> str:
+        return format_count(_backward_total(analysis, forward))
+
+    def raw(row: LayerRow) -> object:
+        return _backward(row, forward)
+
+    return Column(key, header, cell, total, numeric=True, raw=raw)
+
+
+column(_backward_column("backward_macs", "Backward MACs", False))
+column(_backward_column("train_macs", "Train MACs", True))  # forward + backward
+
 RF_COLUMNS = ("rf", "jump", "rf_start", "center")
+BACKWARD_COLUMNS = ("backward_macs", "train_macs")
 MEMORY_COLUMNS = ("activations", "act_bytes", "param_bytes")

@@ -38,13 +38,16 @@ def _extras_dict(row: LayerRow) -> dict[str, Any]:
         found["activations"] = memory.activations
         found["activation_bytes"] = memory.activation_bytes
         found["param_bytes"] = memory.param_bytes
+    if row.backward is not None:
+        found["backward_macs"] = row.backward.macs
     return found
 
 
 def analysis_dict(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> dict[str, Any]:
     """The stable JSON report: leaf layers in execution order, with totals."""
-    from cnncalc.engine import memory, receptive_field
+    from cnncalc.engine import backward_cost, memory, receptive_field
 
+    backward_macs = backward_cost.annotate(analysis)
     fields = receptive_field.annotate(analysis)
     estimate = memory.annotate(analysis, dtype, batch)
     spec = analysis.spec
@@ -61,6 +64,8 @@ def analysis_dict(analysis: Analysis, dtype: str = "float32", batch: int = 1) ->
             "buffers": analysis.buffers,
             "macs": analysis.macs,
             "flops": analysis.flops,
+            "backward_macs": backward_macs,
+            "train_macs": analysis.macs + backward_macs,
             "memory": estimate.totals(),
         },
         "layers": [layer_dict(row) for row in analysis.leaves],

@@ -21,7 +21,8 @@ from cnncalc.spec.yaml_source import YList, YMap, child_position, load_yaml_file
 
 MAX_ERRORS = 10  # problems of one spec shown at once
 
-TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "outputs", "expect", "quiz")
+TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "outputs", "expect", "quiz", "loss", "target")
+LOSSES = ("sum", "mse", "cross_entropy")  # `loss:`, read by the backward pass (cnncalc/executor/backward.py)
 
 
 def load_spec(path: str | Path, display: str | None = None) -> Spec:
@@ -110,6 +111,9 @@ def _build(root: YMap, file: str, default_name: str, errors: list[SpecError]) ->
     expect = None
     if root.get("expect") is not None:
         expect = parse_expect(root["expect"], child_position(root, "expect", root.pos), "expect")
+    loss = root.get("loss")
+    if loss is not None and loss not in LOSSES:
+        raise SpecError(f"unknown loss `{loss}`.", root.value_pos["loss"], f"The losses are: {', '.join(LOSSES)}.")
     return Spec(
         name=name,
         file=file,
@@ -122,7 +126,16 @@ def _build(root: YMap, file: str, default_name: str, errors: list[SpecError]) ->
         source=root.pos,
         blocks=builder.blocks,
         graph=builder.graph,
+        loss=loss,
+        target=_plain_target(root.get("target")),
     )
+
+
+def _plain_target(raw: Any) -> Any:
+    """`target:` as plain numbers (nested lists keep their shape), checked against the output later."""
+    if isinstance(raw, list):
+        return [_plain_target(item) for item in raw]
+    return raw
 
 
 def parse_outputs(raw: Any, pos: Position, scope: Scope) -> list[tuple[str, int]]:

@@ -29,6 +29,10 @@ class LayerExpect(BaseModel):
     params: Count | None = None
     macs: Count | None = None
     flops: Count | None = None
+    # The backward pass (homework on gradients): dL/dX's shape, dL/dW's shape, and values.
+    grad_shape: ShapeList | None = None
+    grad_weights_shape: ShapeList | None = None
+    grad_values: Any = None
 
 
 class Expect(BaseModel):
@@ -63,3 +67,5 @@ class Spec:
     source: Position | None = None
     blocks: dict[str, Any] = field(default_factory=dict)
     graph: Graph = field(default_factory=lambda: Graph(()))  # the builder lowers `layers` into it
+    loss: str | None = None  # `loss:` for the backward pass (sum, mse, cross_entropy)
+    target: Any = None  # `target:` of that loss: numbers for mse, a class for cross_entropy

@@ -129,6 +129,14 @@ def spec_schema() -> dict[str, Any]:
                 "description": "the layers the network returns (FPN levels, auxiliary heads); default: the last",
             },
             "expect": {"$ref": "#/$defs/expect"},
+            "loss": {
+                "description": "the loss of `cnncalc run --backward` (default sum)",
+                "enum": ["sum", "mse", "cross_entropy"],
+            },
+            "target": {
+                "description": "the loss's target: numbers for mse (one, or one per output value), "
+                "a class for cross_entropy"
+            },
             "quiz": {
                 "description": "what `cnncalc quiz` varies between problem-set variants",
                 "type": "object",

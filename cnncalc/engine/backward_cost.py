@@ -1,0 +1,53 @@
+"""Training cost: the MACs of the backward pass, per layer, as torch.utils.flop_counter counts them.
+
+A layer's backward MACs are its input-gradient MACs plus its weight-gradient MACs. Both equal
+the forward MACs for the kinds that have MACs (conv, conv_transpose, linear: each gradient is
+one convolution or matmul of the same size). The input gradient is computed only when some
+trainable parameter lies upstream (autograd skips it otherwise: the first conv needs none);
+the weight gradient only when the layer has trainable parameters. A grouped conv's weight
+gradient is counted per group, as it is computed; torch's counter counts it as if dense.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnncalc.engine.propagate import Analysis
+
+
+@dataclass(frozen=True)
+class BackwardCost:
+    """One layer's backward MACs: dL/dX and dL/dW."""
+
+    input_macs: int = 0
+    weight_macs: int = 0
+
+    @property
+    def macs(self) -> int:
+        return self.input_macs + self.weight_macs
+
+
+def annotate(analysis: Analysis) -> int:
+    """Set `row.backward` on every row (a structure sums its leaves); returns the total backward MACs."""
+    graph = analysis.graph
+    trainable = {row.layer.output_node: row.trainable_params > 0 for row in analysis.leaves}
+    needs_grad = [False] * len(graph.nodes)  # does the node's output depend on a trainable parameter?
+    for node in graph.nodes[1:]:
+        needs_grad[node.index] = trainable.get(node.index, False) or any(needs_grad[i] for i in node.inputs)
+    for row in analysis.leaves:
+        node = graph.nodes[row.layer.output_node]
+        input_needed = any(needs_grad[i] for i in node.inputs)
+        row.backward = BackwardCost(
+            input_macs=row.macs if input_needed else 0,
+            weight_macs=row.macs if row.trainable_params > 0 else 0,
+        )
+    for row in reversed(analysis.rows):  # children come after their parent: sum bottom-up
+        if not row.leaf:
+            leaves = [leaf.backward for leaf in row.leaves() if leaf.backward is not None]
+            row.backward = BackwardCost(sum(c.input_macs for c in leaves), sum(c.weight_macs for c in leaves))
+    return total(analysis)
+
+
+def total(analysis: Analysis) -> int:
+    """The whole network's backward MACs (after `annotate`)."""
+    return sum(row.backward.macs for row in analysis.leaves if row.backward is not None)

@@ -1,0 +1,69 @@
+"""The backward pass as `cnncalc run --backward` shows it: per layer dL/dX, dL/dW, dL/db."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cnncalc.executor.backward import Gradients, GradRecord
+
+ROLES = (("weights", "dL/dW"), ("bias", "dL/db"))
+
+
+def gradient_fields(record: GradRecord | None, plain: Callable[[Any], Any]) -> dict[str, Any]:
+    """The JSON keys a layer gains: grad_input(_shape) (a list for a merge), grad_params(_shapes)."""
+    if record is None:  # the loss does not depend on this layer
+        return {"grad_input_shape": None, "grad_input": None, "grad_params": {}, "grad_params_shapes": {}}
+    inputs = [g[0] for g in record.grad_inputs]
+    merged = len(inputs) > 1
+    params = {role: record.param_grad(role) for role, _ in ROLES}
+    present = {role: grad for role, grad in params.items() if grad is not None}
+    return {
+        "grad_input_shape": [list(g.shape) for g in inputs] if merged else list(inputs[0].shape),
+        "grad_input": [plain(g) for g in inputs] if merged else plain(inputs[0]),
+        "grad_params": {role: plain(grad) for role, grad in present.items()},
+        "grad_params_shapes": {role: list(grad.shape) for role, grad in present.items()},
+    }
+
+
+def render_gradients(console, gradients: Gradients, render: Callable[[Any, str, str, Any], None]) -> None:
+    """The loss, then every layer's gradients in execution order, each drawn by `render` (run's style)."""
+    console.print(f"[bold]loss[/] {gradients.loss.describe()} = {gradients.loss_value:.7g}")
+    for record in gradients.records:
+        many = len(record.grad_inputs) > 1
+        for i, grad in enumerate(record.grad_inputs):
+            label = f"dL/dX[{i}]" if many else "dL/dX"
+            render(console, f"{record.name} {label}", record.kind, grad[0])
+        for role, label in ROLES:
+            param = record.param_grad(role)
+            if param is not None:
+                render(console, f"{record.name} {label}", record.kind, param)
+
+
+def render_backward_report(report) -> object:
+    """`verify --backward`: one row per node (✓/✗, shapes, worst relative error), then the times."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from cnncalc.report.table import draw_grid
+
+    body = []
+    for layer in report.layers:
+        error = f"{layer.worst_relative_error:.1e}" + (" (kink)" if layer.at_kink else "")
+        shapes = "✓" if layer.shapes_match else "; ".join(layer.shape_problems)
+        body.append(
+            (["✓" if layer.ok else "✗", layer.name, layer.kind, shapes, error], None if layer.ok else "bold red")
+        )
+    headers = ["", "Layer", "Kind", "Gradient shapes", "Worst rel. error vs finite differences"]
+    title = f"{report.name}: backward pass ({report.loss}) vs finite differences"
+    grid = draw_grid(title, headers, body, None, [False] * 4 + [True])
+    failed = len(report.failures)
+    verdict = "every gradient checks out" if report.ok else f"{failed} layer(s) fail"
+    ratio = report.backward_seconds / report.forward_seconds if report.forward_seconds else 0.0
+    caption = (
+        f"{verdict} (tolerance {report.tolerance:g}, {report.samples} sampled coordinates per tensor, float64 "
+        f"differences); forward {report.forward_seconds * 1000:.1f} ms, "
+        f"backward {report.backward_seconds * 1000:.1f} ms ({ratio:.2f}x), "
+        f"checks {report.check_seconds:.2f} s. (kink): a tie or ReLU at 0, left out of the error."
+    )
+    return Group(grid, Text(caption, style="green" if report.ok else "bold red"))
