@@ -35,6 +35,7 @@ class _Builder:
         self.initializers: list[Any] = []
         self.weight_inputs: list[Any] = []
         self.shapes = spec.graph.shapes()
+        self.declared: list[Any] = []  # value_info for the tensors onnx's shape inference cannot type
 
     def tensor(self, index: int) -> str:
         return "input" if index == 0 else self.spec.graph.nodes[index].name
@@ -90,7 +91,9 @@ class _Builder:
             del out_name
         inputs = [helper.make_tensor_value_info("input", self.onnx.TensorProto.FLOAT, ["N", *graph.input_shape])]
         inputs.extend(self.weight_inputs)
-        onnx_graph = helper.make_graph(self.nodes, _safe(self.spec.name), inputs, outputs, self.initializers)
+        onnx_graph = helper.make_graph(
+            self.nodes, _safe(self.spec.name), inputs, outputs, self.initializers, value_info=self.declared
+        )
         model = helper.make_model(
             onnx_graph, producer_name="cnncalc", opset_imports=[helper.make_opsetid("", OPSET)], ir_version=10
         )
@@ -176,7 +179,7 @@ class _Builder:
             out,
             out,
             ceil_mode=int(layer.ceil_mode),
-            count_include_pad=int(layer.count_include_pad),
+            count_include_pad=int(layer.counts_padding()),  # TensorFlow's `same` leaves the padding out
             **attrs,
         )
 
@@ -354,6 +357,8 @@ class _Builder:
 
         def body(src: str, dst: str) -> None:
             self.add("LayerNormalization", [src, scale, *extra], dst, dst, axis=-1, epsilon=layer.eps)
+            if not affine:
+                self.hint("layernorm", elementwise_affine=False)
 
         self.channels_last(x, out, shape, body)
 
@@ -362,6 +367,9 @@ class _Builder:
         scale = self.init("", c, layer, "weight") if layer.affine else self.fixed(f"{out}.scale", c, 1.0)
         shift = self.init("", c, layer, "bias") if layer.affine else self.fixed(f"{out}.shift", c, 0.0)
         self.add("GroupNormalization", [x, scale, shift], out, out, num_groups=layer.num_groups, epsilon=layer.eps)
+        # onnx 1.23 infers no type for this function op's output: declare it, as torch's dynamo exporter does
+        info = self.onnx.helper.make_tensor_value_info(out, self.onnx.TensorProto.FLOAT, ["N", *shape])
+        self.declared.append(info)
         if not layer.affine:
             self.hint("groupnorm", affine=False)
 
@@ -392,6 +400,7 @@ class _Builder:
             self.add("Mul", [x, self.per_channel(layer, shape, "weight")], out, out)
         else:
             self.add("Add", [x, self.per_channel(layer, shape, "bias")], out, out)
+        self.hint("affine", scale=layer.scale, bias=layer.bias)  # a scale-only affine then a shift-only one stay two
 
     def kind_pad(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         pairs = layer.pads(shape)

@@ -170,6 +170,7 @@ class _Importer:
         self.last: set[str] = set()  # channels-last tensors: between torch's Transpose pair around a LayerNorm2d
         self.last_origin: dict[str, Unsupported] = {}  # the Transpose each came from (an error if never undone)
         self.from_last: set[str] = set()  # tensors transposed back to channels-first
+        self.whole: set[int] = set()  # items complete as they are (a hint said so): no fusing into them
 
     # helpers
     def fail(self, reason: str) -> None:
@@ -910,7 +911,8 @@ class _Importer:
         found = self.per_channel()
         if found is None:
             raise _Refused(f"adding a constant of shape {list(shape)}; only a per-channel shift is a layer (`affine`)")
-        if item.kind == "affine" and not item.args["bias"] and self.only_reader(item.tensor):
+        whole = item.index in self.whole  # cnncalc's export of a scale-only affine: not half of one
+        if item.kind == "affine" and not item.args["bias"] and self.only_reader(item.tensor) and not whole:
             item.args["bias"] = True
             self.alias(source)
             return
@@ -958,7 +960,9 @@ class _Importer:
             # ConvNeXt's layer scale: the gamma after the channels-last MLP (or cnncalc's own export of one)
             self.emit("layer_scale", {"init": hint["init"]} if "init" in hint else {})
             return
-        self.emit("affine", {"scale": True, "bias": False})
+        made = self.emit("affine", {"scale": True, "bias": False})
+        if hint.get("kind") == "affine":
+            self.whole.add(made.index)
 
 
 class _MissingKind(Exception):
