@@ -18,19 +18,32 @@ from cnncalc.layers import BlockCall, Layer, Merge, Repeat, SplitSection, Struct
 from cnncalc.layers.structure import ChannelConcat, ProductMerge
 from cnncalc.spec.model import Spec
 
-HELPERS = '''
-
+# The helper modules a generated file may need; only those it uses are written into it.
+HELPERS: dict[str, str] = {
+    "Pad": '''
 class Pad(nn.Module):
-    """Explicit [before, after] zero padding per spatial dim (F.pad order: last dim first)."""
+    """Explicit [before, after] padding per spatial dim with `value` (F.pad order: last dim first)."""
 
-    def __init__(self, pads: tuple[int, ...]) -> None:
+    def __init__(self, pads: tuple[int, ...], value: float = 0.0) -> None:
         super().__init__()
-        self.pads = pads
+        self.pads, self.value = pads, value
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.pad(x, self.pads)
+        return F.pad(x, self.pads, value=self.value)
+''',
+    "PadOutOfDivisor": '''
+class PadOutOfDivisor(nn.Module):
+    """Average pooling with uneven padding left out of each window's divisor (TensorFlow's `same`)."""
 
+    def __init__(self, pads: tuple[int, ...], pool: nn.Module) -> None:
+        super().__init__()
+        self.pads, self.pool = pads, pool
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ones = torch.ones_like(x[:, :1])
+        return self.pool(F.pad(x, self.pads)) / self.pool(F.pad(ones, self.pads))
+''',
+    "Crop": '''
 class Crop(nn.Module):
     """Remove [before, after] cells per spatial dim (a transposed conv's uneven padding)."""
 
@@ -42,8 +55,8 @@ class Crop(nn.Module):
         index = [slice(None), slice(None)]
         index += [slice(b, x.shape[2 + i] - a) for i, (b, a) in enumerate(self.pairs)]
         return x[tuple(index)]
-
-
+''',
+    "MinPool": '''
 class MinPool(nn.Module):
     """Min pooling: -max_pool(-x)."""
 
@@ -53,8 +66,99 @@ class MinPool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return -self.pool(-x)
+''',
+    "LayerNorm2d": '''
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision's LayerNorm2d (convnext.py), any rank: a LayerNorm over the channels at each position."""
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.movedim(1, -1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.movedim(-1, 1)
+''',
+    "LayerScale": '''
+class LayerScale(nn.Module):
+    """A learnable factor per channel (ConvNeXt's layer_scale), initialised to `init`."""
 
+    def __init__(self, channels: int, init: float) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma.view(1, -1, *(1,) * (x.dim() - 2))
+''',
+    "Affine": '''
+class Affine(nn.Module):
+    """A learnable per-channel scale and/or shift (Caffe's Scale layer)."""
+
+    def __init__(self, channels: int, scale: bool = True, bias: bool = True) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1, *(1,) * (x.dim() - 2))
+        if self.weight is not None:
+            x = x * self.weight.view(shape)
+        if self.bias is not None:
+            x = x + self.bias.view(shape)
+        return x
+''',
+    "PartialBatchNorm": '''
+class PartialBatchNorm(nn.Module):
+    """Keras's BatchNormalization with `scale=False` or `center=False`: gamma or beta missing."""
+
+    def __init__(self, channels: int, eps: float, scale: bool, center: bool) -> None:
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+''',
+    "FrozenBatchNorm": '''
+class FrozenBatchNorm(nn.Module):
+    """torchvision's FrozenBatchNorm2d, any rank: weight, bias and statistics are all buffers."""
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        for name, init in (("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)):
+            self.register_buffer(name, torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+''',
+    "StochasticDepth": '''
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: drops the input (per row or batch) while training, scaled by 1/(1-p)."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        shape = [x.shape[0]] + [1] * (x.dim() - 1) if self.mode == "row" else [1] * x.dim()
+        keep = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
+        return x * keep / (1.0 - self.p) if self.p < 1.0 else x * keep
+''',
+    "InterpolateLike": '''
+class InterpolateLike(nn.Module):
+    """F.interpolate to the spatial size of a second tensor (an FPN's top-down path, FCN's final resize)."""
+
+    def __init__(self, mode: str = "nearest", align_corners: bool | None = None) -> None:
+        super().__init__()
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, size=like.shape[2:], mode=self.mode, align_corners=self.align_corners)
+''',
+    "Add": '''
 class Add(nn.Module):
     """The sum of its inputs (equal shapes)."""
 
@@ -63,8 +167,8 @@ class Add(nn.Module):
         for x in xs[1:]:
             out = out + x
         return out
-
-
+''',
+    "Multiply": '''
 class Multiply(nn.Module):
     """The broadcast product of its inputs."""
 
@@ -73,14 +177,15 @@ class Multiply(nn.Module):
         for x in xs[1:]:
             out = out * x
         return out
-
-
+''',
+    "Concat": '''
 class Concat(nn.Module):
     """Concatenation along the channels."""
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         return torch.cat(xs, dim=1)
-'''
+''',
+}
 
 
 def _nd(shape: tuple[int, ...]) -> int:
@@ -91,59 +196,97 @@ def _v(value: Any) -> str:
     """A Python literal: per-dim lists as tuples."""
     if isinstance(value, (list, tuple)):
         return "(" + ", ".join(_v(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value)  # double quotes, as ruff format writes them
     return repr(value)
 
 
-def _per_side(padding: Any) -> list[tuple[int, int]] | None:
-    if isinstance(padding, (list, tuple)) and padding and isinstance(padding[0], (list, tuple)):
-        return [(int(p[0]), int(p[1])) for p in padding]
-    return None
+def _f_pad(pairs: Any) -> tuple[int, ...]:
+    """F.pad's order: last dimension first, (before, after) each."""
+    return tuple(int(n) for pair in reversed(list(pairs)) for n in pair)
 
 
-def leaf_code(layer: Any, shape: tuple[int, ...]) -> str:
-    """The constructor expression of a leaf's torch module."""
+def _symmetric(pads: Any) -> Any | None:
+    """torch's `padding=` for [before, after] pairs that are equal (an int when all dims agree), else None."""
+    if any(b != a for b, a in pads):
+        return None
+    values = [b for b, _ in pads]
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+def _pool_code(layer: Any, nd: int, g: Any) -> tuple[str, tuple[int, ...] | None]:
+    """A max pool's constructor, and the explicit padding it needs in front (uneven or TensorFlow `same`)."""
+    padding = _symmetric(g.pads)
+    args = [_v(g.kernel if len(set(g.kernel)) > 1 else g.kernel[0]), f"stride={_v(_one(g.stride))}"]
+    if padding not in (None, 0):
+        args.append(f"padding={_v(padding)}")
+    if any(d != 1 for d in g.dilation):
+        args.append(f"dilation={_v(_one(g.dilation))}")
+    if layer.ceil_mode:
+        args.append("ceil_mode=True")
+    return f"nn.MaxPool{nd}d({', '.join(args)})", None if padding is not None else _f_pad(g.pads)
+
+
+def _one(values: tuple[int, ...]) -> Any:
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+def leaf_code(layer: Any, shape: tuple[int, ...], use: set[str]) -> str:
+    """The constructor expression of a leaf's torch module; `use` collects the helper classes it needs."""
     kind, nd = layer.kind, _nd(shape)
     if kind in ("conv", "conv_transpose"):
+        g = layer.geometry(shape)
         cls = ("Conv" if kind == "conv" else "ConvTranspose") + f"{nd}d"
-        pairs = _per_side(layer.padding)
-        padding = 0 if pairs else layer.padding
-        args = [str(shape[0]), str(layer.out_channels), _v(layer.kernel_size)]
+        padding = _symmetric(g.pads)
+        args = [str(shape[0]), str(layer.out_channels), _v(_one(g.kernel))]
         for key, value, default in (
-            ("stride", layer.stride, 1),
-            ("padding", padding, 0),
+            ("stride", _one(g.stride), 1),
+            ("padding", padding if padding is not None else 0, 0),
             ("output_padding", getattr(layer, "output_padding", 0), 0),
-            ("dilation", layer.dilation, 1),
+            ("dilation", _one(g.dilation), 1),
             ("groups", layer.groups, 1),
             ("bias", layer.bias, True),
         ):
             if value != default:
                 args.append(f"{key}={_v(value)}")
         code = f"nn.{cls}({', '.join(args)})"
-        if pairs and kind == "conv":
-            flat = tuple(n for pair in reversed(pairs) for n in pair)
-            return f"nn.Sequential(Pad({_v(flat)}), {code})"
-        if pairs:
-            return f"nn.Sequential({code}, Crop({_v(tuple(pairs))}))"
+        if padding is None and kind == "conv":  # uneven padding (TensorFlow's `same` with a stride)
+            use.add("Pad")
+            return f"nn.Sequential(Pad({_v(_f_pad(g.pads))}), {code})"
+        if padding is None:
+            use.add("Crop")
+            return f"nn.Sequential({code}, Crop({_v(tuple(g.pads))}))"
         return code
     if kind in ("maxpool", "minpool"):
-        args = [_v(layer.kernel_size), f"stride={_v(layer.stride if layer.stride is not None else layer.kernel_size)}"]
-        if layer.padding != 0:
-            args.append(f"padding={_v(layer.padding)}")
-        if layer.dilation != 1:
-            args.append(f"dilation={_v(layer.dilation)}")
-        if layer.ceil_mode:
-            args.append("ceil_mode=True")
-        code = f"nn.MaxPool{nd}d({', '.join(args)})"
-        return code if kind == "maxpool" else f"MinPool({code})"
+        code, pads = _pool_code(layer, nd, layer.geometry(shape))
+        if pads is not None:
+            use.add("Pad")
+            fill = '-float("inf")'  # a padded cell never wins the max
+            code = f"nn.Sequential(Pad({_v(pads)}, {fill}), {code})"
+        if kind == "minpool":
+            use.add("MinPool")
+            return f"MinPool({code})"
+        return code
     if kind == "avgpool":
-        args = [_v(layer.kernel_size), f"stride={_v(layer.stride if layer.stride is not None else layer.kernel_size)}"]
-        if layer.padding != 0:
-            args.append(f"padding={_v(layer.padding)}")
+        g = layer.geometry(shape)
+        padding = _symmetric(g.pads)
+        args = [_v(_one(g.kernel)), f"stride={_v(_one(g.stride))}"]
+        if padding not in (None, 0):
+            args.append(f"padding={_v(padding)}")
         if layer.ceil_mode:
             args.append("ceil_mode=True")
-        if not layer.count_include_pad:
+        if padding is not None and not layer.counts_padding():
             args.append("count_include_pad=False")
-        return f"nn.AvgPool{nd}d({', '.join(args)})"
+        code = f"nn.AvgPool{nd}d({', '.join(args)})"
+        if padding is None and layer.counts_padding():
+            use.add("Pad")
+            return f"nn.Sequential(Pad({_v(_f_pad(g.pads))}), {code})"
+        if padding is None:
+            use.add("PadOutOfDivisor")
+            return f"PadOutOfDivisor({_v(_f_pad(g.pads))}, {code})"
+        return code
     if kind == "lppool":
         stride = layer.stride if layer.stride is not None else layer.kernel_size
         ceil = ", ceil_mode=True" if layer.ceil_mode else ""
@@ -159,26 +302,78 @@ def leaf_code(layer: Any, shape: tuple[int, ...]) -> str:
     if kind == "flatten":
         return "nn.Flatten()"
     if kind == "batchnorm":
-        args = [str(shape[0])]
-        if layer.eps != 1e-5:
-            args.append(f"eps={layer.eps!r}")
+        c, eps = shape[0], f", eps={layer.eps!r}" if layer.eps != 1e-5 else ""
+        if layer.frozen:
+            use.add("FrozenBatchNorm")
+            return f"FrozenBatchNorm({c}{eps})"
+        if layer.affine and not (layer.scale and layer.center):
+            use.add("PartialBatchNorm")
+            return f"PartialBatchNorm({c}, {layer.eps!r}, scale={layer.scale}, center={layer.center})"
+        args = [str(c)] + ([eps[2:]] if eps else [])
         if layer.momentum != 0.1:
             args.append(f"momentum={layer.momentum!r}")
+        if not layer.affine:
+            args.append("affine=False")
         return f"nn.BatchNorm{max(nd, 1)}d({', '.join(args)})"
+    if kind == "layernorm":
+        args = [str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
+        if not layer.elementwise_affine:
+            args.append("elementwise_affine=False")
+        if nd == 0:
+            return f"nn.LayerNorm({', '.join(args)})"
+        use.add("LayerNorm2d")
+        return f"LayerNorm2d({', '.join(args)})"
+    if kind == "groupnorm":
+        args = [str(layer.num_groups), str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
+        return f"nn.GroupNorm({', '.join(args + ([] if layer.affine else ['affine=False']))})"
+    if kind == "instancenorm":
+        args = [str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
+        if layer.momentum != 0.1:
+            args.append(f"momentum={layer.momentum!r}")
+        args += [f"{k}=True" for k in ("affine", "track_running_stats") if getattr(layer, k)]
+        return f"nn.InstanceNorm{nd}d({', '.join(args)})"
+    if kind == "layer_scale":
+        use.add("LayerScale")
+        return f"LayerScale({shape[0]}, {layer.init!r})"
+    if kind == "affine":
+        use.add("Affine")
+        flags = "".join(f", {k}=False" for k in ("scale", "bias") if not getattr(layer, k))
+        return f"Affine({shape[0]}{flags})"
+    if kind == "stochastic_depth":
+        use.add("StochasticDepth")
+        return f"StochasticDepth({layer.p!r}{'' if layer.mode == 'row' else ', mode=' + _v(layer.mode)})"
+    if kind == "pad":
+        pads = _f_pad(layer.pads(shape))
+        family = {"constant": "ConstantPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad"}
+        cls = family.get(layer.mode, "CircularPad") + f"{nd}d"
+        return f"nn.{cls}({_v(pads)}, {layer.value!r})" if layer.mode == "constant" else f"nn.{cls}({_v(pads)})"
     if kind == "lrn":
         return f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, beta={layer.beta!r}, k={layer.k!r})"
-    if kind == "dropout":
-        return f"nn.Dropout({layer.p!r})"
+    if kind in ("dropout", "dropout2d", "dropout3d"):
+        return f"nn.{kind.capitalize()}({layer.p!r})"
     if kind == "leaky_relu":
         return f"nn.LeakyReLU({layer.negative_slope!r})"
     if kind == "gelu":
-        return "nn.GELU()" if layer.approximate == "none" else f"nn.GELU(approximate={layer.approximate!r})"
-    if kind == "softmax":
-        return f"nn.Softmax(dim={layer.dim + 1 if layer.dim >= 0 else layer.dim})"
+        return "nn.GELU()" if layer.approximate == "none" else f"nn.GELU(approximate={_v(layer.approximate)})"
+    if kind in ("softmax", "log_softmax"):
+        cls = "Softmax" if kind == "softmax" else "LogSoftmax"
+        return f"nn.{cls}(dim={layer.dim + 1 if layer.dim >= 0 else layer.dim})"  # cnncalc's dims skip the batch
+    if kind in ("elu", "celu"):
+        return f"nn.{kind.upper()}({layer.alpha!r})"
+    if kind == "softplus":
+        return f"nn.Softplus({layer.beta!r}, {layer.threshold!r})"
+    if kind == "hardtanh":
+        return f"nn.Hardtanh({layer.min_val!r}, {layer.max_val!r})"
+    if kind == "prelu":
+        return f"nn.PReLU({layer.num_parameters})"
+    if kind == "channel_shuffle":
+        return f"nn.ChannelShuffle({layer.groups})"
+    if kind == "pixel_shuffle":
+        return f"nn.PixelShuffle({layer.upscale_factor})"
+    if kind == "pixel_unshuffle":
+        return f"nn.PixelUnshuffle({layer.downscale_factor})"
     if kind == "upsample":
-        scale = layer.scale_factor
-        value = tuple(float(s) for s in scale) if isinstance(scale, list) else float(scale)
-        return f"nn.Upsample(scale_factor={_v(value)})"
+        return _upsample_code(layer, use)
     simple = {
         "relu": "nn.ReLU()",
         "relu6": "nn.ReLU6()",
@@ -186,12 +381,30 @@ def leaf_code(layer: Any, shape: tuple[int, ...]) -> str:
         "tanh": "nn.Tanh()",
         "silu": "nn.SiLU()",
         "identity": "nn.Identity()",
+        "hardswish": "nn.Hardswish()",
+        "hardsigmoid": "nn.Hardsigmoid()",
+        "mish": "nn.Mish()",
+        "selu": "nn.SELU()",
     }
     if kind in simple:
         return simple[kind]
     from cnncalc.errors import CnncalcError
 
     raise CnncalcError(f"layer `{layer.path}`: cnncalc has no PyTorch export for the kind `{kind}` yet.", layer.source)
+
+
+def _upsample_code(layer: Any, use: set[str]) -> str:
+    corners = f", align_corners={layer.align_corners}" if layer.align_corners is not None else ""
+    mode = f"mode={_v(layer.mode)}{corners}" if layer.mode != "nearest" else ""
+    if layer.like is not None:
+        use.add("InterpolateLike")
+        return f"InterpolateLike({mode})"
+    if layer.size is not None:
+        target = f"size={_v(layer.size)}"
+    else:
+        scale = layer.scale_factor
+        target = f"scale_factor={_v(tuple(float(s) for s in scale) if isinstance(scale, list) else float(scale))}"
+    return f"nn.Upsample({target}{', ' + mode if mode else ''})"
 
 
 def _class_name(text: str) -> str:
@@ -232,6 +445,7 @@ class _Writer:
         self.sequential: set[str] = set()
         self.weights: list[str] = []
         self.leaf_paths: list[str] = []
+        self.use: set[str] = set()  # the helper classes the file needs
 
     def tree(self, layers: list[Layer], prefix_kind: str = "") -> None:
         for layer in layers:
@@ -264,10 +478,11 @@ class _Writer:
                     if isinstance(layer, ProductMerge)
                     else "Add"
                 )
+                self.use.add(cls)
                 self.add_module(layer.path, f"{cls}()")
                 continue
             shape = self.shapes[layer.input_node]
-            self.add_module(layer.path, leaf_code(layer, shape))
+            self.add_module(layer.path, leaf_code(layer, shape, self.use))
             for key, attr in (("weights", "weight"), ("bias_values", "bias")):
                 values = getattr(layer, key, None)
                 if values is not None:
@@ -342,9 +557,13 @@ class _Writer:
             "import torch",
             "import torch.nn.functional as F",
             "from torch import nn",
-            HELPERS.rstrip(),
-            "",
         ]
+        helpers = [code.rstrip() for name, code in HELPERS.items() if name in self.use]
+        if not any("F." in code for code in helpers):
+            lines.remove("import torch.nn.functional as F")
+        for code in helpers:
+            lines += ["", code]
+        lines += [""]
         for code in self.classes.values():
             lines += ["", code.rstrip(), ""]
         lines += [

@@ -12,9 +12,10 @@ import pytest
 
 from cnncalc import analyze, load_spec
 from cnncalc.interchange.pytorch_export import export_pytorch
-from tests.conftest import ROOT, SPECS
+from tests.conftest import DATA, ROOT, SPECS
 
 SHIPPED = sorted(SPECS.glob("*.yaml"))
+EVERY_KIND = [*SHIPPED, DATA / "vocabulary.yaml"]  # the shipped specs and one layer of every new kind
 
 
 def _module(code: str, name: str) -> types.ModuleType:
@@ -35,7 +36,7 @@ def test_generated_code_passes_ruff(tmp_path: Path):
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed")
-    for path in SHIPPED:
+    for path in EVERY_KIND:
         (tmp_path / f"{path.stem}.py").write_text(export_pytorch(load_spec(path)))
     config = ["--config", str(ROOT / "pyproject.toml")]
     for args in (["check", *config], ["format", "--check", *config]):
@@ -43,7 +44,7 @@ def test_generated_code_passes_ruff(tmp_path: Path):
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_KIND, ids=lambda p: p.stem)
 def test_torch_twin_of_the_export(path: Path):
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
