@@ -848,7 +848,8 @@ class _Importer:
             factors = [float(f) for f in scales.tolist()][-ndim:]  # [N, C, *spatial], or the `axes` only
             if [int(n * f) for n, f in zip(shape[2:], factors)] != list(out[2:]):
                 raise _Refused(f"scales {factors} do not give the inferred size {list(out[2:])}")
-            target = {"scale_factor": _ints([int(f) if f == int(f) else f for f in factors])}
+            whole: list[Any] = [int(f) if f == int(f) else f for f in factors]
+            target = {"scale_factor": _ints(whole)}
         self.emit("upsample", {**target, **args})
 
     # merges, and elementwise ops with a constant
@@ -1105,7 +1106,7 @@ def _ref(index: int, item: Item) -> str:
 
 def _readable(kind: str, args: dict[str, Any]) -> dict[str, Any]:
     """Leave out the arguments that equal their defaults."""
-    defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "ceil_mode": False}
+    defaults: dict[str, Any] = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "ceil_mode": False}
     if kind in ("maxpool", "avgpool", "lppool"):
         defaults = {"padding": 0, "dilation": 1, "ceil_mode": False, "count_include_pad": True}
         if args.get("stride") == args.get("kernel_size"):
