@@ -1,9 +1,12 @@
-"""ONNX out: a spec's graph as an ONNX model (opset 20), with the NumPy executor's weights or shapes only.
+"""ONNX out: a spec's graph as an ONNX model (opset 21), with the NumPy executor's weights or shapes only.
 
 One fold over `spec.graph.nodes`, as every other pass: each node becomes one ONNX node (a few
-kinds two: silu is Sigmoid then Mul, minpool is Neg, MaxPool, Neg), named by its layer path.
-With weights, the arrays are the executor's own (`ParamStore`), so onnxruntime and
-`cnncalc run` compute the same numbers.
+kinds several, written as torch's exporter writes them: silu is Sigmoid then Mul, minpool Neg,
+MaxPool, Neg, a channels-first layernorm Transpose, LayerNormalization, Transpose), named by its
+layer path. With weights, the arrays are the executor's own (`ParamStore`), so onnxruntime and
+`cnncalc run` compute the same numbers. Where ONNX cannot say what cnncalc counts (a frozen
+batchnorm's buffers, a layer scale rather than an affine), the node's doc_string carries
+`cnncalc {"kind": ..., ...}`, which `cnncalc import` reads back.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from cnncalc.layers import Layer, SplitSection
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SumMerge
 from cnncalc.spec.model import Spec
 
-OPSET = 20
+OPSET = 21  # GroupNormalization with per-channel scale and bias (opset 18-20 scale per group)
+HINT = "cnncalc "  # the doc_string prefix of the arguments ONNX cannot carry
 
 
 class _Builder:
@@ -31,6 +35,7 @@ class _Builder:
         self.initializers: list[Any] = []
         self.weight_inputs: list[Any] = []
         self.shapes = spec.graph.shapes()
+        self.declared: list[Any] = []  # value_info for the tensors onnx's shape inference cannot type
 
     def tensor(self, index: int) -> str:
         return "input" if index == 0 else self.spec.graph.nodes[index].name
@@ -44,7 +49,9 @@ class _Builder:
             info = self.onnx.helper.make_tensor_value_info(full, self.onnx.TensorProto.FLOAT, list(shape))
             self.weight_inputs.append(info)
             return full
-        array = self.weights[(layer.path, key)] if layer is not None else np.zeros(shape, np.float32)
+        array = self.weights.get((layer.path, key)) if layer is not None else None
+        if array is None:  # a part the executor never made (a frozen or partial norm's fixed scale)
+            array = np.full(shape, 1.0 if key in ("weight", "gamma", "running_var") else 0.0, np.float32)
         tensor = numpy_helper.from_array(np.asarray(array, np.float32).reshape(shape), full)
         self.initializers.append(tensor)
         return full
@@ -57,6 +64,18 @@ class _Builder:
 
     def add(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> None:
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=name, **attrs))
+
+    def fixed(self, name: str, shape: tuple[int, ...], fill: float) -> str:
+        """A constant that is not a parameter (a norm without affine still needs ONNX's scale input)."""
+        return self.constant(name, np.full(shape, fill, np.float32), np.float32)
+
+    def hint(self, kind: str, node: Any = None, **args: Any) -> None:
+        """Record on a node (the last) what ONNX cannot say (read back by `cnncalc import`)."""
+        import json
+
+        node = node if node is not None else self.nodes[-1]
+        found = json.loads(node.doc_string[len(HINT) :]) if node.doc_string.startswith(HINT) else {}
+        node.doc_string = HINT + json.dumps({**found, "kind": kind, **args}, sort_keys=True)
 
     def build(self) -> Any:
         helper = self.onnx.helper
@@ -72,9 +91,11 @@ class _Builder:
             del out_name
         inputs = [helper.make_tensor_value_info("input", self.onnx.TensorProto.FLOAT, ["N", *graph.input_shape])]
         inputs.extend(self.weight_inputs)
-        onnx_graph = helper.make_graph(self.nodes, _safe(self.spec.name), inputs, outputs, self.initializers)
+        onnx_graph = helper.make_graph(
+            self.nodes, _safe(self.spec.name), inputs, outputs, self.initializers, value_info=self.declared
+        )
         model = helper.make_model(
-            onnx_graph, producer_name="cnncalc", opset_imports=[helper.make_opsetid("", OPSET)], ir_version=9
+            onnx_graph, producer_name="cnncalc", opset_imports=[helper.make_opsetid("", OPSET)], ir_version=10
         )
         return model
 
@@ -109,7 +130,12 @@ class _Builder:
                 op.source,
                 "Leave the layer out of the exported spec, or file an issue for the kind.",
             )
+        self.ins, self.in_shapes = ins, [self.shapes[i] for i in node.inputs]
+        start = len(self.nodes)
         handler(op, ins[0], out, shape_in)
+        if not op.trainable:  # `trainable: false` (a frozen stage): ONNX has no such notion
+            for written in self.nodes[start:]:
+                self.hint(op.kind, written, trainable=False)
 
     def window_attrs(self, layer: Any, shape: tuple[int, ...], dilation: bool = True) -> dict[str, Any]:
         g = layer.geometry(shape)
@@ -153,7 +179,7 @@ class _Builder:
             out,
             out,
             ceil_mode=int(layer.ceil_mode),
-            count_include_pad=int(layer.count_include_pad),
+            count_include_pad=int(layer.counts_padding()),  # TensorFlow's `same` leaves the padding out
             **attrs,
         )
 
@@ -199,16 +225,27 @@ class _Builder:
 
     def kind_batchnorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         c = (shape[0],)
-        names = [self.init("", c, layer, key) for key in ("weight", "bias", "running_mean", "running_var")]
+        gamma, beta = layer.parts()
+        scale = self.init("", c, layer, "weight") if gamma else self.fixed(f"{out}.scale", c, 1.0)
+        shift = self.init("", c, layer, "bias") if beta else self.fixed(f"{out}.shift", c, 0.0)
+        stats = [self.init("", c, layer, key) for key in ("running_mean", "running_var")]
         momentum = 1 - (layer.momentum if layer.momentum is not None else 0.1)
-        self.add("BatchNormalization", [x, *names], out, out, epsilon=layer.eps, momentum=momentum)
+        self.add("BatchNormalization", [x, scale, shift, *stats], out, out, epsilon=layer.eps, momentum=momentum)
+        if layer.frozen or not (gamma and beta):
+            self.hint("batchnorm", affine=layer.affine, frozen=layer.frozen, scale=layer.scale, center=layer.center)
 
     def kind_lrn(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("LRN", [x], out, out, size=layer.size, alpha=layer.alpha, beta=layer.beta, bias=layer.k)
 
     def kind_dropout(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         ratio = self.constant(f"{out}.ratio", layer.p, np.float32)
-        self.add("Dropout", [x, ratio], out, out)
+        self.add("Dropout", [x, ratio], out, out)  # no training_mode input: the identity at inference
+        if layer.kind == "stochastic_depth":
+            self.hint(layer.kind, p=layer.p, mode=layer.mode)
+        elif layer.kind != "dropout":
+            self.hint(layer.kind, p=layer.p)
+
+    kind_dropout2d = kind_dropout3d = kind_stochastic_depth = kind_dropout
 
     def kind_relu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Relu", [x], out, out)
@@ -240,16 +277,160 @@ class _Builder:
         self.add("Identity", [x], out, out)
 
     def kind_upsample(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
-        scales = self.constant(f"{out}.scales", [1.0, 1.0, *layer.scales(shape)], np.float32)
-        self.add(
-            "Resize",
-            [x, "", scales],
-            out,
-            out,
-            mode="nearest",
-            coordinate_transformation_mode="asymmetric",
-            nearest_mode="floor",
-        )
+        """Resize as torch exports F.interpolate: nearest is asymmetric/floor, the linear modes half-pixel."""
+        ndim = len(shape) - 1
+        attrs: dict[str, Any] = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric"}
+        if layer.mode == "nearest":
+            attrs["nearest_mode"] = "floor"
+        else:
+            attrs["mode"] = "cubic" if layer.mode == "bicubic" else "linear"
+            attrs["coordinate_transformation_mode"] = "align_corners" if layer.align_corners else "pytorch_half_pixel"
+            if layer.mode == "bicubic":
+                attrs["cubic_coeff_a"] = -0.75  # torch's bicubic kernel
+        axes = list(range(2, 2 + ndim))
+        if layer.like is not None or layer.size is not None:
+            # `like:` too as constant sizes: shape inference cannot read a Shape node's values, and the sizes are known
+            sizes = self.constant(f"{out}.sizes", list(layer.infer(self.in_shapes)[1:]))
+            self.add("Resize", [x, "", "", sizes], out, out, axes=axes, **attrs)
+        else:
+            scales = self.constant(f"{out}.scales", list(layer.scales(ndim)), np.float32)
+            self.add("Resize", [x, "", scales], out, out, axes=axes, **attrs)
+
+    # --- the kinds of the modern vocabulary ---
+
+    def unary(op: str, **fixed: Any) -> Any:  # type: ignore[misc]
+        def handler(self: _Builder, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+            self.add(op, [x], out, out, **fixed)
+
+        return handler
+
+    kind_hardswish = unary("HardSwish")
+    kind_hardsigmoid = unary("HardSigmoid", alpha=1 / 6, beta=0.5)  # torch's; ONNX's default alpha is 0.2
+    kind_mish = unary("Mish")
+    kind_selu = unary("Selu", alpha=1.6732632423543772, gamma=1.0507009873554805)  # torch's constants
+    del unary
+
+    def kind_elu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.add("Elu", [x], out, out, alpha=layer.alpha)
+
+    def kind_celu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.add("Celu", [x], out, out, alpha=layer.alpha)
+
+    def kind_softplus(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        """ONNX's Softplus has no beta: torch's export, Mul(beta), Softplus, Div(beta), for beta != 1."""
+        if layer.beta == 1:
+            self.add("Softplus", [x], out, out)
+            return
+        beta = self.constant(f"{out}.beta", layer.beta, np.float32)
+        self.add("Mul", [x, beta], f"{out}.scaled", f"{out}.scaled")
+        self.add("Softplus", [f"{out}.scaled"], f"{out}.soft", f"{out}.soft")
+        self.add("Div", [f"{out}.soft", beta], out, out)
+
+    def kind_hardtanh(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        low = self.constant(f"{out}.min", layer.min_val, np.float32)
+        high = self.constant(f"{out}.max", layer.max_val, np.float32)
+        self.add("Clip", [x, low, high], out, out)
+
+    def kind_prelu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        # the slope broadcasts over [N, C, *spatial] from [C, 1, ...] (one per channel) or [1]
+        slope_shape = (layer.num_parameters, *(1,) * (len(shape) - 1)) if layer.num_parameters > 1 else (1,)
+        self.add("PRelu", [x, self.init("", slope_shape, layer, "weight")], out, out)
+
+    def kind_log_softmax(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.add("LogSoftmax", [x], out, out, axis=layer.dim + 1 if layer.dim >= 0 else layer.dim)
+
+    def channels_last(self, x: str, out: str, shape: tuple[int, ...], body: Any) -> None:
+        """Transpose to channels-last, `body(x, y)`, transpose back: torch's export of a LayerNorm2d."""
+        rank = len(shape) + 1
+        if rank == 2:
+            body(x, out)
+            return
+        self.add("Transpose", [x], f"{out}.last", f"{out}.to_last", perm=[0, *range(2, rank), 1])
+        body(f"{out}.last", f"{out}.normed")
+        self.add("Transpose", [f"{out}.normed"], out, out, perm=[0, rank - 1, *range(1, rank - 1)])
+
+    def kind_layernorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        c = (shape[0],)
+        affine = layer.elementwise_affine
+        scale = self.init("", c, layer, "weight") if affine else self.fixed(f"{out}.scale", c, 1.0)
+        extra = [self.init("", c, layer, "bias")] if affine else []  # no bias input: not affine
+
+        def body(src: str, dst: str) -> None:
+            self.add("LayerNormalization", [src, scale, *extra], dst, dst, axis=-1, epsilon=layer.eps)
+            if not affine:
+                self.hint("layernorm", elementwise_affine=False)
+
+        self.channels_last(x, out, shape, body)
+
+    def kind_groupnorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        c = (shape[0],)
+        scale = self.init("", c, layer, "weight") if layer.affine else self.fixed(f"{out}.scale", c, 1.0)
+        shift = self.init("", c, layer, "bias") if layer.affine else self.fixed(f"{out}.shift", c, 0.0)
+        self.add("GroupNormalization", [x, scale, shift], out, out, num_groups=layer.num_groups, epsilon=layer.eps)
+        # onnx 1.23 infers no type for this function op's output: declare it, as torch's dynamo exporter does
+        info = self.onnx.helper.make_tensor_value_info(out, self.onnx.TensorProto.FLOAT, ["N", *shape])
+        self.declared.append(info)
+        if not layer.affine:
+            self.hint("groupnorm", affine=False)
+
+    def kind_instancenorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        c = (shape[0],)
+        scale = self.init("", c, layer, "weight") if layer.affine else self.fixed(f"{out}.scale", c, 1.0)
+        shift = self.init("", c, layer, "bias") if layer.affine else self.fixed(f"{out}.shift", c, 0.0)
+        if layer.track_running_stats:  # torch's eval mode normalises with the running statistics
+            stats = [self.init("", c, layer, key) for key in ("running_mean", "running_var")]
+            self.add("BatchNormalization", [x, scale, shift, *stats], out, out, epsilon=layer.eps)
+        else:
+            self.add("InstanceNormalization", [x, scale, shift], out, out, epsilon=layer.eps)
+        self.hint("instancenorm", affine=layer.affine, track_running_stats=layer.track_running_stats)
+
+    def per_channel(self, layer: Any, shape: tuple[int, ...], key: str) -> str:
+        """A per-channel vector stored as [C, 1, ...], broadcasting over [N, C, *spatial] (torch's own layout)."""
+        return self.init("", (shape[0], *(1,) * (len(shape) - 1)), layer, key)
+
+    def kind_layer_scale(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.add("Mul", [x, self.per_channel(layer, shape, "gamma")], out, out)
+        self.hint("layer_scale", init=layer.init)
+
+    def kind_affine(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        if layer.scale and layer.bias:
+            self.add("Mul", [x, self.per_channel(layer, shape, "weight")], f"{out}.scaled", f"{out}.scaled")
+            self.add("Add", [f"{out}.scaled", self.per_channel(layer, shape, "bias")], out, out)
+        elif layer.scale:
+            self.add("Mul", [x, self.per_channel(layer, shape, "weight")], out, out)
+        else:
+            self.add("Add", [x, self.per_channel(layer, shape, "bias")], out, out)
+        self.hint("affine", scale=layer.scale, bias=layer.bias)  # a scale-only affine then a shift-only one stay two
+
+    def kind_pad(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        pairs = layer.pads(shape)
+        pads = self.constant(f"{out}.pads", [0, 0, *(b for b, _ in pairs), 0, 0, *(a for _, a in pairs)])
+        mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[layer.mode]
+        inputs = [x, pads]
+        if layer.mode == "constant" and layer.value != 0:
+            inputs.append(self.constant(f"{out}.value", layer.value, np.float32))
+        self.add("Pad", inputs, out, out, mode=mode)
+
+    def rearranged(self, x: str, out: str, split: list[int], perm: list[int], final: list[int]) -> None:
+        """Reshape, Transpose, Reshape: torch's export of channel_shuffle and pixel_unshuffle."""
+        first = self.constant(f"{out}.split", [0, *split])
+        self.add("Reshape", [x, first], f"{out}.split_view", f"{out}.split_view")
+        self.add("Transpose", [f"{out}.split_view"], f"{out}.moved", f"{out}.moved", perm=perm)
+        self.add("Reshape", [f"{out}.moved", self.constant(f"{out}.final", [0, *final])], out, out)
+
+    def kind_channel_shuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        c, g, rest = shape[0], layer.groups, list(shape[1:])
+        perm = [0, 2, 1, *range(3, 3 + len(rest))]
+        self.rearranged(x, out, [g, c // g, *rest], perm, [c, *rest])
+
+    def kind_pixel_shuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.add("DepthToSpace", [x], out, out, blocksize=layer.upscale_factor, mode="CRD")  # torch's channel order
+
+    def kind_pixel_unshuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        # Not SpaceToDepth: ONNX's puts the block offsets before the channels, torch after.
+        c, h, w = shape
+        r = layer.downscale_factor
+        self.rearranged(x, out, [c, h // r, r, w // r, r], [0, 1, 3, 5, 2, 4], [c * r * r, h // r, w // r])
 
 
 def _safe(text: str) -> str:

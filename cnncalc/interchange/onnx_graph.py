@@ -30,6 +30,9 @@ WEIGHT_SLOTS = {
     "PRelu": (1,),
     "InstanceNormalization": (1, 2),
     "LayerNormalization": (1, 2),
+    "GroupNormalization": (1, 2),
+    "Mul": (1,),  # a per-channel scale or shift (cnncalc's export writes the data first)
+    "Add": (1,),
 }
 
 

@@ -22,6 +22,13 @@ from cnncalc.interchange.spec_writer import Entry, write_spec
 from cnncalc.shown import shown
 
 MERGE_KINDS = ("add", "multiply", "concat")
+# Ops that may read a channels-last tensor: torch's LayerNorm2d and ConvNeXt's channels-last MLP.
+CHANNELS_LAST_OK = {
+    *("Transpose", "LayerNormalization", "MatMul", "Add", "Mul", "Div", "Erf", "Gelu", "Relu", "Sigmoid", "Tanh"),
+    *("HardSwish", "HardSigmoid", "Mish", "Elu", "Selu", "Celu", "Softplus", "Clip", "LeakyRelu", "Identity"),
+}
+RESIZE_MODES = {("linear", 1): "linear", ("linear", 2): "bilinear", ("linear", 3): "trilinear", ("cubic", 2): "bicubic"}
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
 
 
 @dataclass
@@ -71,6 +78,7 @@ class ImportResult:
     spec: Any
     tensors: dict[str, str] = field(default_factory=dict)  # spec layer path -> ONNX tensor
     mismatches: list[str] = field(default_factory=list)
+    channels_last: set[str] = field(default_factory=set)  # tensors laid out [N, *spatial, C] (after a Transpose)
 
 
 def import_onnx(path: str, name: str | None = None) -> ImportResult:
@@ -88,6 +96,7 @@ def import_model(model: Any, file: str = "<model>", name: str | None = None) -> 
     importer = _Importer(graph, file)
     items = importer.run()
     _collapse(items, importer.output_items())
+    _loose_sections(items, file)
     generic = model.graph.name in ("", "main_graph", "torch_jit", "torch-jit-export")
     title = name or (Path(file).stem if generic else model.graph.name)
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
@@ -97,6 +106,7 @@ def import_model(model: Any, file: str = "<model>", name: str | None = None) -> 
     spec = parse_spec(text, f"{file} (imported)", Path(file).stem)
     result = ImportResult(text, spec)
     result.tensors = {path: tensor for path, tensor in _paths(entries, items)}
+    result.channels_last = importer.last
     result.mismatches = _check_shapes(result, graph)
     return result
 
@@ -157,6 +167,10 @@ class _Importer:
         self.names: set[str] = {"input"}
         self.node: Any = None
         self.position = 0
+        self.last: set[str] = set()  # channels-last tensors: between torch's Transpose pair around a LayerNorm2d
+        self.last_origin: dict[str, Unsupported] = {}  # the Transpose each came from (an error if never undone)
+        self.from_last: set[str] = set()  # tensors transposed back to channels-first
+        self.whole: set[int] = set()  # items complete as they are (a hint said so): no fusing into them
 
     # helpers
     def fail(self, reason: str) -> None:
@@ -186,12 +200,52 @@ class _Importer:
     def emit(self, kind: str, args: dict[str, Any], inputs: list[int] | None = None) -> Item:
         if kind not in _known_kinds():
             raise _MissingKind(kind)
+        if self.hint().get("trainable") is False:  # cnncalc's export of a frozen layer
+            args = {**args, "trainable": False}
         item = Item(
             len(self.items), kind, args, inputs or [self.data_input()], self.name_for(kind), self.node.output[0]
         )
         self.items.append(item)
         self.producer[self.node.output[0]] = item.index
         return item
+
+    def pending(self, op: str, reason: str, inputs: list[int] | None = None, **values: Any) -> Item:
+        """Half of a pattern (a Neg before a max pool, the Div that starts an Erf GELU): an error unless completed."""
+        node = self.node
+        args = {"op": op, "reason": reason, "position": self.position, "node": node.name or "(unnamed)", **values}
+        args["op_type"] = node.op_type
+        item = Item(len(self.items), "_pending", args, inputs or [self.data_input()], None, node.output[0])
+        self.items.append(item)
+        self.producer[node.output[0]] = item.index
+        return item
+
+    def pending_source(self, op: str, tensor: str | None = None) -> Item | None:
+        """The pending `op` item this node reads (its only reader), or None."""
+        item = self.items[self.producer[tensor if tensor is not None else self.data_inputs()[0]]]
+        if item.kind == "_pending" and item.args["op"] == op and self.only_reader(item.tensor):
+            return item
+        return None
+
+    def hint(self) -> dict[str, Any]:
+        """What cnncalc's own export wrote in the node's doc_string (the arguments ONNX cannot carry)."""
+        import json
+
+        text = self.node.doc_string or ""
+        if not text.startswith("cnncalc {"):
+            return {}
+        try:
+            found = json.loads(text[len("cnncalc ") :])
+        except ValueError:
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def scalar(self) -> float | None:
+        """The value of the node's one-element constant operand, if it has one."""
+        consts = [n for n in self.node.input if n and self.g.is_const(n)]
+        if len(consts) != 1 or prod(self.g.const_shape.get(consts[0]) or (1,)) != 1:
+            return None
+        value = self.g.value(consts[0])
+        return float(value.reshape(-1)[0]) if value is not None else None
 
     def alias(self, item: int) -> None:
         self.producer[self.node.output[0]] = item
@@ -214,15 +268,30 @@ class _Importer:
             if node.domain not in ("", "ai.onnx") or handler is None:
                 self.fail("no cnncalc kind computes this op")
                 continue
+            last = any(name in self.last for name in self.data_inputs())
+            if last and node.op_type not in CHANNELS_LAST_OK:
+                self.fail("it reads a channels-last tensor (after a Transpose); cnncalc's layers are channels-first")
+                continue
             try:
                 handler()
             except _MissingKind as missing:
                 self.fail(f"needs the kind `{missing.kind}`, which this cnncalc does not have")
             except _Refused as refused:
                 self.fail(str(refused))
+            else:
+                if last and node.op_type != "Transpose":  # elementwise and per-channel ops keep the layout
+                    origin = next(self.last_origin[n] for n in self.data_inputs() if n in self.last)
+                    for out in node.output:
+                        if out:
+                            self.last.add(out)
+                            self.last_origin[out] = origin
+        for out in self.g.outputs:
+            if out in self.last:
+                self.unsupported.append(self.last_origin[out])
         for item in self.items:
-            if item.kind == "_neg" and not item.nested:  # a Neg that is not half of a min pool
-                self.unsupported.append(Unsupported(item.args["position"], item.args["node"], "Neg", "a negation"))
+            if item.kind == "_pending" and not item.nested:  # half a pattern: the node on its own has no kind
+                a = item.args
+                self.unsupported.append(Unsupported(a["position"], a["node"], a["op_type"], a["reason"]))
         self.unsupported.sort(key=lambda u: u.position)
         if self.unsupported:
             raise UnsupportedOps(self.file, self.unsupported)
@@ -345,7 +414,68 @@ class _Importer:
             if dims.count(-1) == 1:
                 dims[dims.index(-1)] = prod(shape) // -prod(dims)
             out = tuple(dims)
+        rearranged = self.pending_source("transpose")
+        if rearranged is not None and out is not None:
+            self.rearranged(rearranged, out)
+            return
+        if shape is not None and out is not None and len(out) > len(shape) and prod(out) == prod(shape):
+            self.pending(
+                "reshape", f"a reshape from {list(shape)} to {list(out)} is not a flatten", src=shape, dims=out
+            )
+            return
         self.flatten_or_alias(out)
+
+    def rearranged(self, moved: Item, final: tuple[int, ...]) -> None:
+        """Reshape -> Transpose -> Reshape: torch's channel_shuffle, pixel_shuffle and pixel_unshuffle."""
+        split_item = self.items[moved.inputs[0]]
+        src, split, perm = tuple(split_item.args["src"]), tuple(split_item.args["dims"]), list(moved.args["perm"])
+        rest = list(range(3, len(split)))
+        found: tuple[str, dict[str, Any]] | None = None
+        if len(split) == len(src) + 1 and perm == [0, 2, 1, *rest] and final == src and split[3:] == src[2:]:
+            found = ("channel_shuffle", {"groups": split[1]})
+        elif len(src) == 4 and len(split) == 6:
+            n, c, h, w = src
+            r = split[3]
+            if (
+                perm == [0, 1, 3, 5, 2, 4]
+                and split == (n, c, h // r, r, w // r, r)
+                and final[1:] == (c * r * r, h // r, w // r)
+            ):
+                found = ("pixel_unshuffle", {"downscale_factor": r})
+            r = split[2]
+            if (
+                perm == [0, 1, 4, 2, 5, 3]
+                and split == (n, c // (r * r), r, r, h, w)
+                and final[1:] == (c // (r * r), h * r, w * r)
+            ):
+                found = ("pixel_shuffle", {"upscale_factor": r})
+        if found is None:
+            raise _Refused(
+                f"a reshape, transpose {perm} and reshape to {list(final)} is no channel shuffle or pixel shuffle"
+            )
+        moved.nested = split_item.nested = True
+        self.emit(found[0], found[1], list(split_item.inputs))
+
+    def op_Transpose(self) -> None:
+        """torch's LayerNorm2d: to channels-last and back; or the middle of a channel/pixel shuffle."""
+        perm, x = list(attribute(self.node, "perm", [])), self.data_inputs()[0]
+        rank = len(perm)
+        split = self.pending_source("reshape")
+        if split is not None:
+            self.pending("transpose", f"a transpose {perm}", perm=perm)
+            return
+        if rank > 2 and x not in self.last and perm == [0, *range(2, rank), 1]:
+            self.producer[self.node.output[0]] = self.data_input()
+            self.last.add(self.node.output[0])
+            reason = "a transpose to channels-last that is not transposed back (cnncalc's layers are channels-first)"
+            self.last_origin[self.node.output[0]] = Unsupported(
+                self.position, self.node.name or "(unnamed)", "Transpose", reason
+            )
+        elif rank > 2 and x in self.last and perm == [0, rank - 1, *range(1, rank - 1)]:
+            self.alias(self.data_input())
+            self.from_last.add(self.node.output[0])
+        else:
+            raise _Refused(f"a transpose {perm} of the data (only channels-last and back, around a layer norm)")
 
     def op_Squeeze(self) -> None:
         self.flatten_or_alias(self.g.shape(self.node.output[0]))
@@ -363,6 +493,10 @@ class _Importer:
         if len(self.data_inputs()) != 1 or self.node.input[0] != self.data_inputs()[0]:
             raise _Refused("a product of two data tensors, or a constant on the left")
         w = self.weight_shape(1)
+        if shape is not None and len(shape) > 2 and len(w) == 2 and self.data_inputs()[0] in self.last:
+            # ConvNeXt's channels-last nn.Linear: a 1x1 convolution of the channels-first tensor
+            self.emit("conv", {"out_channels": w[1], "kernel_size": 1, "bias": False})
+            return
         if shape is None or len(shape) != 2 or len(w) != 2:
             raise _Refused(f"MatMul on a {list(shape or ())} tensor is not a linear layer on a flat input")
         self.emit("linear", {"out_features": w[1], "bias": False})
@@ -378,7 +512,57 @@ class _Importer:
             args["momentum"] = momentum
         if len([o for o in self.node.output if o]) > 1:
             raise _Refused("training-mode BatchNormalization (running statistics as outputs)")
+        hint = self.hint()
+        if hint.get("kind") == "instancenorm":  # cnncalc's export of an instance norm with running statistics
+            self.emit(
+                "instancenorm",
+                {
+                    **{k: v for k, v in args.items() if k == "eps"},
+                    "affine": bool(hint.get("affine")),
+                    "track_running_stats": True,
+                },
+            )
+            return
+        if hint.get("kind") == "batchnorm":  # a frozen or partial batchnorm (cnncalc's own export)
+            flags = {k: bool(hint[k]) for k in ("affine", "frozen", "scale", "center") if k in hint}
+            args.update({k: v for k, v in flags.items() if v != (k != "frozen")})
         self.emit("batchnorm", args)
+
+    def norm_args(self) -> dict[str, Any]:
+        eps = attribute(self.node, "epsilon", 1e-5)
+        return {"eps": round(eps, 9)} if abs(eps - 1e-5) > 1e-12 else {}
+
+    def op_LayerNormalization(self) -> None:
+        shape, x = self.in_shape(), self.data_inputs()[0]
+        if shape is None:
+            raise _Refused("the input's shape is not known")
+        axis = attribute(self.node, "axis", -1) % len(shape)
+        over_channels = (x in self.last and axis == len(shape) - 1) or (len(shape) == 2 and axis == 1)
+        if not over_channels:
+            raise _Refused(
+                f"a layer norm over the axes from {axis} on; cnncalc's layernorm is over the channels "
+                "(torchvision's LayerNorm2d, a Transpose either side) or a vector's features"
+            )
+        args = self.norm_args()
+        if self.hint().get("elementwise_affine") is False:
+            args["elementwise_affine"] = False
+        self.emit("layernorm", args)
+
+    def op_GroupNormalization(self) -> None:
+        shape, groups = self.in_shape(), attribute(self.node, "num_groups")
+        scale = self.weight_shape(1)
+        if shape is None or prod(scale) != shape[1]:
+            raise _Refused(
+                f"a scale of shape {list(scale)}: opset 18-20's GroupNormalization scales per group, torch per channel"
+            )
+        args = {"num_groups": groups, **self.norm_args()}
+        if self.hint().get("affine") is False:
+            args["affine"] = False
+        self.emit("groupnorm", args)
+
+    def op_InstanceNormalization(self) -> None:
+        args = {**self.norm_args(), "affine": self.hint().get("affine", True)}  # its scale and shift are weights
+        self.emit("instancenorm", args)
 
     def op_LRN(self) -> None:
         node = self.node
@@ -414,7 +598,151 @@ class _Importer:
         self.emit("mish", {})
 
     def op_Selu(self) -> None:
+        alpha, gamma = (
+            attribute(self.node, "alpha", 1.67326319217681884765625),
+            attribute(self.node, "gamma", 1.05070102214813232421875),
+        )
+        if abs(alpha - 1.6732632) > 1e-5 or abs(gamma - 1.0507010) > 1e-5:
+            raise _Refused(f"Selu with alpha {alpha}, gamma {gamma} is not torch's SELU")
         self.emit("selu", {})
+
+    def op_Celu(self) -> None:
+        alpha = attribute(self.node, "alpha", 1.0)
+        self.emit("celu", {"alpha": round(alpha, 9)} if alpha != 1.0 else {})
+
+    def op_Softplus(self) -> None:
+        scaled = self.pending_source("scale")
+        if scaled is not None:  # torch's Softplus(beta): Mul(beta), Softplus, Div(beta)
+            self.pending("softplus", "a softplus of a scaled input", [scaled.index], beta=scaled.args["factor"])
+            return
+        self.emit("softplus", {})
+
+    def op_PRelu(self) -> None:
+        count = prod(self.weight_shape(1))
+        self.emit("prelu", {"num_parameters": count} if count != 1 else {})
+
+    def op_LogSoftmax(self) -> None:
+        shape = self.in_shape()
+        rank = len(shape) if shape else 2
+        axis = attribute(self.node, "axis", 1 if self.g.opset < 13 else -1) % rank
+        if (self.g.opset < 13 and axis != rank - 1) or axis == 0:
+            raise _Refused("a log-softmax over the batch, or (before opset 13) over flattened axes")
+        self.emit("log_softmax", {"dim": axis - 1} if axis != 1 else {})
+
+    def op_Pad(self) -> None:
+        shape = self.in_shape()
+        if shape is None:
+            raise _Refused("the input's shape is not known")
+        rank, node = len(shape), self.node
+        value = 0.0
+        if self.g.opset < 11:
+            pads, value = attribute(node, "pads"), attribute(node, "value", 0.0)
+        else:
+            inputs = [*node.input, "", "", ""]
+            found = self.g.value(inputs[1])
+            pads = found.tolist() if found is not None else None
+            if inputs[2]:
+                fill = self.g.value(inputs[2])
+                value = float(fill.reshape(-1)[0]) if fill is not None and fill.size else 0.0
+            if inputs[3] and pads is not None:  # opset 18: pads for the listed axes only
+                axes = self.g.value(inputs[3])
+                if axes is None:
+                    raise _Refused("pad axes that are not constants")
+                full = [0] * (2 * rank)
+                for i, axis in enumerate(a % rank for a in axes.tolist()):
+                    full[axis], full[rank + axis] = pads[i], pads[len(axes) + i]
+                pads = full
+        if pads is None:
+            raise _Refused("pads that are not constants")
+        if any(pads[i] or pads[rank + i] for i in (0, 1)):
+            raise _Refused("padding the batch or the channels")
+        if min(pads) < 0:
+            raise _Refused("negative pads (a crop)")
+        mode = attribute(node, "mode", "constant")
+        if mode not in PAD_MODES:
+            raise _Refused(f"`{mode}` padding")
+        args: dict[str, Any] = {"padding": _pads(pads[2:rank] + pads[rank + 2 :], rank - 2)}
+        if mode != "constant":
+            args["mode"] = PAD_MODES[mode]
+        elif value:
+            args["value"] = value
+        self.emit("pad", args)
+
+    def op_DepthToSpace(self) -> None:
+        # DCR (ONNX's default, TensorFlow's) orders the channels differently from torch's CRD; shapes agree.
+        self.emit("pixel_shuffle", {"upscale_factor": attribute(self.node, "blocksize")})
+
+    def op_SpaceToDepth(self) -> None:
+        self.emit("pixel_unshuffle", {"downscale_factor": attribute(self.node, "blocksize")})
+
+    def section(self, start: int, stop: int, output: str) -> None:
+        """A channel slice: half of a `split` structure, if the sections meet again in one concat."""
+        node = self.node
+        args = {"start": start, "stop": stop, "position": self.position, "node": node.name or "(unnamed)"}
+        item = Item(len(self.items), "_section", args, [self.data_input()], None, output)
+        self.items.append(item)
+        self.producer[output] = item.index
+
+    def op_Slice(self) -> None:
+        shape, node = self.in_shape(), self.node
+        if shape is None:
+            raise _Refused("the input's shape is not known")
+        if self.g.opset < 10:
+            starts, ends, axes, steps = (
+                attribute(node, "starts"),
+                attribute(node, "ends"),
+                attribute(node, "axes"),
+                None,
+            )
+        else:
+            inputs = [*node.input, "", ""]
+            values = [self.g.value(n) if n else None for n in inputs[1:5]]
+            if values[0] is None or values[1] is None:
+                raise _Refused("slice bounds that are not constants")
+            starts, ends = values[0].tolist(), values[1].tolist()
+            axes = values[2].tolist() if values[2] is not None else None
+            steps = values[3].tolist() if values[3] is not None else None
+        axes = axes if axes is not None else list(range(len(starts)))
+        if [a % len(shape) for a in axes] != [1] or (steps and steps != [1]):
+            raise _Refused("a slice that is not one range of channels")
+        start, stop, _ = slice(starts[0], ends[0]).indices(shape[1])
+        self.section(start, stop, node.output[0])
+
+    def op_Split(self) -> None:
+        shape, node = self.in_shape(), self.node
+        if shape is None or attribute(node, "axis", 0) % len(shape) != 1:
+            raise _Refused("a split along an axis other than the channels")
+        sizes = attribute(node, "split")
+        if sizes is None and len(node.input) > 1 and node.input[1]:
+            found = self.g.value(node.input[1])
+            sizes = found.tolist() if found is not None else None
+        outputs = [o for o in node.output]
+        if sizes is None:
+            sizes = [-(-shape[1] // len(outputs))] * len(outputs)
+        start = 0
+        for size, output in zip(sizes, outputs):
+            stop = min(start + size, shape[1])
+            if output:
+                self.section(start, stop, output)
+            start = stop
+
+    def op_Erf(self) -> None:
+        """GELU as torch writes it without the Gelu op: x * (1 + erf(x / sqrt(2))) * 0.5."""
+        scaled = self.pending_source("scale")
+        if scaled is None or abs(scaled.args["factor"] - 0.5**0.5) > 1e-5:
+            raise _Refused("an error function that is not part of a GELU")
+        self.pending("erf", "an error function that is not part of a GELU", [scaled.index], root=scaled.inputs[0])
+
+    def op_Div(self) -> None:
+        c = self.scalar()
+        if len(self.data_inputs()) != 1 or c is None or self.node.input[0] != self.data_inputs()[0] or c == 0:
+            raise _Refused("a division that is not by a constant number")
+        soft = self.pending_source("softplus")
+        if soft is not None and abs(soft.args["beta"] - c) < 1e-6 * max(1.0, abs(c)):
+            soft.nested = self.items[soft.inputs[0]].nested = True
+            self.emit("softplus", {"beta": round(c, 9)}, list(self.items[soft.inputs[0]].inputs))
+            return
+        self.pending("scale", f"a division by the constant {c:g}", factor=1 / c)
 
     def op_Elu(self) -> None:
         self.emit("elu", {"alpha": attribute(self.node, "alpha", 1.0)})
@@ -458,6 +786,10 @@ class _Importer:
         if len(self.node.input) > 1 and self.node.input[1]:
             value = self.g.value(self.node.input[1])
             ratio = float(value) if value is not None else 0.5
+        hint = self.hint()
+        if hint.get("kind") in ("stochastic_depth", "dropout2d", "dropout3d"):  # all the identity at inference
+            self.emit(hint["kind"], {k: v for k, v in hint.items() if k in ("p", "mode") and v != "row"})
+            return
         self.emit("dropout", {"p": round(float(ratio), 6)} if abs(ratio - 0.5) > 1e-9 else {})
 
     def op_Neg(self) -> None:
@@ -465,14 +797,11 @@ class _Importer:
         source = self.items[self.data_input()]
         if source.kind == "maxpool" and self.only_reader(source.tensor) and source.inputs[0]:
             neg = self.items[source.inputs[0]]
-            if neg.kind == "_neg" and self.only_reader(neg.tensor):
+            if neg.kind == "_pending" and neg.args["op"] == "neg" and self.only_reader(neg.tensor):
                 neg.nested, source.kind, source.inputs = True, "minpool", neg.inputs
                 self.alias(source.index)
                 return
-        item = Item(len(self.items), "_neg", {}, [self.data_input()], None, self.node.output[0])
-        item.args = {"position": self.position, "node": self.node.name or "(unnamed)"}
-        self.items.append(item)
-        self.producer[self.node.output[0]] = item.index
+        self.pending("neg", "a negation")
 
     def op_Identity(self) -> None:
         self.emit("identity", {})
@@ -484,16 +813,44 @@ class _Importer:
         self.upsample()
 
     def upsample(self) -> None:
-        mode = attribute(self.node, "mode", "nearest")
-        if mode != "nearest":
-            raise _Refused(f"`{mode}` resizing: cnncalc's upsample is nearest-neighbour")
-        shape, out = self.in_shape(), self.g.shape(self.node.output[0])
+        """Resize / Upsample: nearest as torch exports it (asymmetric, floor), linear and cubic modes."""
+        node, shape, out = self.node, self.in_shape(), self.g.shape(self.node.output[0])
         if shape is None or out is None or out[:2] != shape[:2]:
-            raise _Refused("the resize's output shape is not known, or it changes the channels")
-        scales = [o / i for o, i in zip(out[2:], shape[2:])]
-        if any(s != int(s) for s in scales):
-            raise _Refused(f"a resize by {scales}: only whole scale factors are exact")
-        self.emit("upsample", {"scale_factor": _ints([int(s) for s in scales])})
+            raise _Refused("the resize's output shape is not known, or it changes the batch or the channels")
+        ndim, mode = len(shape) - 2, attribute(node, "mode", "nearest")
+        legacy = node.op_type == "Upsample" or self.g.opset < 11
+        ctm = "asymmetric" if legacy else attribute(node, "coordinate_transformation_mode", "half_pixel")
+        args: dict[str, Any] = {}
+        if mode == "nearest":
+            nearest = "floor" if legacy else attribute(node, "nearest_mode", "round_prefer_floor")
+            if ctm != "asymmetric" or nearest != "floor":
+                raise _Refused(f"nearest resizing with {ctm} / {nearest}: cnncalc's is PyTorch's (asymmetric, floor)")
+        else:
+            if (mode, ndim) not in RESIZE_MODES:
+                raise _Refused(f"`{mode}` resizing of a {ndim}-D volume")
+            if ctm not in ("align_corners", "half_pixel", "pytorch_half_pixel"):
+                raise _Refused(f"{mode} resizing with coordinate_transformation_mode {ctm} (PyTorch has no such mode)")
+            if mode == "cubic" and abs(attribute(node, "cubic_coeff_a", -0.75) + 0.75) > 1e-6:
+                raise _Refused("cubic resizing with a coefficient other than torch's -0.75")
+            args["mode"] = RESIZE_MODES[(mode, ndim)]
+            if ctm == "align_corners":
+                args["align_corners"] = True
+        inputs = [*node.input, "", "", ""]
+        sizes = inputs[3] if not legacy else ""
+        scales_name = inputs[1] if legacy else inputs[2]
+        scales = self.g.value(scales_name) if scales_name else None
+        if legacy and scales is None:
+            found = attribute(node, "scales")
+            scales = None if found is None else __import__("numpy").array(found)
+        if sizes or scales is None or not scales.size:
+            target: dict[str, Any] = {"size": _ints(list(out[2:]))}
+        else:
+            factors = [float(f) for f in scales.tolist()][-ndim:]  # [N, C, *spatial], or the `axes` only
+            if [int(n * f) for n, f in zip(shape[2:], factors)] != list(out[2:]):
+                raise _Refused(f"scales {factors} do not give the inferred size {list(out[2:])}")
+            whole: list[Any] = [int(f) if f == int(f) else f for f in factors]
+            target = {"scale_factor": _ints(whole)}
+        self.emit("upsample", {**target, **args})
 
     # merges, and elementwise ops with a constant
     def merge(self, kind: str) -> None:
@@ -516,12 +873,15 @@ class _Importer:
         self.merge("concat")
 
     def per_channel(self) -> tuple[int, str] | None:
-        """(data item, constant) when one operand is a per-channel constant [C, 1, ...] / [1, C, 1, ...]."""
+        """(data item, constant) when one operand is a per-channel constant: [C, 1, ...] / [1, C, 1, ...]
+        channels-first, [C] / [1, ..., C] channels-last or on a vector."""
         data, consts = self.data_inputs(), [n for n in self.node.input if n and self.g.is_const(n)]
         shape = self.in_shape()
-        if len(data) != 1 or len(consts) != 1 or shape is None or len(shape) < 3:
+        if len(data) != 1 or len(consts) != 1 or shape is None or len(shape) < 2:
             return None
-        const = self.g.const_shape[consts[0]]
+        const, c = self.g.const_shape[consts[0]], shape[-1] if data[0] in self.last else shape[1]
+        if data[0] in self.last or len(shape) == 2:
+            return (self.producer[data[0]], consts[0]) if prod(const) == c and const[-1:] == (c,) else None
         dims = const[1:] if len(const) == len(shape) else const
         if len(dims) == len(shape) - 1 and dims[0] == shape[1] and all(d == 1 for d in dims[1:]):
             return self.producer[data[0]], consts[0]
@@ -540,10 +900,20 @@ class _Importer:
             item.args["bias"] = True
             self.alias(source)
             return
+        conv = item.kind == "conv" and not item.args["bias"] and self.only_reader(item.tensor)
+        if conv and item.tensor in self.last and prod(shape) == item.args["out_channels"]:  # channels-last Linear
+            item.args["bias"] = True
+            self.alias(source)
+            return
+        erf = self.pending_source("erf")
+        if erf is not None and self.scalar() == 1.0:
+            self.pending("erf1", "1 + erf(...) that is not part of a GELU", [erf.index], root=erf.args["root"])
+            return
         found = self.per_channel()
         if found is None:
             raise _Refused(f"adding a constant of shape {list(shape)}; only a per-channel shift is a layer (`affine`)")
-        if item.kind == "affine" and not item.args["bias"] and self.only_reader(item.tensor):
+        whole = item.index in self.whole  # cnncalc's export of a scale-only affine: not half of one
+        if item.kind == "affine" and not item.args["bias"] and self.only_reader(item.tensor) and not whole:
             item.args["bias"] = True
             self.alias(source)
             return
@@ -558,7 +928,26 @@ class _Importer:
                     gate.kind, gate.name = "silu", gate.name
                     self.alias(gate.index)
                     return
+            for half, other in ((a, data[1]), (b, data[0])):  # x * (1 + erf(x / sqrt(2))), then * 0.5
+                erf1 = half.kind == "_pending" and half.args["op"] == "erf1"
+                if erf1 and half.args["root"] == self.producer[other] and self.only_reader(half.tensor):
+                    root = half.args["root"]
+                    self.pending("gelu", "x * (1 + erf(x / sqrt(2))) without the 0.5", [half.index], root=root)
+                    return
             self.merge("multiply")
+            return
+        c = self.scalar()
+        if c is not None:
+            gelu = self.pending_source("gelu")
+            if gelu is not None and c == 0.5:
+                chain = [gelu]
+                while chain[-1].inputs[0] != gelu.args["root"]:
+                    chain.append(self.items[chain[-1].inputs[0]])
+                for part in chain:
+                    part.nested = True
+                self.emit("gelu", {}, [gelu.args["root"]])
+                return
+            self.pending("scale", f"a multiplication by the constant {c:g}", factor=c)
             return
         found = self.per_channel()
         if found is None:
@@ -567,7 +956,14 @@ class _Importer:
                 f"multiplying by a constant of shape {list(self.g.const_shape[const])}; "
                 "only a per-channel scale is a layer (`affine`)"
             )
-        self.emit("affine", {"scale": True, "bias": False})
+        hint = self.hint()
+        if hint.get("kind") == "layer_scale" or self.data_inputs()[0] in self.from_last:
+            # ConvNeXt's layer scale: the gamma after the channels-last MLP (or cnncalc's own export of one)
+            self.emit("layer_scale", {"init": hint["init"]} if "init" in hint else {})
+            return
+        made = self.emit("affine", {"scale": True, "bias": False})
+        if hint.get("kind") == "affine":
+            self.whole.add(made.index)
 
 
 class _MissingKind(Exception):
@@ -609,6 +1005,11 @@ def _collapse(items: list[Item], outputs: list[tuple[str, int]]) -> None:
                 cur = items[cur].inputs[0]
             forks.add(cur)
             chains.append(chain)
+        sectioned = [bool(chain) and chain[0].kind == "_section" for chain in chains]
+        if any(sectioned):
+            if len(forks) == 1 and all(sectioned) and merge.kind == "concat" and _contiguous(chains, items):
+                _make_split(merge, chains, forks.pop())
+            continue
         if len(forks) != 1 or all(not chain for chain in chains):
             continue
         fork = forks.pop()
@@ -621,6 +1022,42 @@ def _collapse(items: list[Item], outputs: list[tuple[str, int]]) -> None:
         else:
             merge.groups = chains
         merge.inputs = [fork]
+
+
+def _contiguous(chains: list[list[Item]], items: list[Item]) -> bool:
+    """The sections cover the channels in order, from 0 (the merge's channel order is the input's)."""
+    start = 0
+    for chain in chains:
+        if chain[0].args["start"] != start:
+            return False
+        start = chain[0].args["stop"]
+    return True
+
+
+def _make_split(merge: Item, chains: list[list[Item]], fork: int) -> None:
+    sizes = [chain[0].args["stop"] - chain[0].args["start"] for chain in chains]
+    for chain in chains:
+        for item in chain:
+            item.nested = True
+        chain[0].kind = "_section_used"
+    merge.kind, merge.groups, merge.inputs = "split", [chain[1:] for chain in chains], [fork]
+    merge.args = {"sections": len(sizes) if len(set(sizes)) == 1 else sizes}
+
+
+def _loose_sections(items: list[Item], file: str) -> None:
+    """A channel slice outside a clean split -> concat has no cnncalc kind."""
+    found = [
+        Unsupported(
+            i.args["position"],
+            i.args["node"],
+            "Slice",
+            "a channel slice outside a split whose sections meet in one concat",
+        )
+        for i in items
+        if i.kind == "_section"
+    ]
+    if found:
+        raise UnsupportedOps(file, found)
 
 
 # --- items -> spec entries ---------------------------------------------------------------------------
@@ -646,6 +1083,8 @@ def _entry(item: Item, previous: int, prefix: str) -> Entry:
     args: dict[str, Any] = {"name": name}
     if item.groups is not None:
         groups = [[_entry(child, -1, item.name or "") for child in chain] for chain in item.groups]
+        if item.kind == "split":
+            args["sections"] = item.args["sections"]
         if item.kind == "residual":
             args["body"], args["shortcut"] = groups
         else:
@@ -667,7 +1106,7 @@ def _ref(index: int, item: Item) -> str:
 
 def _readable(kind: str, args: dict[str, Any]) -> dict[str, Any]:
     """Leave out the arguments that equal their defaults."""
-    defaults = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "ceil_mode": False}
+    defaults: dict[str, Any] = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "ceil_mode": False}
     if kind in ("maxpool", "avgpool", "lppool"):
         defaults = {"padding": 0, "dilation": 1, "ceil_mode": False, "count_include_pad": True}
         if args.get("stride") == args.get("kernel_size"):
@@ -676,6 +1115,8 @@ def _readable(kind: str, args: dict[str, Any]) -> dict[str, Any]:
         defaults["output_padding"] = 0
     if kind == "affine":
         defaults = {"scale": True, "bias": True}
+    if kind == "pad":
+        defaults = {"mode": "constant", "value": 0.0}
     return {k: v for k, v in args.items() if defaults.get(k, object()) != v}
 
 
@@ -714,6 +1155,8 @@ def _check_shapes(result: ImportResult, graph: OnnxGraph) -> list[str]:
     found = []
     for path, tensor in result.tensors.items():
         row, onnx_shape = analysis.row(path), graph.shape(tensor)
+        if onnx_shape is not None and tensor in result.channels_last:  # [N, *spatial, C] -> [N, C, *spatial]
+            onnx_shape = (onnx_shape[0], onnx_shape[-1], *onnx_shape[1:-1])
         if row is not None and onnx_shape is not None and tuple(row.output_shape) != tuple(onnx_shape[1:]):
             found.append(f"{path}: cnncalc {list(row.output_shape)}, ONNX {list(onnx_shape[1:])}")
     return found

@@ -1,16 +1,18 @@
 """PyTorch code out: a standalone, readable module file that imports only torch.
 
 The module tree mirrors the spec's dotted names (`layer1.0.res.conv1` is
-`model.layer1[0].res.conv1`): a block use is an instance of a class named after the block, a
-`repeat` an `nn.Sequential`, other structures and branches plain holders. `forward` is the
-spec's graph written out node by node (as torch.fx's generated code is), so `from:`, merges and
-several outputs need no special case. Concrete `weights:` are copied in by `build_model()`.
+`model.layer1[0].res.conv1`): a block is one class whose keyword parameters are the block's
+arguments (and what its uses resolve differently: a `when:` flag, a computed width), a `repeat` an
+`nn.Sequential`, other structures and branches plain holders. `forward` is the spec's graph
+written out node by node (as torch.fx's generated code is), so `from:`, merges and several
+outputs need no special case. Concrete `weights:` are copied in by `build_model()`.
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.graph import Graph
@@ -18,19 +20,32 @@ from cnncalc.layers import BlockCall, Layer, Merge, Repeat, SplitSection, Struct
 from cnncalc.layers.structure import ChannelConcat, ProductMerge
 from cnncalc.spec.model import Spec
 
-HELPERS = '''
-
+# The helper modules a generated file may need; only those it uses are written into it.
+HELPERS: dict[str, str] = {
+    "Pad": '''
 class Pad(nn.Module):
-    """Explicit [before, after] zero padding per spatial dim (F.pad order: last dim first)."""
+    """Explicit [before, after] padding per spatial dim with `value` (F.pad order: last dim first)."""
 
-    def __init__(self, pads: tuple[int, ...]) -> None:
+    def __init__(self, pads: tuple[int, ...], value: float = 0.0) -> None:
         super().__init__()
-        self.pads = pads
+        self.pads, self.value = pads, value
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.pad(x, self.pads)
+        return F.pad(x, self.pads, value=self.value)
+''',
+    "PadOutOfDivisor": '''
+class PadOutOfDivisor(nn.Module):
+    """Average pooling with uneven padding left out of each window's divisor (TensorFlow's `same`)."""
 
+    def __init__(self, pads: tuple[int, ...], pool: nn.Module) -> None:
+        super().__init__()
+        self.pads, self.pool = pads, pool
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        ones = torch.ones_like(x[:, :1])
+        return self.pool(F.pad(x, self.pads)) / self.pool(F.pad(ones, self.pads))
+''',
+    "Crop": '''
 class Crop(nn.Module):
     """Remove [before, after] cells per spatial dim (a transposed conv's uneven padding)."""
 
@@ -42,8 +57,8 @@ class Crop(nn.Module):
         index = [slice(None), slice(None)]
         index += [slice(b, x.shape[2 + i] - a) for i, (b, a) in enumerate(self.pairs)]
         return x[tuple(index)]
-
-
+''',
+    "MinPool": '''
 class MinPool(nn.Module):
     """Min pooling: -max_pool(-x)."""
 
@@ -53,8 +68,99 @@ class MinPool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return -self.pool(-x)
+''',
+    "LayerNorm2d": '''
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision's LayerNorm2d (convnext.py), any rank: a LayerNorm over the channels at each position."""
 
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.movedim(1, -1)
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.movedim(-1, 1)
+''',
+    "LayerScale": '''
+class LayerScale(nn.Module):
+    """A learnable factor per channel (ConvNeXt's layer_scale), initialised to `init`."""
 
+    def __init__(self, channels: int, init: float) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma.view(1, -1, *(1,) * (x.dim() - 2))
+''',
+    "Affine": '''
+class Affine(nn.Module):
+    """A learnable per-channel scale and/or shift (Caffe's Scale layer)."""
+
+    def __init__(self, channels: int, scale: bool = True, bias: bool = True) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if bias else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, -1, *(1,) * (x.dim() - 2))
+        if self.weight is not None:
+            x = x * self.weight.view(shape)
+        if self.bias is not None:
+            x = x + self.bias.view(shape)
+        return x
+''',
+    "PartialBatchNorm": '''
+class PartialBatchNorm(nn.Module):
+    """Keras's BatchNormalization with `scale=False` or `center=False`: gamma or beta missing."""
+
+    def __init__(self, channels: int, eps: float, scale: bool, center: bool) -> None:
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("running_mean", torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+        self.weight = nn.Parameter(torch.ones(channels)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(channels)) if center else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+''',
+    "FrozenBatchNorm": '''
+class FrozenBatchNorm(nn.Module):
+    """torchvision's FrozenBatchNorm2d, any rank: weight, bias and statistics are all buffers."""
+
+    def __init__(self, channels: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        for name, init in (("weight", 1.0), ("bias", 0.0), ("running_mean", 0.0), ("running_var", 1.0)):
+            self.register_buffer(name, torch.full((channels,), init))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps)
+''',
+    "StochasticDepth": '''
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: drops the input (per row or batch) while training, scaled by 1/(1-p)."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        self.p, self.mode = p, mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        shape = [x.shape[0]] + [1] * (x.dim() - 1) if self.mode == "row" else [1] * x.dim()
+        keep = torch.empty(shape, dtype=x.dtype, device=x.device).bernoulli_(1.0 - self.p)
+        return x * keep / (1.0 - self.p) if self.p < 1.0 else x * keep
+''',
+    "InterpolateLike": '''
+class InterpolateLike(nn.Module):
+    """F.interpolate to the spatial size of a second tensor (an FPN's top-down path, FCN's final resize)."""
+
+    def __init__(self, mode: str = "nearest", align_corners: bool | None = None) -> None:
+        super().__init__()
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, size=like.shape[2:], mode=self.mode, align_corners=self.align_corners)
+''',
+    "Add": '''
 class Add(nn.Module):
     """The sum of its inputs (equal shapes)."""
 
@@ -63,8 +169,8 @@ class Add(nn.Module):
         for x in xs[1:]:
             out = out + x
         return out
-
-
+''',
+    "Multiply": '''
 class Multiply(nn.Module):
     """The broadcast product of its inputs."""
 
@@ -73,14 +179,15 @@ class Multiply(nn.Module):
         for x in xs[1:]:
             out = out * x
         return out
-
-
+''',
+    "Concat": '''
 class Concat(nn.Module):
     """Concatenation along the channels."""
 
     def forward(self, *xs: torch.Tensor) -> torch.Tensor:
         return torch.cat(xs, dim=1)
-'''
+''',
+}
 
 
 def _nd(shape: tuple[int, ...]) -> int:
@@ -91,59 +198,97 @@ def _v(value: Any) -> str:
     """A Python literal: per-dim lists as tuples."""
     if isinstance(value, (list, tuple)):
         return "(" + ", ".join(_v(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value)  # double quotes, as ruff format writes them
     return repr(value)
 
 
-def _per_side(padding: Any) -> list[tuple[int, int]] | None:
-    if isinstance(padding, (list, tuple)) and padding and isinstance(padding[0], (list, tuple)):
-        return [(int(p[0]), int(p[1])) for p in padding]
-    return None
+def _f_pad(pairs: Any) -> tuple[int, ...]:
+    """F.pad's order: last dimension first, (before, after) each."""
+    return tuple(int(n) for pair in reversed(list(pairs)) for n in pair)
 
 
-def leaf_code(layer: Any, shape: tuple[int, ...]) -> str:
-    """The constructor expression of a leaf's torch module."""
+def _symmetric(pads: Any) -> Any | None:
+    """torch's `padding=` for [before, after] pairs that are equal (an int when all dims agree), else None."""
+    if any(b != a for b, a in pads):
+        return None
+    values = [b for b, _ in pads]
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+def _pool_code(layer: Any, nd: int, g: Any) -> tuple[str, tuple[int, ...] | None]:
+    """A max pool's constructor, and the explicit padding it needs in front (uneven or TensorFlow `same`)."""
+    padding = _symmetric(g.pads)
+    args = [_v(g.kernel if len(set(g.kernel)) > 1 else g.kernel[0]), f"stride={_v(_one(g.stride))}"]
+    if padding not in (None, 0):
+        args.append(f"padding={_v(padding)}")
+    if any(d != 1 for d in g.dilation):
+        args.append(f"dilation={_v(_one(g.dilation))}")
+    if layer.ceil_mode:
+        args.append("ceil_mode=True")
+    return f"nn.MaxPool{nd}d({', '.join(args)})", None if padding is not None else _f_pad(g.pads)
+
+
+def _one(values: tuple[int, ...]) -> Any:
+    return values[0] if len(set(values)) == 1 else tuple(values)
+
+
+def leaf_code(layer: Any, shape: tuple[int, ...], use: set[str], full: bool = False) -> str:
+    """The constructor expression of a leaf's torch module; `use` collects the helper classes it needs."""
     kind, nd = layer.kind, _nd(shape)
     if kind in ("conv", "conv_transpose"):
+        g = layer.geometry(shape)
         cls = ("Conv" if kind == "conv" else "ConvTranspose") + f"{nd}d"
-        pairs = _per_side(layer.padding)
-        padding = 0 if pairs else layer.padding
-        args = [str(shape[0]), str(layer.out_channels), _v(layer.kernel_size)]
+        padding = _symmetric(g.pads)
+        args = [str(shape[0]), str(layer.out_channels), _v(_one(g.kernel))]
         for key, value, default in (
-            ("stride", layer.stride, 1),
-            ("padding", padding, 0),
+            ("stride", _one(g.stride), 1),
+            ("padding", padding if padding is not None else 0, 0),
             ("output_padding", getattr(layer, "output_padding", 0), 0),
-            ("dilation", layer.dilation, 1),
+            ("dilation", _one(g.dilation), 1),
             ("groups", layer.groups, 1),
             ("bias", layer.bias, True),
         ):
-            if value != default:
+            if value != default or (full and key in ("stride", "padding", "groups")):  # a block: one form per use
                 args.append(f"{key}={_v(value)}")
         code = f"nn.{cls}({', '.join(args)})"
-        if pairs and kind == "conv":
-            flat = tuple(n for pair in reversed(pairs) for n in pair)
-            return f"nn.Sequential(Pad({_v(flat)}), {code})"
-        if pairs:
-            return f"nn.Sequential({code}, Crop({_v(tuple(pairs))}))"
+        if padding is None and kind == "conv":  # uneven padding (TensorFlow's `same` with a stride)
+            use.add("Pad")
+            return f"nn.Sequential(Pad({_v(_f_pad(g.pads))}), {code})"
+        if padding is None:
+            use.add("Crop")
+            return f"nn.Sequential({code}, Crop({_v(tuple(g.pads))}))"
         return code
     if kind in ("maxpool", "minpool"):
-        args = [_v(layer.kernel_size), f"stride={_v(layer.stride if layer.stride is not None else layer.kernel_size)}"]
-        if layer.padding != 0:
-            args.append(f"padding={_v(layer.padding)}")
-        if layer.dilation != 1:
-            args.append(f"dilation={_v(layer.dilation)}")
-        if layer.ceil_mode:
-            args.append("ceil_mode=True")
-        code = f"nn.MaxPool{nd}d({', '.join(args)})"
-        return code if kind == "maxpool" else f"MinPool({code})"
+        code, pads = _pool_code(layer, nd, layer.geometry(shape))
+        if pads is not None:
+            use.add("Pad")
+            fill = '-float("inf")'  # a padded cell never wins the max
+            code = f"nn.Sequential(Pad({_v(pads)}, {fill}), {code})"
+        if kind == "minpool":
+            use.add("MinPool")
+            return f"MinPool({code})"
+        return code
     if kind == "avgpool":
-        args = [_v(layer.kernel_size), f"stride={_v(layer.stride if layer.stride is not None else layer.kernel_size)}"]
-        if layer.padding != 0:
-            args.append(f"padding={_v(layer.padding)}")
+        g = layer.geometry(shape)
+        padding = _symmetric(g.pads)
+        args = [_v(_one(g.kernel)), f"stride={_v(_one(g.stride))}"]
+        if padding not in (None, 0):
+            args.append(f"padding={_v(padding)}")
         if layer.ceil_mode:
             args.append("ceil_mode=True")
-        if not layer.count_include_pad:
+        if padding is not None and not layer.counts_padding():
             args.append("count_include_pad=False")
-        return f"nn.AvgPool{nd}d({', '.join(args)})"
+        code = f"nn.AvgPool{nd}d({', '.join(args)})"
+        if padding is None and layer.counts_padding():
+            use.add("Pad")
+            return f"nn.Sequential(Pad({_v(_f_pad(g.pads))}), {code})"
+        if padding is None:
+            use.add("PadOutOfDivisor")
+            return f"PadOutOfDivisor({_v(_f_pad(g.pads))}, {code})"
+        return code
     if kind == "lppool":
         stride = layer.stride if layer.stride is not None else layer.kernel_size
         ceil = ", ceil_mode=True" if layer.ceil_mode else ""
@@ -159,26 +304,78 @@ def leaf_code(layer: Any, shape: tuple[int, ...]) -> str:
     if kind == "flatten":
         return "nn.Flatten()"
     if kind == "batchnorm":
-        args = [str(shape[0])]
-        if layer.eps != 1e-5:
-            args.append(f"eps={layer.eps!r}")
+        c, eps = shape[0], f", eps={layer.eps!r}" if layer.eps != 1e-5 else ""
+        if layer.frozen:
+            use.add("FrozenBatchNorm")
+            return f"FrozenBatchNorm({c}{eps})"
+        if layer.affine and not (layer.scale and layer.center):
+            use.add("PartialBatchNorm")
+            return f"PartialBatchNorm({c}, {layer.eps!r}, scale={layer.scale}, center={layer.center})"
+        args = [str(c)] + ([eps[2:]] if eps else [])
         if layer.momentum != 0.1:
             args.append(f"momentum={layer.momentum!r}")
+        if not layer.affine:
+            args.append("affine=False")
         return f"nn.BatchNorm{max(nd, 1)}d({', '.join(args)})"
+    if kind == "layernorm":
+        args = [str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
+        if not layer.elementwise_affine:
+            args.append("elementwise_affine=False")
+        if nd == 0:
+            return f"nn.LayerNorm({', '.join(args)})"
+        use.add("LayerNorm2d")
+        return f"LayerNorm2d({', '.join(args)})"
+    if kind == "groupnorm":
+        args = [str(layer.num_groups), str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
+        return f"nn.GroupNorm({', '.join(args + ([] if layer.affine else ['affine=False']))})"
+    if kind == "instancenorm":
+        args = [str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
+        if layer.momentum != 0.1:
+            args.append(f"momentum={layer.momentum!r}")
+        args += [f"{k}=True" for k in ("affine", "track_running_stats") if getattr(layer, k)]
+        return f"nn.InstanceNorm{nd}d({', '.join(args)})"
+    if kind == "layer_scale":
+        use.add("LayerScale")
+        return f"LayerScale({shape[0]}, {layer.init!r})"
+    if kind == "affine":
+        use.add("Affine")
+        flags = "".join(f", {k}=False" for k in ("scale", "bias") if not getattr(layer, k))
+        return f"Affine({shape[0]}{flags})"
+    if kind == "stochastic_depth":
+        use.add("StochasticDepth")
+        return f"StochasticDepth({layer.p!r}{'' if layer.mode == 'row' else ', mode=' + _v(layer.mode)})"
+    if kind == "pad":
+        pads = _f_pad(layer.pads(shape))
+        family = {"constant": "ConstantPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad"}
+        cls = family.get(layer.mode, "CircularPad") + f"{nd}d"
+        return f"nn.{cls}({_v(pads)}, {layer.value!r})" if layer.mode == "constant" else f"nn.{cls}({_v(pads)})"
     if kind == "lrn":
         return f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, beta={layer.beta!r}, k={layer.k!r})"
-    if kind == "dropout":
-        return f"nn.Dropout({layer.p!r})"
+    if kind in ("dropout", "dropout2d", "dropout3d"):
+        return f"nn.{kind.capitalize()}({layer.p!r})"
     if kind == "leaky_relu":
         return f"nn.LeakyReLU({layer.negative_slope!r})"
     if kind == "gelu":
-        return "nn.GELU()" if layer.approximate == "none" else f"nn.GELU(approximate={layer.approximate!r})"
-    if kind == "softmax":
-        return f"nn.Softmax(dim={layer.dim + 1 if layer.dim >= 0 else layer.dim})"
+        return "nn.GELU()" if layer.approximate == "none" else f"nn.GELU(approximate={_v(layer.approximate)})"
+    if kind in ("softmax", "log_softmax"):
+        cls = "Softmax" if kind == "softmax" else "LogSoftmax"
+        return f"nn.{cls}(dim={layer.dim + 1 if layer.dim >= 0 else layer.dim})"  # cnncalc's dims skip the batch
+    if kind in ("elu", "celu"):
+        return f"nn.{kind.upper()}({layer.alpha!r})"
+    if kind == "softplus":
+        return f"nn.Softplus({layer.beta!r}, {layer.threshold!r})"
+    if kind == "hardtanh":
+        return f"nn.Hardtanh({layer.min_val!r}, {layer.max_val!r})"
+    if kind == "prelu":
+        return f"nn.PReLU({layer.num_parameters})"
+    if kind == "channel_shuffle":
+        return f"nn.ChannelShuffle({layer.groups})"
+    if kind == "pixel_shuffle":
+        return f"nn.PixelShuffle({layer.upscale_factor})"
+    if kind == "pixel_unshuffle":
+        return f"nn.PixelUnshuffle({layer.downscale_factor})"
     if kind == "upsample":
-        scale = layer.scale_factor
-        value = tuple(float(s) for s in scale) if isinstance(scale, list) else float(scale)
-        return f"nn.Upsample(scale_factor={_v(value)})"
+        return _upsample_code(layer, use)
     simple = {
         "relu": "nn.ReLU()",
         "relu6": "nn.ReLU6()",
@@ -186,12 +383,30 @@ def leaf_code(layer: Any, shape: tuple[int, ...]) -> str:
         "tanh": "nn.Tanh()",
         "silu": "nn.SiLU()",
         "identity": "nn.Identity()",
+        "hardswish": "nn.Hardswish()",
+        "hardsigmoid": "nn.Hardsigmoid()",
+        "mish": "nn.Mish()",
+        "selu": "nn.SELU()",
     }
     if kind in simple:
         return simple[kind]
     from cnncalc.errors import CnncalcError
 
     raise CnncalcError(f"layer `{layer.path}`: cnncalc has no PyTorch export for the kind `{kind}` yet.", layer.source)
+
+
+def _upsample_code(layer: Any, use: set[str]) -> str:
+    corners = f", align_corners={layer.align_corners}" if layer.align_corners is not None else ""
+    mode = f"mode={_v(layer.mode)}{corners}" if layer.mode != "nearest" else ""
+    if layer.like is not None:
+        use.add("InterpolateLike")
+        return f"InterpolateLike({mode})"
+    if layer.size is not None:
+        target = f"size={_v(layer.size)}"
+    else:
+        scale = layer.scale_factor
+        target = f"scale_factor={_v(tuple(float(s) for s in scale) if isinstance(scale, list) else float(scale))}"
+    return f"nn.Upsample({target}{', ' + mode if mode else ''})"
 
 
 def _class_name(text: str) -> str:
@@ -221,84 +436,272 @@ def _var(graph: Graph, index: int) -> str:
     return f"{name}_{index}" if name[:1].isalpha() or name[:1] == "_" else f"n{name}_{index}"
 
 
+_TOKEN = re.compile(r'(?<![\w.])(-?\d+\.\d+(?:e-?\d+)?|-?\d+(?:e-?\d+)?|True|False|None|"[^"\\]*")(?![\w.])')
+
+
+@dataclass
+class _Use:
+    """One use of a block: its argument values and its __init__ statements (`key` -> code or a nested call)."""
+
+    args: dict[str, Any]
+    statements: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Class:
+    """A block's class: its uses, then (once resolved) its parameters and __init__ body."""
+
+    name: str
+    block: str
+    uses: list[_Use] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    values: list[dict[str, Any]] = field(default_factory=list)  # per use: parameter -> value
+    body: list[str] = field(default_factory=list)
+    resolved: bool = False
+
+
+def _identifier(text: str) -> str:
+    name = re.sub(r"\W", "_", text)
+    name = name if name[:1].isalpha() or name[:1] == "_" else f"n{name}"
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def _call(head: str, func: str, kwargs: list[str], indent: str, tail: str = "", limit: int = 120) -> str:
+    """`head = func(k=v, ...)` as ruff format writes it: one line, the arguments on one line, or one a line."""
+    line = f"{indent}{head}{func}({', '.join(kwargs)}){tail}"
+    if len(line) <= limit:
+        return line
+    inner = f"{indent}    {', '.join(kwargs)}"
+    if len(inner) <= 120:
+        return f"{indent}{head}{func}(\n{inner}\n{indent}){tail}"
+    return f"{indent}{head}{func}(\n" + "".join(f"{indent}    {k},\n" for k in kwargs) + f"{indent}){tail}"
+
+
 class _Writer:
     def __init__(self, spec: Spec):
         self.spec = spec
         self.graph = spec.graph
         self.shapes = spec.graph.shapes()
-        self.classes: dict[str, str] = {}  # class name -> code
-        self.init: list[str] = []
-        self.holders: dict[str, str] = {}  # holder path -> constructor
+        self.classes: dict[str, _Class] = {}
         self.sequential: set[str] = set()
         self.weights: list[str] = []
-        self.leaf_paths: list[str] = []
+        self.use: set[str] = set()  # the helper classes the file needs
+        self._roots: dict[tuple[str, int], str] = {}  # (class, use) -> the use's layer path
+        self.order: list[_Class] = []  # classes as resolved: nested blocks first
+        self.resolving: set[str] = set()
 
-    def tree(self, layers: list[Layer], prefix_kind: str = "") -> None:
+    # --- pass 1: every module's constructor, per scope (the network, or one block use) ---
+
+    def tree(self, layers: list[Layer], scope: _Use, root: str) -> None:
         for layer in layers:
-            if isinstance(layer, Structure):
-                path = layer.path
-                if isinstance(layer, BlockCall):
-                    cls = _class_name(layer.block)
-                    args = ", ".join(
-                        f"{k}={v!r}" for k, v in layer.args.items() if isinstance(v, (int, float, str, bool))
-                    )
-                    self.classes.setdefault(
-                        cls,
-                        f"class {cls}(nn.Module):\n"
-                        f'    """Block `{layer.block}` of the spec; each use holds its layers."""\n',
-                    )
-                    self.holders[path] = f"{cls}()  # {layer.block}({args})" if args else f"{cls}()"
-                elif isinstance(layer, Repeat):
-                    self.holders[path] = "nn.Sequential()"
-                    self.sequential.add(path)
-                else:
-                    self.holders[path] = "nn.Module()  # " + layer.kind
+            if isinstance(layer, BlockCall):
+                cls = self.classes.setdefault(layer.block, _Class(_class_name(layer.block), layer.block))
+                use = _Use(self.block_args(layer))
+                cls.uses.append(use)
+                self._roots[(cls.name, len(cls.uses) - 1)] = layer.path
+                self.holders(layer.path, scope, root)
+                scope.statements[self.rel(layer.path, root)] = (cls, len(cls.uses) - 1)
                 for group in layer.groups():
-                    self.tree(group)
+                    self.tree(group, use, layer.path)
+                continue
+            if isinstance(layer, Structure):
+                if isinstance(layer, Repeat):
+                    self.sequential.add(layer.path)
+                code = "nn.Sequential()" if isinstance(layer, Repeat) else f"nn.Module()  # {layer.kind}"
+                self.holders(layer.path, scope, root)
+                scope.statements.setdefault(self.rel(layer.path, root), code)
+                for group in layer.groups():
+                    self.tree(group, scope, root)
                 continue
             if isinstance(layer, Merge):
-                cls = (
-                    "Concat"
-                    if isinstance(layer, ChannelConcat)
-                    else "Multiply"
-                    if isinstance(layer, ProductMerge)
-                    else "Add"
-                )
-                self.add_module(layer.path, f"{cls}()")
-                continue
-            shape = self.shapes[layer.input_node]
-            self.add_module(layer.path, leaf_code(layer, shape))
+                cls_name = "Concat" if isinstance(layer, ChannelConcat) else "Multiply"
+                cls_name = cls_name if isinstance(layer, (ChannelConcat, ProductMerge)) else "Add"
+                self.use.add(cls_name)
+                code = f"{cls_name}()"
+            else:
+                code = leaf_code(layer, self.shapes[layer.input_node], self.use, full=bool(root))
+            self.holders(layer.path, scope, root)
+            scope.statements[self.rel(layer.path, root)] = code
             for key, attr in (("weights", "weight"), ("bias_values", "bias")):
                 values = getattr(layer, key, None)
                 if values is not None:
                     self.weights.append(f'    _set(model.get_submodule("{layer.path}"), "{attr}", {values!r})')
 
-    def add_module(self, path: str, code: str) -> None:
-        parts = path.split(".")
-        for i in range(1, len(parts)):
-            holder = ".".join(parts[:i])
-            if holder not in self.holders:
-                self.holders[holder] = "nn.Module()"
-            if holder not in self.done:
-                self.done.add(holder)
-                self.init.append(self.assign(holder, self.holders[holder]))
-        self.init.append(self.assign(path, code))
-        self.leaf_paths.append(path)
+    def block_args(self, use: BlockCall) -> dict[str, Any]:
+        """The use's argument values after evaluation: given, or the block's default (evaluated for this use)."""
+        from cnncalc.spec.substitute import Env, substitute
 
-    def assign(self, path: str, code: str) -> str:
+        values: dict[str, Any] = {"in_channels": self.shapes[use.input_node][0]}
+        block = self.spec.blocks.get(use.block)
+        defaults = dict(getattr(block, "defaults", {}) or {})
+        for name in [*defaults, *use.args]:
+            if name in use.args:
+                values[name] = use.args[name]
+            elif name not in values:
+                try:
+                    values[name] = substitute(defaults[name], Env(dict(values), use.block), block.pos)  # type: ignore[union-attr]
+                except Exception:  # an expression this use cannot evaluate here: not a parameter
+                    continue
+        return {k: v for k, v in values.items() if v is None or isinstance(v, (int, float, str, bool))}
+
+    def rel(self, path: str, root: str) -> str:
+        return path[len(root) + 1 :] if root else path
+
+    def holders(self, path: str, scope: _Use, root: str) -> None:
+        """Plain holder modules for the dotted path's parents inside the scope (a layer nested in a residual)."""
+        parts = self.rel(path, root).split(".")
+        for i in range(1, len(parts)):
+            scope.statements.setdefault(".".join(parts[:i]), "nn.Module()")
+
+    # --- pass 2: statements as code; a class's statements parameterised over its uses ---
+
+    def assign(self, rel: str, code: str, root: str, indent: str = "        ", wrap: bool = True) -> str:
         """`self.a.b = MODULE`, or add_module for a name that is not an attribute (a repeat's `0`)."""
         code, _, comment = code.partition("  # ")
         comment = f"  # {comment}" if comment else ""
-        parent, _, name = path.rpartition(".")
-        target = _access(parent, self.sequential) if parent else "self"
-        if parent in self.sequential or not (name.isidentifier() and not keyword.iskeyword(name)):
-            line = f'        {target}.add_module("{name}", {code})'
+        parent, _, name = rel.rpartition(".")
+        absolute = f"{root}.{parent}" if root and parent else root or parent
+        target = self.access(parent, root) if parent else "self"
+        if absolute in self.sequential or not (name.isidentifier() and not keyword.iskeyword(name)):
+            line = f'{indent}{target}.add_module("{name}", {code})'
         else:
-            line = f"        {target}.{name} = {code}"
-        if len(line) > 120:  # a deep path: name the holder first
-            holder = f'        holder = self.get_submodule("{parent}")'
+            line = f"{indent}{target}.{name} = {code}"
+        if wrap and len(line) > 120:  # a deep path: name the holder first
+            holder = f'{indent}holder = self.get_submodule("{parent}")'
             line = holder + "\n" + line.replace(target, "holder", 1)
         return line + (comment if len(line.rsplit("\n", 1)[-1]) + len(comment) <= 120 else "")
+
+    def access(self, rel: str, root: str) -> str:
+        sequential = {
+            p[len(root) + 1 :] if root else p for p in self.sequential if not root or p.startswith(root + ".")
+        }
+        return _access(rel, sequential)
+
+    def statement(self, rel: str, value: Any, root: str, indent: str = "        ", wrap: bool = True) -> str:
+        """One module's line(s); unwrapped (`wrap=False`) for a class body, wrapped once parameterised."""
+        limit = 120 if wrap else 10**9
+        if isinstance(value, str):
+            return self.assign(rel, value, root, indent, wrap)
+        cls, index = value
+        if cls.name in self.resolving:  # a block inside itself (U-Net's levels): this use's layers inline
+            use = cls.uses[index]
+            parts = [self.assign(rel, f"nn.Module()  # block {cls.block}", root, indent, wrap)]
+            parts += [self.statement(f"{rel}.{k}", v, root, indent, wrap) for k, v in use.statements.items()]
+            return "\n".join(parts)
+        self.resolve(cls)
+        kwargs = [f"{p}={_v(cls.values[index][p])}" for p in cls.params]
+        parent, _, name = rel.rpartition(".")
+        absolute = f"{root}.{parent}" if root and parent else root or parent
+        target = self.access(parent, root) if parent else "self"
+        if absolute in self.sequential or not (name.isidentifier() and not keyword.iskeyword(name)):
+            return (
+                _call("block = ", cls.name, kwargs, indent, limit=limit)
+                + f'\n{indent}{target}.add_module("{name}", block)'
+            )
+        return _call(f"{target}.{name} = ", cls.name, kwargs, indent, limit=limit)
+
+    def resolve(self, cls: _Class) -> None:
+        """The class's parameters and body: what differs between its uses becomes an argument or a condition."""
+        if cls.resolved:
+            return
+        cls.resolved = True
+        roots = [self.use_root(cls, i) for i in range(len(cls.uses))]
+        keys = [list(use.statements) for use in cls.uses]
+        args = [dict(use.args) for use in cls.uses]
+        shared = [name for name in args[0] if all(name in a for a in args)]
+        extra: dict[str, list[Any]] = {}  # generated parameters: name -> value per use
+        body: list[str] = []
+        condition: str | None = None
+        self.resolving.add(cls.name)
+        for key in _merged_keys(keys):
+            present = [key in use.statements for use in cls.uses]
+
+            def render(indent: str, key: str = key) -> list[str | None]:
+                return [
+                    self.statement(key, use.statements[key], roots[i], indent, wrap=False)
+                    if key in use.statements
+                    else None
+                    for i, use in enumerate(cls.uses)
+                ]
+
+            if all(present):
+                body += self.parameterised(key, render, "        ", args, shared, extra)
+                condition = None
+                continue
+            same = next((n for n, v in extra.items() if n.startswith("has_") and v == present), None)
+            cond = _find_param(present, args, shared) or same or _new_param(f"has_{key}", present, extra, shared)
+            if cond != condition:  # consecutive layers under one `when:` share one `if`
+                body.append(f"        if {cond}:")
+            body += self.parameterised(key, render, "            ", args, shared, extra)
+            condition = cond
+        self.resolving.discard(cls.name)
+        cls.params = [*shared, *extra]
+        cls.values = [{**{k: a[k] for k in shared}, **{k: v[i] for k, v in extra.items()}} for i, a in enumerate(args)]
+        cls.body = body
+        self.order.append(cls)
+
+    def use_root(self, cls: _Class, index: int) -> str:
+        return self._roots[(cls.name, index)]
+
+    def parameterised(
+        self,
+        key: str,
+        render: Any,
+        indent: str,
+        args: list[dict[str, Any]],
+        shared: list[str],
+        extra: dict[str, list[Any]],
+    ) -> list[str]:
+        """The statement for `key`, its numbers written as parameters where they differ between uses."""
+        texts = render(indent)
+        uses = [i for i, t in enumerate(texts) if t is not None]
+        if len({_TOKEN.sub("{}", texts[i]) for i in uses}) > 1:  # variants: an if/elif chain, one level deeper
+            texts = render(indent + "    ")
+        templates = {i: _TOKEN.sub("{}", texts[i]) for i in uses}
+        tokens = {i: _TOKEN.findall(texts[i]) for i in uses}
+        groups: dict[str, list[int]] = {}
+        for i in uses:
+            groups.setdefault(templates[i], []).append(i)
+        variants = []
+        for template, members in groups.items():
+            filled = []
+            for slot in range(len(tokens[members[0]])):
+                values = [tokens[i][slot] for i in members]
+                if len(set(values)) == 1:
+                    filled.append(values[0])
+                    continue
+                numbers = {i: _literal(tokens[i][slot]) for i in members}
+                choice = template.split("{}")[slot].endswith("_variant=")  # an index, not a quantity
+                filled.append(
+                    (None if choice else _expression(numbers, args, shared))
+                    or _new_param(f"{key}_{slot}", [numbers.get(i) for i in range(len(texts))], extra, shared)
+                )
+            escaped = template.replace("{", "{{").replace("}", "}}").replace("{{}}", "{}")
+            variants.append((members, "\n".join(_rewrap(line) for line in escaped.format(*filled).split("\n"))))
+        if len(variants) == 1:
+            return variants[0][1].split("\n")
+        chooser = next(
+            (
+                name
+                for name in shared
+                if all(len({args[i][name] for i in m}) == 1 for m, _ in variants)
+                and len({args[m[0]][name] for m, _ in variants}) == len(variants)
+            ),
+            None,
+        )
+        if chooser is None:
+            which = [next((n for n, (m, _) in enumerate(variants) if i in m), 0) for i in range(len(texts))]
+            chooser_expr = _new_param(f"{key}_variant", which, extra, shared)
+            tests = [f"{chooser_expr} == {n}" for n in range(len(variants))]
+        else:
+            tests = [f"{chooser} == {_v(args[m[0]][chooser])}" for m, _ in variants]
+        lines: list[str] = []
+        for n, ((_, code), test) in enumerate(zip(variants, tests)):
+            lines.append(
+                f"{indent}else:" if n == len(variants) - 1 else f"{indent}{'if' if n == 0 else 'elif'} {test}:"
+            )
+            lines += code.split("\n")
+        return lines
 
     def forward(self) -> list[str]:
         lines = []
@@ -330,9 +733,9 @@ class _Writer:
     def write(self) -> str:
         from cnncalc.shown import shown
 
-        self.done: set[str] = set()
-        self.tree(self.spec.layers)
-        init = self.init
+        top = _Use({})
+        self.tree(self.spec.layers, top, "")
+        init = [self.statement(key, value, "") for key, value in top.statements.items()]  # resolves the classes
         title = shown(self.spec.name).replace('"""', "'''")
         returns = "torch.Tensor" if len(self.graph.outputs) == 1 else "tuple[torch.Tensor, ...]"
         shape = ", ".join(map(str, self.spec.input_shape))
@@ -342,11 +745,15 @@ class _Writer:
             "import torch",
             "import torch.nn.functional as F",
             "from torch import nn",
-            HELPERS.rstrip(),
-            "",
         ]
-        for code in self.classes.values():
-            lines += ["", code.rstrip(), ""]
+        helpers = [code.rstrip() for name, code in HELPERS.items() if name in self.use]
+        if not any("F." in code for code in helpers):
+            lines.remove("import torch.nn.functional as F")
+        for code in helpers:
+            lines += ["", code]
+        lines += [""]
+        for cls in self.order:
+            lines += ["", *_class_code(cls), ""]
         lines += [
             "",
             "class Network(nn.Module):",
@@ -374,6 +781,121 @@ class _Writer:
             "    return model",
         ]
         return "\n".join(lines) + "\n"
+
+
+def _annotated(name: str, values: list[Any]) -> str:
+    kinds = {type(v) for v in values}
+    return f"{name}: {kinds.pop().__name__}" if len(kinds) == 1 and None not in values else name
+
+
+def _class_code(cls: _Class) -> list[str]:
+    """A block's class: keyword parameters (the block's arguments, then what its uses resolve), its layers."""
+    from cnncalc.shown import shown
+
+    params = ["self", "*", *(_annotated(p, [v[p] for v in cls.values]) for p in cls.params)]
+    block = shown(cls.block).replace('"""', "'" * 3)
+    return [
+        f"class {cls.name}(nn.Module):",
+        f'    """Block `{block}` of the spec: the layers of one use, built from its arguments."""',
+        "",
+        _call("def ", "__init__", params, "    ", " -> None:"),
+        "        super().__init__()",
+        *cls.body,
+    ]
+
+
+_CALL_LINE = re.compile(r"^(\s*)((?:[\w.]+|self\.get_submodule\(\"[^\"]*\"\)[\w.]*) = )?([\w.]+)\((.*)\)$")
+
+
+def _rewrap(line: str) -> str:
+    """A `target = call(...)` line that a parameter name made longer than 120, wrapped as ruff format would."""
+    found = _CALL_LINE.match(line)
+    if len(line) <= 120 or found is None:
+        return line
+    indent, head, func, inner = found.groups()
+    head = head or ""
+    args, depth, current = [], 0, ""
+    for char in inner:
+        depth += char in "([{"
+        depth -= char in ")]}"
+        if char == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += char
+    args.append(current.strip())
+    return _call(head, func, args, indent)
+
+
+def _merged_keys(orders: list[list[str]]) -> list[str]:
+    """Every use's statement keys in one order that keeps each use's own order (a `when:` layer in its place)."""
+    merged: list[str] = []
+    for order in orders:
+        previous = -1
+        for key in order:
+            if key in merged:
+                previous = merged.index(key)
+            else:
+                previous += 1
+                merged.insert(previous, key)
+    return merged
+
+
+def _literal(token: str) -> Any:
+    import ast
+
+    return ast.literal_eval(token)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b  # True is not 1 here
+
+
+def _find_param(present: list[bool], args: list[dict[str, Any]], shared: list[str]) -> str | None:
+    """A block argument that says whether each use has the layer (`when: $se`), or its negation."""
+    for name in shared:
+        values = [a[name] for a in args]
+        if all(isinstance(v, bool) for v in values):
+            if values == present:
+                return name
+            if [not v for v in values] == present:
+                return f"not {name}"
+        elif all(isinstance(v, str) for v in values):  # `- $act`: the layer each use names
+            chosen = {v for v, here in zip(values, present) if here}
+            if len(chosen) == 1 and all((v in chosen) == here for v, here in zip(values, present)):
+                return f"{name} == {_v(chosen.pop())}"
+    return None
+
+
+def _expression(numbers: dict[int, Any], args: list[dict[str, Any]], shared: list[str]) -> str | None:
+    """`width`, `width * 4` or `exp // 4` when a block argument gives this number in every use."""
+    for name in shared:
+        values = {i: args[i][name] for i in numbers}
+        if all(_same(values[i], n) for i, n in numbers.items()):
+            return name
+    for name in shared:
+        values = {i: args[i][name] for i in numbers}
+        if not all(type(v) is int for v in [*values.values(), *numbers.values()]):
+            continue
+        for k in range(2, 9):
+            if all(values[i] * k == n for i, n in numbers.items()):
+                return f"{name} * {k}"
+            if all(values[i] // k == n for i, n in numbers.items()):
+                return f"{name} // {k}"
+    return None
+
+
+def _new_param(name: str, values: list[Any], extra: dict[str, list[Any]], shared: list[str]) -> str:
+    """A parameter of the class that no block argument gives: each use passes its resolved value."""
+    base = _identifier(name.replace(".", "_"))
+    found, n = base, 1
+    while found in extra or found in shared:
+        if extra.get(found) == values:
+            return found
+        n += 1
+        found = f"{base}_{n}"
+    extra[found] = values
+    return found
 
 
 def export_pytorch(spec: Spec) -> str:

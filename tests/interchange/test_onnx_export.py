@@ -79,3 +79,43 @@ def _flat(values):
             yield from _flat(v)
     else:
         yield values
+
+
+VOCABULARY = DATA / "vocabulary.yaml"  # one layer of every kind issue 10 added
+
+
+def test_every_new_kind_exports_checks_and_round_trips():
+    spec = load_spec(VOCABULARY)
+    model = export_onnx(spec, weights=False)
+    onnx.checker.check_model(model, full_check=True)
+    shapes, graph = _inferred(model), spec.graph
+    for node in graph.nodes[1:]:
+        assert shapes[node.name] == graph.shape(node.index), node.name
+    back = import_model(model, "vocabulary.onnx")
+    assert back.mismatches == []
+    result = diff(analyze(spec), analyze(back.spec), "spec", "export")
+    assert result.same, [(d.status, d.a and d.a.name, d.b and d.b.name) for d in result.layers]
+    # The kinds come back too, not only the figures (ONNX's ops, or the doc_string hints cnncalc writes).
+    kinds = [row.kind for row in analyze(back.spec).leaves]
+    assert kinds == [row.kind for row in analyze(spec).leaves]
+
+
+def test_onnxruntime_agrees_with_the_executor_on_every_new_kind():
+    ort = pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    from cnncalc.executor.forward import run_spec
+
+    spec = load_spec(VOCABULARY)
+    model = export_onnx(spec, weights=True)
+    executor, expected = run_spec(spec)
+    # Every layer's output, not only the last: ask onnxruntime for each node's tensor.
+    names = [node.name for node in spec.graph.nodes[1:]]
+    for name in names:
+        model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    got = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": executor.make_input(spec)})))
+    for record in executor.records:  # every layer's values (the executor keeps them), not only the output
+        if record.values is not None and record.name in got:
+            np.testing.assert_allclose(got[record.name], record.values, rtol=1e-3, atol=1e-4, err_msg=record.name)
+    np.testing.assert_allclose(got[names[-1]], expected, rtol=1e-3, atol=1e-4)

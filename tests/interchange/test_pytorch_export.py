@@ -12,9 +12,10 @@ import pytest
 
 from cnncalc import analyze, load_spec
 from cnncalc.interchange.pytorch_export import export_pytorch
-from tests.conftest import ROOT, SPECS
+from tests.conftest import DATA, ROOT, SPECS
 
 SHIPPED = sorted(SPECS.glob("*.yaml"))
+EVERY_KIND = [*SHIPPED, DATA / "vocabulary.yaml"]  # the shipped specs and one layer of every new kind
 
 
 def _module(code: str, name: str) -> types.ModuleType:
@@ -35,7 +36,7 @@ def test_generated_code_passes_ruff(tmp_path: Path):
     ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed")
-    for path in SHIPPED:
+    for path in EVERY_KIND:
         (tmp_path / f"{path.stem}.py").write_text(export_pytorch(load_spec(path)))
     config = ["--config", str(ROOT / "pyproject.toml")]
     for args in (["check", *config], ["format", "--check", *config]):
@@ -43,7 +44,7 @@ def test_generated_code_passes_ruff(tmp_path: Path):
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EVERY_KIND, ids=lambda p: p.stem)
 def test_torch_twin_of_the_export(path: Path):
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
@@ -70,3 +71,24 @@ def test_torch_twin_of_the_export(path: Path):
     first = out[0] if isinstance(out, tuple) else out
     assert tuple(first.shape[1:]) == analysis.output_shape
     assert counter.get_total_flops() // 2 == analysis.macs
+
+
+def test_blocks_become_classes_taking_the_blocks_arguments():
+    code = export_pytorch(load_spec(SPECS / "resnet50.yaml"))
+    # specs/resnet50.yaml: bottleneck(width, stride, project = stride != 1 or in_channels != width * 4).
+    assert "class Bottleneck(nn.Module):" in code
+    assert "def __init__(self, *, in_channels: int, width: int, stride: int, project: bool) -> None:" in code
+    # The shortcut exists only where `project` holds (the spec's `when: $project`), and widths follow the arguments.
+    assert "        if project:\n            self.res.shortcut = nn.Module()\n" in code
+    assert "nn.Conv2d(width, width * 4, 1, stride=1, padding=0, groups=1, bias=False)" in code
+    # layer1.0: 64 input channels, width 64, so 64 != 256 projects; layer1.1 reads 256 and does not.
+    assert "block = Bottleneck(in_channels=64, width=64, stride=1, project=True)" in code
+    assert "block = Bottleneck(in_channels=256, width=64, stride=1, project=False)" in code
+    assert code.count("block = Bottleneck(") == 3 + 4 + 6 + 3
+
+
+def test_a_layer_each_use_names_is_chosen_by_that_argument():
+    code = export_pytorch(load_spec(SPECS / "mobilenet_v3_large.yaml"))
+    # specs/mobilenet_v3_large.yaml's cba ends with `- $act` (relu or hardswish).
+    assert '        if act == "relu":\n            self.relu1 = nn.ReLU()\n' in code
+    assert "padding=k // 2" in code  # the spec's `padding: $k // 2`
