@@ -739,8 +739,11 @@ class _Writer:
         title = shown(self.spec.name).replace('"""', "'''")
         returns = "torch.Tensor" if len(self.graph.outputs) == 1 else "tuple[torch.Tensor, ...]"
         shape = ", ".join(map(str, self.spec.input_shape))
+        summary = f"{title}: written by `cnncalc export --to pytorch` (input [N, {shape}])."
+        if len(summary) > 110:  # the generated file passes ruff (lines of at most 120): the title on a line of its own
+            summary = f"{title}\n\nWritten by `cnncalc export --to pytorch` (input [N, {shape}]).\n"
         lines = [
-            f'"""{title}: written by `cnncalc export --to pytorch` (input [N, {shape}])."""',
+            f'"""{summary}"""',
             "",
             "import torch",
             "import torch.nn.functional as F",
