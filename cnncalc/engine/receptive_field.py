@@ -152,10 +152,15 @@ class _Walker:
             )
         # Per dimension, the path with the largest field there gives its size and start: Inception's 1x3 and
         # 3x1 branches widen W and H respectively.
-        widest = [max(windows, key=lambda p, d=d: (p.size or ())[d]) for d in range(len(largest.size or ()))]
+        widest = [_widest(windows, d) for d in range(len(largest.size or ()))]
         size = tuple((p.size or ())[d] for d, p in enumerate(widest))
         start = tuple((p.start or ())[d] for d, p in enumerate(widest))
         return ReceptiveField(size, largest.jump, start)
+
+
+def _widest(paths: list[ReceptiveField], dim: int) -> ReceptiveField:
+    """The path whose field is largest in dimension `dim`."""
+    return max(paths, key=lambda path: (path.size or ())[dim])
 
 
 CONVENTION = (
