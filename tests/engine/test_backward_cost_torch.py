@@ -22,6 +22,9 @@ from tests.torch_oracle import build_torch  # noqa: E402
 
 def torch_backward(spec) -> FlopCounterMode:
     twin = build_torch(spec, "meta")
+    frozen = {node.op.path for node in spec.graph.nodes[1:] if getattr(node.op, "trainable", True) is False}
+    for path in frozen & twin.leaf_modules.keys():  # the spec's own `trainable: false` flag
+        twin.leaf_modules[path].requires_grad_(False)
     y = twin(twin.example_input())
     y = y[0] if isinstance(y, tuple) else y
     counter = FlopCounterMode(display=False)
