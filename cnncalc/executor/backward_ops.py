@@ -581,7 +581,8 @@ def hardswish_backward(layer, x, y, gy, ctx):
 
 @backward(Hardsigmoid)
 def hardsigmoid_backward(layer, x, y, gy, ctx):
-    return np.where((x > -3) & (x < 3), gy / 6, 0), {}  # 0 at both ends, as hardsigmoid_backward
+    # 0 at both ends, and aten's `one_sixth(1.0f / 6.0f)`: 1/6 rounded to float32 even for float64 tensors.
+    return np.where((x > -3) & (x < 3), gy * np.asarray(np.float32(1) / np.float32(6), gy.dtype), 0), {}
 
 
 @backward(Mish)

@@ -54,7 +54,7 @@ SMOOTH += (AvgPool, AdaptiveAvgPool, GlobalAvgPool, SumMerge, ChannelConcat, Spl
 SMOOTH += (LayerNorm, GroupNorm, InstanceNorm, LayerScale, Affine, LogSoftmax)
 SMOOTH += (Upsample, Pad, ChannelShuffle, PixelShuffle, PixelUnshuffle)  # linear in their input
 # Kinds that act on each value alone: checked on the sampled values only.
-POINTWISE = (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, SiLU, GELU, Identity, Dropout)
+POINTWISE: tuple[type, ...] = (ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, SiLU, GELU, Identity, Dropout)
 POINTWISE += (Hardswish, Hardsigmoid, Mish, SELU, ELU, CELU, Softplus, Hardtanh, Dropout2d, Dropout3d, StochasticDepth)
 
 
