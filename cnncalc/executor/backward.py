@@ -1,8 +1,10 @@
-"""The backward pass: a loss on the network's output, then a reverse fold over the graph's nodes.
+"""The backward pass: a loss on the network's first output, then a reverse fold over the graph's nodes.
 
 Each node's backward function (`backward_ops.py`) turns dL/d(output) into dL/d(each input) and
 the gradients of its own parameters. A node read by several consumers (a residual's input, a
 split's input) accumulates their contributions before its own backward runs, as autograd does.
+A node the loss does not depend on (one only another output needs, as FPN's p3..p5) is not run
+backward: its record holds zero gradients and `reached = False` (autograd leaves its `.grad` None).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from cnncalc.spec.model import Spec
 LOSSES = ("sum", "mse", "cross_entropy")
 # The ParamStore's names -> the names reports use (dL/dW, dL/db).
 PARAM_ROLES = {"weights": "weights", "weight": "weights", "bias_values": "bias", "bias": "bias"}
+BUFFERS = ("running_mean", "running_var")  # state, never a gradient
 
 
 class MissingBackward(CnncalcError):
@@ -112,6 +115,7 @@ class GradRecord:
     grad_output: np.ndarray
     grad_inputs: list[np.ndarray]
     grads: dict[str, np.ndarray] = field(default_factory=dict)  # keyed by ParamStore name
+    reached: bool = True  # False: the loss does not depend on this node, every gradient here is zero
 
     @property
     def name(self) -> str:
@@ -137,7 +141,7 @@ class Gradients:
     loss: Loss
     loss_value: float
     node_grads: list[np.ndarray | None]  # index = graph node; None where the loss does not depend on it
-    records: list[GradRecord]  # execution order (node 1 first)
+    records: list[GradRecord]  # execution order (node 1 first), one per node; unreached ones hold zeros
 
     def record(self, name: str) -> GradRecord | None:
         return next((r for r in self.records if r.name == name), None)
@@ -160,21 +164,37 @@ def backward(spec: Spec, executor: Executor, x: np.ndarray, loss: Loss) -> Gradi
     records: list[GradRecord] = []
     for node in reversed(graph.nodes[1:]):
         gy = grads[node.index]
-        if gy is None:
-            continue  # the loss does not depend on this node
         inputs = [values[i] for i in node.inputs]
+        if gy is None:  # the loss does not depend on this node: zero gradients, nothing to run
+            records.append(_unreached(node, inputs, values[node.index], executor))
+            continue
         gxs, param_grads = apply_backward(node, inputs, values[node.index], gy, executor)
-        records.append(GradRecord(node, gy, gxs, param_grads))
         for i, gx in zip(node.inputs, gxs):
-            grads[i] = gx if grads[i] is None else grads[i] + gx  # never in place: gx may alias gy
+            if gx is not None:  # None: the input gives only its shape (`upsample: {like: ...}`)
+                grads[i] = gx if grads[i] is None else grads[i] + gx  # never in place: gx may alias gy
+        shown = [np.zeros_like(x) if gx is None else gx for gx, x in zip(gxs, inputs)]
+        records.append(GradRecord(node, gy, shown, param_grads))
     records.reverse()
     return Gradients(loss, loss_value, grads, records)
 
 
+def _unreached(node: Node, inputs: list[np.ndarray], y: np.ndarray, ctx: Executor) -> GradRecord:
+    """Zero gradients for every input and for the parameters the node's backward would give."""
+    op = node.op
+    names: list[str] = []
+    if isinstance(op, Layer) and backward_for(op) is not None:
+        # The parameter names, from the store (a frozen batchnorm's buffers and running stats get none).
+        names = [name for (path, name) in ctx.params.arrays if path == op.path and name not in BUFFERS]
+        if getattr(op, "frozen", False):
+            names = []
+    grads = {name: np.zeros_like(ctx.params.arrays[(op.path, name)]) for name in names}  # type: ignore[union-attr]
+    return GradRecord(node, np.zeros_like(y), [np.zeros_like(x) for x in inputs], grads, reached=False)
+
+
 def apply_backward(
     node: Node, inputs: list[np.ndarray], y: np.ndarray, gy: np.ndarray, ctx: Executor
-) -> tuple[list[np.ndarray], dict[str, np.ndarray]]:
-    """One node's backward: (dL/d each input, dL/d each of its parameters)."""
+) -> tuple[list[np.ndarray | None], dict[str, np.ndarray]]:
+    """One node's backward: (dL/d each input, None for one read for its shape only; dL/d each parameter)."""
     op = node.op
     fn = backward_for(op)
     if fn is None:
@@ -184,7 +204,7 @@ def apply_backward(
             op.source if op is not None else None,
             "Register one in cnncalc/executor/backward_ops.py (`cnncalc run` without --backward still works).",
         )
-    merge = isinstance(op, Merge)
+    merge = isinstance(op, Merge) or getattr(op, "reads_several", False)  # a list in, a list out
     try:
         gx, param_grads = fn(op, inputs if merge else inputs[0], y, gy, ctx)
     except CnncalcError:

@@ -16,23 +16,42 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnncalc.executor import resize
 from cnncalc.executor.ops import (
+    SELU_ALPHA,
+    SELU_SCALE,
     adaptive_bins,
     adaptive_sizes,
     ceil_extra,
+    channel_vector,
     erf,
     maps,
     sigmoid_of,
+    softplus_of,
     spatial_dims,
 )
 from cnncalc.executor.windows import pad, reduce_windows, windows
 from cnncalc.layers import Layer
+from cnncalc.layers.activations import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    Softplus,
+)
 from cnncalc.layers.conv import Conv, ConvTranspose
 from cnncalc.layers.dense import Flatten, Linear
 from cnncalc.layers.elementwise import (
     GELU,
     LRN,
     Dropout,
+    Dropout2d,
+    Dropout3d,
     Identity,
     LeakyReLU,
     ReLU,
@@ -40,10 +59,11 @@ from cnncalc.layers.elementwise import (
     Sigmoid,
     SiLU,
     Softmax,
+    StochasticDepth,
     Tanh,
     Upsample,
 )
-from cnncalc.layers.normalization import BatchNorm
+from cnncalc.layers.normalization import Affine, BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LayerScale
 from cnncalc.layers.pooling import (
     AdaptiveAvgPool,
     AdaptiveMaxPool,
@@ -54,6 +74,7 @@ from cnncalc.layers.pooling import (
     MaxPool,
     MinPool,
 )
+from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SplitSection, SumMerge
 
 Grads = dict[str, np.ndarray]
@@ -252,7 +273,7 @@ def _counts(layer, x: np.ndarray, count_include_pad: bool, g, pads) -> np.ndarra
 
 @backward(AvgPool)
 def avg_pool_backward(layer: AvgPool, x, y, gy, ctx):
-    return _window_mean_backward(layer, x, gy, layer.count_include_pad), {}
+    return _window_mean_backward(layer, x, gy, layer.counts_padding()), {}  # TensorFlow's `same`: never
 
 
 @backward(LPPool)
@@ -350,13 +371,101 @@ def linear_backward(layer: Linear, x, y, gy, ctx):
 
 @backward(BatchNorm)
 def batch_norm_backward(layer: BatchNorm, x, y, gy, ctx):
-    """Eval mode: y = x * scale + shift with fixed running statistics, so dL/dx = gy * scale."""
-    weight, mean, var = (param(ctx, layer, name) for name in ("weight", "running_mean", "running_var"))
+    """Eval mode: y = x * scale + shift with fixed running statistics, so dL/dx = gy * scale.
+
+    gamma and beta get gradients only where they are parameters: absent with `affine: false` or
+    Keras's `scale`/`center` off, buffers when `frozen` (FrozenBatchNorm2d)."""
+    has_weight, has_bias = layer.parts()
+    mean, var = (param(ctx, layer, name) for name in ("running_mean", "running_var"))
+    weight = param(ctx, layer, "weight") if has_weight else np.ones_like(mean)
     inv_std = 1 / np.sqrt(var + np.asarray(layer.eps, x.dtype))
     g = maps(gy)
-    normalised = (maps(x) - mean[:, None]) * inv_std[:, None]
-    grads = {"weight": (g * normalised).sum(axis=(0, 2)), "bias": g.sum(axis=(0, 2))}
+    grads: Grads = {}
+    if not layer.frozen:
+        if has_weight:
+            normalised = (maps(x) - mean[:, None]) * inv_std[:, None]
+            grads["weight"] = (g * normalised).sum(axis=(0, 2))
+        if has_bias:
+            grads["bias"] = g.sum(axis=(0, 2))
     return (g * (weight * inv_std)[:, None]).reshape(x.shape), grads
+
+
+def _per_channel_sum(a: np.ndarray) -> np.ndarray:
+    """Sum over every axis but the channels (a per-channel parameter's gradient)."""
+    return a.sum(axis=(0, *range(2, a.ndim)))
+
+
+def _affine_grads(layer: Layer, gy: np.ndarray, xhat: np.ndarray, on: bool, ctx) -> tuple[np.ndarray, Grads]:
+    """A norm's optional weight and bias (forward's `affine_params`): (gy * weight, their gradients)."""
+    if not on:
+        return gy, {}
+    grads = {"weight": _per_channel_sum(gy * xhat), "bias": _per_channel_sum(gy)}
+    return gy * channel_vector(gy, param(ctx, layer, "weight")), grads
+
+
+def _normalized_backward(x: np.ndarray, gxhat: np.ndarray, axes: tuple[int, ...], eps: float):
+    """Through xhat = (x - mean) / sqrt(var + eps), statistics over `axes` (forward's `normalized`):
+    dL/dx = (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) / sqrt(var + eps)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    inv_std = 1 / np.sqrt((centred * centred).mean(axis=axes, keepdims=True) + np.asarray(eps, x.dtype))
+    xhat = centred * inv_std
+    gx = gxhat - gxhat.mean(axis=axes, keepdims=True) - xhat * (gxhat * xhat).mean(axis=axes, keepdims=True)
+    return gx * inv_std
+
+
+def _normalized(x: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    return centred / np.sqrt((centred * centred).mean(axis=axes, keepdims=True) + np.asarray(eps, x.dtype))
+
+
+@backward(LayerNorm)
+def layer_norm_backward(layer: LayerNorm, x, y, gy, ctx):
+    """Statistics over the channels (LayerNorm2d) or features at each position."""
+    gxhat, grads = _affine_grads(layer, gy, _normalized(x, (1,), layer.eps), layer.elementwise_affine, ctx)
+    return _normalized_backward(x, gxhat, (1,), layer.eps), grads
+
+
+@backward(GroupNorm)
+def group_norm_backward(layer: GroupNorm, x, y, gy, ctx):
+    n, c = x.shape[:2]
+    grouped_shape = (n, layer.num_groups, (c // layer.num_groups) * prod(x.shape[2:]))
+    grouped = x.reshape(grouped_shape)
+    xhat = _normalized(grouped, (2,), layer.eps).reshape(x.shape)
+    gxhat, grads = _affine_grads(layer, gy, xhat, layer.affine, ctx)
+    return _normalized_backward(grouped, gxhat.reshape(grouped_shape), (2,), layer.eps).reshape(x.shape), grads
+
+
+@backward(InstanceNorm)
+def instance_norm_backward(layer: InstanceNorm, x, y, gy, ctx):
+    """With running statistics a fixed scale (as batchnorm); else each sample's own, differentiated through."""
+    axes = tuple(range(2, x.ndim))
+    if layer.track_running_stats:
+        mean = channel_vector(x, param(ctx, layer, "running_mean"))
+        inv_std = 1 / np.sqrt(channel_vector(x, param(ctx, layer, "running_var")) + np.asarray(layer.eps, x.dtype))
+        gxhat, grads = _affine_grads(layer, gy, (x - mean) * inv_std, layer.affine, ctx)
+        return gxhat * inv_std, grads
+    gxhat, grads = _affine_grads(layer, gy, _normalized(x, axes, layer.eps), layer.affine, ctx)
+    return _normalized_backward(x, gxhat, axes, layer.eps), grads
+
+
+@backward(LayerScale)
+def layer_scale_backward(layer: LayerScale, x, y, gy, ctx):
+    gamma = param(ctx, layer, "gamma")
+    return gy * channel_vector(x, gamma), {"gamma": _per_channel_sum(gy * x)}
+
+
+@backward(Affine)
+def affine_backward(layer: Affine, x, y, gy, ctx):
+    grads: Grads = {}
+    gx = gy
+    if layer.scale:
+        grads["weight"] = _per_channel_sum(gy * x)
+        gx = gy * channel_vector(x, param(ctx, layer, "weight"))
+    if layer.bias:
+        grads["bias"] = _per_channel_sum(gy)
+    return gx, grads
 
 
 @backward(LRN)
@@ -379,7 +488,7 @@ def local_response_norm_backward(layer: LRN, x, y, gy, ctx):
 # --- elementwise ---
 
 
-@backward(Identity, Dropout)
+@backward(Identity, Dropout, Dropout2d, Dropout3d, StochasticDepth)
 def identity_backward(layer, x, y, gy, ctx):
     return gy, {}
 
@@ -433,31 +542,163 @@ def softmax_backward(layer: Softmax, x, y, gy, ctx):
     return y * (gy - (gy * y).sum(axis=axis, keepdims=True)), {}
 
 
-def _nearest_matrix(size: int, out: int, scale: float, dtype) -> np.ndarray:
-    """[out, size] one-hot: output cell o copies input cell index[o] (forward's `ops.upsample` rule)."""
-    if out == 2 * size:
-        index = np.arange(out) >> 1
-    else:
-        step = np.float32(1.0 / float(scale))
-        index = np.minimum(np.floor(np.arange(out, dtype=np.float32) * step).astype(np.int64), size - 1)
-    m = np.zeros((out, size), dtype)
-    m[np.arange(out), index] = 1.0
-    return m
+def resize_matrix(layer: Upsample, size: int, out: int, scale: float | None, dtype) -> np.ndarray:
+    """[out, size]: the forward 1-D resize applied to the identity, so row o holds the weight of every input
+    cell in output cell o (the same float32 / input-precision index arithmetic as forward, by construction)."""
+    eye = np.eye(size, dtype=dtype)
+    if layer.mode == "nearest":
+        return resize.nearest(eye, 0, out, scale)
+    corners = bool(layer.align_corners)
+    if layer.mode == "bicubic":
+        return resize.cubic(eye, 0, out, scale, corners)
+    return resize.linear(eye, 0, out, scale, corners)
 
 
 @backward(Upsample)
-def upsample_backward(layer: Upsample, x, y, gy, ctx):
-    """Each input cell collects the gradients of the output cells that copy it: gy @ one-hot, per axis."""
-    ndim = spatial_dims(layer, x)
-    scales = layer.scale_factor if isinstance(layer.scale_factor, list) else [layer.scale_factor] * ndim
+def upsample_backward(layer: Upsample, xs, y, gy, ctx):
+    """Every mode is linear and separable: per axis, dL/dx = gy @ M (M: `resize_matrix`). A cell read by
+    several outputs (or, at a clamped border, by several taps of one) collects them all. `like:`'s
+    second input gives only its size: no gradient flows to it."""
+    x = xs[0]
     g = gy
-    for axis, scale in enumerate(layer.per_dim(scales, ndim, "scale_factor"), start=2):  # type: ignore[arg-type]
+    for axis, scale in enumerate(layer.scales(spatial_dims(layer, x)), start=2):
         size, out = x.shape[axis], gy.shape[axis]
-        if out == size:
+        if out == size and layer.mode == "nearest":
             continue
-        m = _nearest_matrix(size, out, scale, gy.dtype)
+        m = resize_matrix(layer, size, out, scale, gy.dtype)
         g = np.moveaxis(np.moveaxis(g, axis, -1) @ m, -1, axis)
+    return [g, *([None] * (len(xs) - 1))], {}
+
+
+# --- activations (v2): torch's backward formulas (aten Activation.cpp), kinks included ---
+
+
+@backward(Hardswish)
+def hardswish_backward(layer, x, y, gy, ctx):
+    # hardswish_backward: 0 below -3, x/3 + 1/2 on [-3, 3] (both ends included), 1 above.
+    return np.where(x < -3, 0, np.where(x <= 3, gy * (x / 3 + 0.5), gy)), {}
+
+
+@backward(Hardsigmoid)
+def hardsigmoid_backward(layer, x, y, gy, ctx):
+    # 0 at both ends, and aten's `one_sixth(1.0f / 6.0f)`: 1/6 rounded to float32 even for float64 tensors.
+    return np.where((x > -3) & (x < 3), gy * np.asarray(np.float32(1) / np.float32(6), gy.dtype), 0), {}
+
+
+@backward(Mish)
+def mish_backward(layer, x, y, gy, ctx):
+    t = np.tanh(softplus_of(x))
+    return gy * (t + x * sigmoid_of(x) * (1 - t * t)), {}
+
+
+def elu_grad(x: np.ndarray, gy: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+    """aten elu_backward (from the input): scale for x > 0, else alpha*scale*input_scale*exp(input_scale*x);
+    x = 0 takes the second branch. SELU and CELU are torch's elu with their constants."""
+    a, s, i = (np.asarray(v, x.dtype) for v in (alpha, scale, input_scale))
+    negative = gy * (i * a * s) * np.exp(np.minimum(x, 0) * i)
+    return np.where(x > 0, gy * s, negative)
+
+
+@backward(ELU)
+def elu_backward(layer: ELU, x, y, gy, ctx):
+    return elu_grad(x, gy, layer.alpha, 1.0, 1.0), {}
+
+
+@backward(SELU)
+def selu_backward(layer, x, y, gy, ctx):
+    return elu_grad(x, gy, SELU_ALPHA, SELU_SCALE, 1.0), {}
+
+
+@backward(CELU)
+def celu_backward(layer: CELU, x, y, gy, ctx):
+    return elu_grad(x, gy, layer.alpha, 1.0, 1.0 / layer.alpha), {}
+
+
+@backward(Softplus)
+def softplus_backward(layer: Softplus, x, y, gy, ctx):
+    bx = x * np.asarray(layer.beta, x.dtype)
+    return np.where(bx > layer.threshold, gy, gy * sigmoid_of(bx)), {}  # exp(bx) / (exp(bx) + 1)
+
+
+@backward(Hardtanh)
+def hardtanh_backward(layer: Hardtanh, x, y, gy, ctx):
+    return np.where((x <= layer.min_val) | (x >= layer.max_val), 0, gy), {}
+
+
+@backward(PReLU)
+def prelu_backward(layer: PReLU, x, y, gy, ctx):
+    """dL/dx = gy where x > 0, else a * gy; dL/da = the sum of x * gy where x <= 0, per slope."""
+    slopes = param(ctx, layer, "weight")
+    a = channel_vector(x, np.broadcast_to(slopes, (x.shape[1],)))
+    negative = x <= 0
+    per_channel = _per_channel_sum(np.where(negative, x * gy, 0))
+    grad = per_channel.sum(keepdims=True) if slopes.size == 1 else per_channel
+    return np.where(negative, gy * a, gy), {"weight": grad.astype(slopes.dtype, copy=False)}
+
+
+@backward(LogSoftmax)
+def log_softmax_backward(layer: LogSoftmax, x, y, gy, ctx):
+    axis = layer.dim + 1 if layer.dim >= 0 else layer.dim
+    return gy - np.exp(y) * gy.sum(axis=axis, keepdims=True), {}
+
+
+# --- rearranging ---
+
+
+def _fold_padding(g: np.ndarray, axis: int, size: int, before: int, after: int, mode: str) -> np.ndarray:
+    """One axis of F.pad's gradient: the interior, plus each padded cell's gradient added into the cell
+    it copies (reflect: mirrored without the edge, replicate: the edge cell, circular: wrapped around)."""
+
+    def part(a: np.ndarray, start: int, stop: int) -> np.ndarray:
+        index: list[Any] = [slice(None)] * a.ndim
+        index[axis] = slice(start, stop)
+        return a[tuple(index)]
+
+    out = part(g, before, before + size).copy()
+    head, tail = part(g, 0, before), part(g, before + size, before + size + after)
+    if mode == "reflect":  # cell j < before copies before - j; tail cell k copies size - 2 - k
+        part(out, 1, before + 1)[...] += np.flip(head, axis)
+        part(out, size - 1 - after, size - 1)[...] += np.flip(tail, axis)
+    elif mode == "replicate":
+        part(out, 0, 1)[...] += head.sum(axis=axis, keepdims=True)
+        part(out, size - 1, size)[...] += tail.sum(axis=axis, keepdims=True)
+    else:  # circular: the head copies the last `before` cells, the tail the first `after`
+        part(out, size - before, size)[...] += head
+        part(out, 0, after)[...] += tail
+    return out
+
+
+@backward(Pad)
+def pad_backward(layer: Pad, x, y, gy, ctx):
+    """constant: the interior; the other modes are separable, so one axis at a time (`_fold_padding`)."""
+    pads = layer.pads(x.shape[1:])
+    if layer.mode == "constant":
+        return np.array(unpad(gy, pads)), {}
+    g = gy
+    for axis, ((before, after), size) in enumerate(zip(pads, x.shape[2:]), start=2):
+        g = _fold_padding(g, axis, size, before, after, layer.mode)
     return g, {}
+
+
+@backward(ChannelShuffle)
+def channel_shuffle_backward(layer: ChannelShuffle, x, y, gy, ctx):
+    """The inverse permutation: read [C/g, g] back as [g, C/g]."""
+    n, c = x.shape[:2]
+    return gy.reshape(n, c // layer.groups, layer.groups, *x.shape[2:]).swapaxes(1, 2).reshape(x.shape), {}
+
+
+@backward(PixelShuffle)
+def pixel_shuffle_backward(layer: PixelShuffle, x, y, gy, ctx):
+    n, c, h, w = x.shape
+    r = layer.upscale_factor
+    return gy.reshape(n, c // (r * r), h, r, w, r).transpose(0, 1, 3, 5, 2, 4).reshape(x.shape), {}
+
+
+@backward(PixelUnshuffle)
+def pixel_unshuffle_backward(layer: PixelUnshuffle, x, y, gy, ctx):
+    n, c, h, w = x.shape
+    r = layer.downscale_factor
+    return gy.reshape(n, c, r, r, h // r, w // r).transpose(0, 1, 4, 2, 5, 3).reshape(x.shape), {}
 
 
 # --- merges ---

@@ -27,6 +27,7 @@ class GradientCheck(BaseModel):
     worst_relative_error: float
     at_kink: bool
     ok: bool
+    reached: bool = True  # False: the loss (of the first output) does not depend on it; its gradients are 0
 
 
 class BackwardReport(BaseModel):
@@ -87,6 +88,7 @@ def verify_backward(
                 worst_relative_error=check.error,
                 at_kink=check.kink,
                 ok=not problems and check.ok,
+                reached=record.reached,
             )
         )
     return BackwardReport(

@@ -6,13 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from cnncalc.executor.backward import Gradients, GradRecord
+from cnncalc.shown import shown
 
 ROLES = (("weights", "dL/dW"), ("bias", "dL/db"))
 
 
 def gradient_fields(record: GradRecord | None, plain: Callable[[Any], Any]) -> dict[str, Any]:
-    """The JSON keys a layer gains: grad_input(_shape) (a list for a merge), grad_params(_shapes)."""
-    if record is None:  # the loss does not depend on this layer
+    """The JSON keys a layer gains: grad_input(_shape) (a list for a merge), grad_params(_shapes), and
+    `grad_reached` (false: the loss, of the first output, does not depend on the layer; its gradients are 0)."""
+    if record is None:  # not a node of the graph (cannot happen for a leaf): no gradient to show
         return {"grad_input_shape": None, "grad_input": None, "grad_params": {}, "grad_params_shapes": {}}
     inputs = [g[0] for g in record.grad_inputs]
     merged = len(inputs) > 1
@@ -23,6 +25,7 @@ def gradient_fields(record: GradRecord | None, plain: Callable[[Any], Any]) -> d
         "grad_input": [plain(g) for g in inputs] if merged else plain(inputs[0]),
         "grad_params": {role: plain(grad) for role, grad in present.items()},
         "grad_params_shapes": {role: list(grad.shape) for role, grad in present.items()},
+        "grad_reached": record.reached,
     }
 
 
@@ -30,6 +33,10 @@ def render_gradients(console, gradients: Gradients, render: Callable[[Any, str, 
     """The loss, then every layer's gradients in execution order, each drawn by `render` (run's style)."""
     console.print(f"[bold]loss[/] {gradients.loss.describe()} = {gradients.loss_value:.7g}")
     for record in gradients.records:
+        if not record.reached:
+            note = "every gradient is 0: the loss (of the first output) does not depend on this layer"
+            console.print(f"{shown(record.name)} ({shown(record.kind)}): {note}", markup=False, highlight=False)
+            continue
         many = len(record.grad_inputs) > 1
         for i, grad in enumerate(record.grad_inputs):
             label = f"dL/dX[{i}]" if many else "dL/dX"
@@ -50,6 +57,8 @@ def render_backward_report(report) -> object:
     body = []
     for layer in report.layers:
         error = f"{layer.worst_relative_error:.1e}" + (" (kink)" if layer.at_kink else "")
+        if not layer.reached:
+            error = "0: not on the loss's path"
         shapes = "✓" if layer.shapes_match else "; ".join(layer.shape_problems)
         body.append(
             (["✓" if layer.ok else "✗", layer.name, layer.kind, shapes, error], None if layer.ok else "bold red")
@@ -66,4 +75,6 @@ def render_backward_report(report) -> object:
         f"backward {report.backward_seconds * 1000:.1f} ms ({ratio:.2f}x), "
         f"checks {report.check_seconds:.2f} s. (kink): a tie or ReLU at 0, left out of the error."
     )
+    if not all(layer.reached for layer in report.layers):
+        caption += " The loss is of the first output: layers only other outputs need have zero gradients."
     return Group(grid, Text(caption, style="green" if report.ok else "bold red"))

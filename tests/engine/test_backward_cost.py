@@ -56,3 +56,15 @@ def test_a_structure_row_sums_its_leaves():
     analysis, total = costs(load_spec(SPECS / "resnet18.yaml"))
     top = [row for row in analysis.rows if row.depth == 0]
     assert sum(row.backward.macs for row in top) == total
+
+
+def test_layers_off_the_loss_path_have_no_backward_macs():
+    # FlopCounterMode around p2.sum().backward() on the torch twin with the spec's `trainable: false` layers
+    # frozen (torch 2.14, tests/engine/test_backward_cost_torch.py): 10,661,396,480. The loss is of the first
+    # output, p2: p3, p4 and p5 (3x3 convs only the other outputs need) are never differentiated.
+    analysis, total = costs(load_spec(SPECS / "resnet50_fpn.yaml"))
+    assert total == 10_661_396_480
+    for name in ("p3", "p4", "p5"):
+        assert analysis.row(name).macs > 0 and analysis.row(name).backward.macs == 0
+    assert analysis.row("p2").backward.macs == 2 * analysis.row("p2").macs
+    assert analysis.row("conv1").backward.macs == 0  # trainable: false, and nothing trainable before it

@@ -13,15 +13,20 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from cnncalc.engine import backward_cost  # noqa: E402
 from cnncalc.engine.propagate import analyze  # noqa: E402
-from cnncalc.layers.conv import Conv  # noqa: E402
+from cnncalc.layers.conv import Conv, ConvTranspose  # noqa: E402
 from cnncalc.spec.build import load_spec, parse_spec  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 from tests.engine.test_backward_cost import DEPTHWISE  # noqa: E402
+from tests.executor.backward_cases import KIND_CASES  # noqa: E402
+from tests.executor.helpers import make_spec  # noqa: E402
 from tests.torch_oracle import build_torch  # noqa: E402
 
 
 def torch_backward(spec) -> FlopCounterMode:
     twin = build_torch(spec, "meta")
+    frozen = {node.op.path for node in spec.graph.nodes[1:] if getattr(node.op, "trainable", True) is False}
+    for path in frozen & twin.leaf_modules.keys():  # the spec's own `trainable: false` flag
+        twin.leaf_modules[path].requires_grad_(False)
     y = twin(twin.example_input())
     y = y[0] if isinstance(y, tuple) else y
     counter = FlopCounterMode(display=False)
@@ -31,7 +36,7 @@ def torch_backward(spec) -> FlopCounterMode:
 
 
 def grouped(spec) -> bool:
-    return any(isinstance(row.layer, Conv) and row.layer.groups > 1 for row in analyze(spec).leaves)
+    return any(isinstance(row.layer, (Conv, ConvTranspose)) and row.layer.groups > 1 for row in analyze(spec).leaves)
 
 
 SPEC_NAMES = sorted(p.stem for p in SPECS.glob("*.yaml"))
@@ -76,3 +81,19 @@ def test_resnext50_torch_figure():
     spec = load_spec(SPECS / "resnext50_32x4d.yaml")
     assert torch_backward(spec).get_total_flops() // 2 == 15_510_487_040
     assert backward_cost.annotate(analyze(spec)) == 8_342_945_792
+
+
+@pytest.mark.parametrize(("shape", "layers"), KIND_CASES, ids=lambda v: str(v)[:60])
+def test_every_kind_backward_macs_equal_torch(shape, layers):
+    # After a trainable layer, so that every kind's input gradient is needed: torch's counter gives the
+    # norms, activations, pad, upsample and shuffles no backward MACs (only convolutions and matmuls count).
+    # A grouped conv_transpose's weight gradient is counted dense by torch, as a grouped conv's.
+    first = (
+        {"conv": {"out_channels": shape[0], "kernel_size": 1}}
+        if len(shape) > 1
+        else {"linear": {"out_features": shape[0]}}
+    )
+    spec = make_spec(shape, [first, *layers])
+    ours = backward_cost.annotate(analyze(spec))
+    theirs = torch_backward(spec).get_total_flops() // 2
+    assert ours < theirs if grouped(spec) else ours == theirs

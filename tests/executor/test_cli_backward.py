@@ -98,3 +98,31 @@ def test_table_backward_columns_and_json_totals():
     totals = json.loads(invoke("table", str(SPECS / "resnet18.yaml"), "--format", "json").output)["totals"]
     assert totals["backward_macs"] == 3_510_132_736
     assert totals["train_macs"] == 1_814_073_344 + 3_510_132_736
+
+
+TWO_OUTPUTS = """
+input: [2, 6, 6]
+layers:
+  - conv: {name: trunk, out_channels: 3, kernel_size: 3}
+  - conv: {name: head_a, out_channels: 2, kernel_size: 1}
+  - conv: {name: head_b, from: trunk, out_channels: 4, kernel_size: 3, padding: 1}
+outputs: [head_a, head_b]
+"""
+
+
+def test_a_layer_only_another_output_needs_has_zero_gradients(tmp_path):
+    # The loss is of the first output (head_a): head_b's output never reaches it, as torch would say.
+    spec = tmp_path / "two.yaml"
+    spec.write_text(TWO_OUTPUTS)
+    text = invoke("run", str(spec), "--backward")
+    assert text.exit_code == 0, text.output
+    assert "head_b (conv): every gradient is 0" in text.output
+    assert "head_b dL/dW" not in text.output and "head_a dL/dW" in text.output
+    report = json.loads(invoke("run", str(spec), "--backward", "--format", "json").stdout)
+    layers = {layer["name"]: layer for layer in report["layers"]}
+    assert layers["head_b"]["grad_reached"] is False and layers["head_a"]["grad_reached"] is True
+    assert layers["head_b"]["grad_params_shapes"] == {"weights": [4, 3, 3, 3], "bias": [4]}
+    assert not any(any(row) for plane in layers["head_b"]["grad_params"]["weights"][0] for row in plane)
+    verify = invoke("verify", str(spec), "--backward")
+    assert verify.exit_code == 0, verify.output
+    assert "not on the loss's path" in verify.output
