@@ -16,7 +16,6 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 
 from cnncalc import CnncalcError, analyze, load_spec, parse_spec  # noqa: E402
-from cnncalc.layers import Merge  # noqa: E402
 from tests.conftest import SPECS  # noqa: E402
 from tests.torch_oracle import LEAF_BUILDERS, measure  # noqa: E402
 
@@ -25,12 +24,8 @@ def assert_same_as_pytorch(spec, device: str = "meta") -> None:
     """Every leaf's output shape, params and MACs, and the totals, equal PyTorch's."""
     analysis = analyze(spec)
     truth = measure(spec, device)
-    # A leaf merge (`add: {from: [...]}`) is a torch operator, not a module: 0 params and 0 MACs, no hook.
-    engine = {
-        row.name: (row.output_shape, row.params, row.macs)
-        for row in analysis.leaves
-        if not isinstance(row.layer, Merge)
-    }
+    # A leaf merge (`add: {from: [...]}`) is a module of its own in the twin (tests/torch_oracle.py MergeModule).
+    engine = {row.name: (row.output_shape, row.params, row.macs) for row in analysis.leaves}
     pytorch = {path: (leaf.output_shape, leaf.params, leaf.macs) for path, leaf in truth.leaves.items()}
     assert list(engine) == list(pytorch), "the leaf layers differ"
     wrong = {

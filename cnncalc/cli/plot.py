@@ -30,8 +30,8 @@ def plot(
     from cnncalc.report.row_views import collapse_below
     from cnncalc.zoo import resolve_spec
 
-    import_pyplot()  # fail before the analysis if matplotlib is missing
     check_output(output, [resolve_spec(spec)], PICTURE_SUFFIXES, "the plot")
+    import_pyplot()  # fail before the analysis if matplotlib is missing
     analysis = analyze(load(spec))
     save_costs(analysis if depth is None else collapse_below(analysis, depth), output, log, skip_zero_macs)
     typer.echo(shown(f"wrote {output}"))
