@@ -1,4 +1,5 @@
-"""Plain coercion of option values (str, bool, int, float, Path, enum choices), without pydantic TypeAdapters.
+"""Plain coercion of option values (str, bool, int, float, Path, enum choices), without pydantic TypeAdapters;
+flags shown in --help without a `<bool>` placeholder.
 
 Recent typer builds a pydantic TypeAdapter for every option it coerces: about 1 ms each, plus the import of its
 adapter module, which is most of the start-up cost left on `cnncalc table`. The options cnncalc declares need
@@ -30,12 +31,23 @@ def plain_coercion(command: Any, ctx: Any = None) -> None:
     """Give each of the command's typer parameters a plain converter where its type is a simple one."""
     params = command.get_params(ctx) if ctx is not None else getattr(command, "params", ())
     for param in params:
+        _plain_help(param)
         if getattr(param, "_runtime_param", 0) is not None or not hasattr(param, "type_descriptor"):
             continue  # another typer version, or already built
         descriptor = param.type_descriptor
         convert = _converter(descriptor.annotation, descriptor.parameter_info)
         if convert is not None:
             param._runtime_param = _Plain(convert)
+
+
+def _plain_help(param: Any) -> None:
+    """--help as click writes it: a flag takes no value (no `<bool>`), an argument reads SPEC, not {spec}."""
+    if getattr(param, "metavar", "") is not None:
+        return
+    if getattr(param, "is_flag", False):
+        param.metavar = ""
+    elif getattr(param, "param_type_name", "") == "argument" and param.name:
+        param.metavar = param.name.upper() + ("..." if param.nargs != 1 else "")
 
 
 class _Plain:
