@@ -90,13 +90,17 @@ def verify(
     with _progress(err) as progress:
         for spec, analysis in zip(loaded, analyses):
             task = progress.add_task(spec.name, total=len(analysis.rows))
+
+            def advance(_record: object, t: int = task) -> None:
+                progress.advance(t)
+
             report = verify_spec(
                 spec,
                 analysis,
                 seed=seed,
                 batch=batch,
                 runs=runs,
-                on_layer=lambda _record, t=task: progress.advance(t),
+                on_layer=advance,
             )
             progress.remove_task(task)
             reports.append(report)
