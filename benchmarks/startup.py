@@ -1,67 +1,83 @@
-"""Cold-process time of `cnncalc table <spec>` (target: < 0.25 s on 2 cores).
+"""Start-up of `cnncalc table SPEC` against the import floor of its own dependencies, as interleaved pairs.
 
 Usage: python benchmarks/startup.py [SPEC] [--runs N]
-Prints min / median wall time of whole processes and the slowest imports.
+
+Each round runs the floor (`python -c "import typer, rich, pydantic, yaml"`), then `cnncalc table SPEC --format
+json`, then the rich table, one fresh process each; so a busy machine slows all three alike. Prints each one's
+median, the ratio of medians against the floor (targets: json 1.3x, table 1.4x), and the median of the per-round
+ratios. The package is byte-compiled first, as `pip install` does (PYTHONDONTWRITEBYTECODE would otherwise make
+every run compile cnncalc's sources again).
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
+import compileall
+import os
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"json": 1.3, "table": 1.4}
+HEAVY = ("numpy", "email", "socket", "onnx", "matplotlib", "typer._adapters", "importlib.metadata")
 
 
-def time_runs(command: list[str], runs: int) -> list[float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.perf_counter() - start)
-    return times
+def run_once(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
 
 
-def slowest_imports(spec: str, count: int = 8) -> list[tuple[int, str]]:
-    code = f"import sys; sys.argv = ['cnncalc', 'table', {spec!r}]; from cnncalc.cli import main; main()"
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from cnncalc.cli import main; sys.argv[0] = 'cnncalc'; main()", *args]
+
+
+def loaded_modules(spec: str) -> tuple[int, list[str]]:
+    probe = (
+        f"import sys; sys.argv = ['cnncalc', 'table', {spec!r}, '--format', 'json']\n"
+        "from cnncalc.cli import main\ntry: main()\nexcept SystemExit: pass\n"
+        f"print(len(sys.modules), [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)"
     )
-    rows = []
-    for line in result.stderr.splitlines():
-        parts = line.split("|")
-        if len(parts) == 3 and parts[1].strip().isdigit():
-            rows.append((int(parts[1]), parts[2].rstrip()))
-    top_level = [(us, name) for us, name in rows if not name.startswith("  ")]
-    return sorted(top_level, reverse=True)[:count]
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=ROOT)
+    count, heavy = result.stderr.strip().splitlines()[-1].split(" ", 1)
+    return int(count), eval(heavy)  # our own probe's output: a list literal
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("spec", nargs="?", default="resnet50")
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
-    script = shutil.which("cnncalc") or ""
-    command = [script, "table", args.spec] if script else [sys.executable, "-m", "cnncalc", "table", args.spec]
-    time_runs(command, 2)  # warm the OS file cache; "cold" means a fresh process, not a cold disk
-    times = time_runs(command, args.runs)
-    print(f"cnncalc table {args.spec}: {args.runs} fresh processes")
-    print(
-        f"  min {min(times) * 1000:.0f} ms   median {statistics.median(times) * 1000:.0f} ms   "
-        f"max {max(times) * 1000:.0f} ms"
-    )
-    print("slowest top-level imports (cumulative):")
-    for us, name in slowest_imports(args.spec):
-        print(f"  {us / 1000:7.1f} ms  {name.strip()}")
-    probe = (
-        f"import sys; sys.argv = ['cnncalc', 'table', {args.spec!r}]\n"
-        "from cnncalc.cli import main\ntry: main()\nexcept SystemExit: pass\n"
-        "print('numpy' in sys.modules, file=sys.stderr)"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
-    numpy_loaded = result.stderr.strip().splitlines()[-1]
-    print(f"numpy imported on this path: {numpy_loaded}")
+    compileall.compile_dir(str(ROOT / "cnncalc"), quiet=1)
+    commands = {
+        "floor": [sys.executable, "-c", "import typer, rich, pydantic, yaml"],
+        "json": cli("table", args.spec, "--format", "json"),
+        "table": cli("table", args.spec),
+    }
+    env_cols = os.environ.setdefault("COLUMNS", "80")
+    for command in commands.values():  # warm the OS file cache: "cold" is a fresh process, not a cold disk
+        run_once(command)
+    times: dict[str, list[float]] = {key: [] for key in commands}
+    for _ in range(args.runs):
+        for key, command in commands.items():
+            times[key].append(run_once(command))
+    floor = statistics.median(times["floor"])
+    print(f"cnncalc table {args.spec}: {args.runs} interleaved rounds (COLUMNS={env_cols}), fresh processes")
+    print(f"  {'':6} {'median':>9} {'min':>9}  {'ratio':>6}  {'per-round':>9}  target")
+    for key, values in times.items():
+        median = statistics.median(values)
+        per_round = statistics.median(v / f for v, f in zip(values, times["floor"]))
+        target = TARGETS.get(key)
+        verdict = "" if target is None else f"{target:.1f}x {'met' if median / floor <= target else 'NOT met'}"
+        print(
+            f"  {key:6} {median * 1000:7.1f}ms {min(values) * 1000:7.1f}ms  {median / floor:5.2f}x  "
+            f"{per_round:8.2f}x  {verdict}"
+        )
+    count, heavy = loaded_modules(args.spec)
+    print(f"modules loaded by --format json: {count}; heavy ones: {', '.join(heavy) or 'none'}")
 
 
 if __name__ == "__main__":

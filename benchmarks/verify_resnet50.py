@@ -83,21 +83,27 @@ def torch_forward(spec: Spec, executor: Executor):
         p = lambda name: params.get((layer.path, name))  # noqa: E731
         kind, nd = layer.kind, x.dim() - 2
         if kind == "conv":
-            kernel = layer.per_dim(layer.kernel_size, nd, "kernel_size")
-            stride, dilation = layer.per_dim(layer.stride, nd, "stride"), layer.per_dim(layer.dilation, nd, "dilation")
-            pads = layer.resolve_padding(kernel, stride, dilation)
+            g = layer.geometry(tuple(x.shape[1:]))
+            pads = g.pads
             if any(b != a for b, a in pads):
                 x = F.pad(x, [n for pair in reversed(pads) for n in pair])
                 pads = ((0, 0),) * nd
             conv = (F.conv1d, F.conv2d, F.conv3d)[nd - 1]
-            return conv(x, p("weights"), p("bias_values"), stride, [b for b, _ in pads], dilation, layer.groups)
+            return conv(x, p("weights"), p("bias_values"), g.stride, [b for b, _ in pads], g.dilation, layer.groups)
         if kind == "batchnorm":
             return F.batch_norm(x, p("running_mean"), p("running_var"), p("weight"), p("bias"), False, 0.0, layer.eps)
         if kind == "relu":
             return F.relu(x)
+        if kind == "relu6":
+            return F.relu6(x)
+        if kind in ("dropout", "identity"):
+            return x
         if kind == "maxpool":
+            g = layer.geometry(tuple(x.shape[1:]))
+            if any(b != a for b, a in g.pads) or g.ceil_mode:
+                raise NotImplementedError("benchmark translation: maxpool with uneven padding or ceil_mode")
             pool = (F.max_pool1d, F.max_pool2d, F.max_pool3d)[nd - 1]
-            return pool(x, layer.kernel_size, layer.stride, layer.padding, layer.dilation, layer.ceil_mode)
+            return pool(x, g.kernel, g.stride, [b for b, _ in g.pads], g.dilation)
         if kind in ("adaptive_avgpool", "global_avgpool"):
             size = getattr(layer, "output_size", 1)
             return (F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d)[nd - 1](x, size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -206,8 +207,8 @@ def test_execute_reports_a_layer_whose_forward_pass_disagrees(tmp_path, monkeypa
 
     def disagreeing(spec, analysis=None, seed=0, batch=1):
         report = real(spec, analysis=analysis, seed=seed, batch=batch)
-        first = report.layers[0].model_copy(update={"executed_shape": [96, 54, 54], "match": False})
-        return report.model_copy(update={"layers": [first, *report.layers[1:]], "match": False})
+        first = dataclasses.replace(report.layers[0], executed_shape=[96, 54, 54], match=False)
+        return dataclasses.replace(report, layers=[first, *report.layers[1:]], match=False)
 
     monkeypatch.setattr(verify, "verify_spec", disagreeing)
     path = write(tmp_path, "good.yaml", GOOD)

@@ -115,11 +115,40 @@ def max_memory_option() -> Any:
     )
 
 
+STDIN = "-"
+
+
 def load(spec: str):
-    """Load a spec given as a path or a shipped name."""
+    """Load a spec given as a path, a shipped name, or `-` (standard input)."""
     from cnncalc.spec.build import load_spec
     from cnncalc.zoo import resolve_spec, zoo_dir
+
+    if spec == STDIN:
+        return read_stdin_spec()
 
     path = resolve_spec(spec)
     display = spec if path.exists() and not path.is_relative_to(zoo_dir()) else str(path)
     return load_spec(path, display)
+
+
+def read_stdin_spec():
+    """The spec on standard input, shown as `<stdin>` in messages; the file-size limit applies to it too."""
+    from cnncalc import limits
+    from cnncalc.errors import Position, SpecError
+    from cnncalc.spec.build import parse_spec
+
+    limit = limits.max_file_bytes()
+    data = sys.stdin.buffer.read(limit + 1) if hasattr(sys.stdin, "buffer") else sys.stdin.read(limit + 1).encode()
+    if len(data) > limit:
+        raise SpecError(
+            f"standard input holds more than {limit:,} bytes, the limit for a spec.",
+            Position("<stdin>", 1, 1),
+            "Raise it with --max-file-size (e.g. --max-file-size 50MB) or CNNCALC_MAX_FILE_SIZE.",
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SpecError(
+            f"standard input is not UTF-8 text (byte {error.start + 1}).", Position("<stdin>", 1, 1)
+        ) from None
+    return parse_spec(text, "<stdin>", default_name="stdin")

@@ -14,7 +14,9 @@ MATPLOTLIB_SUFFIXES = (".png", ".pdf")
 
 @handles_errors
 def draw(
-    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
+    spec: str = typer.Argument(
+        ..., help="A spec file, the name of a shipped spec (see `cnncalc list`), or - to read standard input."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Picture file: .svg (no extra needed), .png or .pdf."),
     depth: int = typer.Option(None, min=0, help="Draw blocks nested deeper than N as one box (0 = top level)."),
     width: int = typer.Option(1500, min=300, help="The picture's width in pixels; the network wraps into lines."),

@@ -14,7 +14,9 @@ PICTURE_SUFFIXES = (".png", ".pdf", ".svg")
 
 @handles_errors
 def plot(
-    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
+    spec: str = typer.Argument(
+        ..., help="A spec file, the name of a shipped spec (see `cnncalc list`), or - to read standard input."
+    ),
     output: Path = typer.Option(..., "--output", "-o", help="Image file (.png, .pdf, .svg), written by matplotlib."),
     log: bool = typer.Option(False, "--log", help="Logarithmic x axes, so small layers stay visible."),
     depth: int = typer.Option(None, min=0, help="One bar per block nested at depth N (0 = top level)."),

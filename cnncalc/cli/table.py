@@ -55,7 +55,9 @@ def _warn_channels_last(loaded) -> None:
 
 @handles_errors
 def table(
-    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
+    spec: str = typer.Argument(
+        ..., help="A spec file, the name of a shipped spec (see `cnncalc list`), or - to read standard input."
+    ),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     layout: Layout = typer.Option(Layout.chw, help="Shape order for display: chw [96, 55, 55] or hwc 55x55x96."),
     explain: bool = typer.Option(False, "--explain", help="Show each layer's formulas with the numbers filled in."),
@@ -116,16 +118,19 @@ def table(
         from rich.console import Console
         from rich.text import Text
 
-        from cnncalc.report.table import render_table
+        from cnncalc.report.table import render_table, warning_lines
         from cnncalc.shown import shown
 
         console = Console()
         fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
-        console.print(render_table(analysis, chosen, layout.value, explain, fit), crop=False)
+        console.print(render_table(analysis, chosen, layout.value, explain, fit, with_warnings=False), crop=False)
+        errors = Console(stderr=True)  # warnings to stderr: stdout holds the table only
+        for line in warning_lines(analysis):
+            errors.print(Text(line, style="yellow"), crop=False)
         if show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)):
             console.print(Text(estimate.footer()))
             console.print(Text(memory_estimate.EXPLANATION, style="dim"))
         if show_rf:
             console.print(Text(receptive_field.CONVENTION, style="dim"))
             for warning in fields.warnings:
-                console.print(Text(shown(f"warning: {warning}"), style="yellow"))
+                errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)

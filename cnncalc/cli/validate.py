@@ -29,10 +29,13 @@ def validate(
     junit: Path = typer.Option(None, "--junit", help="Also write a JUnit XML report to this file."),
     max_memory: str = max_memory_option(),
     max_file_size: str = max_file_size_option(),
+    jobs: int = typer.Option(
+        None, "--jobs", "-j", min=1, help="Processes validating files at once (default: the number of cores)."
+    ),
 ) -> None:
     """Parse, propagate and check the `expect:` of every spec; exit 0 all pass, 1 a check failed, 2 unusable."""
     from cnncalc.report.validation import counts, github_lines, summary_line, text_lines, write_junit
-    from cnncalc.validation import discover, exit_code, validate_file
+    from cnncalc.validation import discover, exit_code, validate_many
 
     found = discover(paths)
     if junit is not None:  # refused before any file is validated or written
@@ -41,11 +44,11 @@ def validate(
         check_output(
             junit, [item if isinstance(item, Path) else item.path for item in found], (".xml",), "the JUnit report"
         )
-    results = [item if not isinstance(item, Path) else validate_file(item, strict, execute) for item in found]
+    results = validate_many(found, strict, execute, jobs, (max_file_size, max_memory))
     if format is ValidateFormat.json:
-        import json
+        from cnncalc.report.json_text import dumps
 
-        typer.echo(json.dumps({"files": [r.to_dict() for r in results], "summary": counts(results)}, indent=2))
+        typer.echo(dumps({"files": [r.to_dict() for r in results], "summary": counts(results)}))
     else:
         for result in results:
             for line in text_lines(result) if format is ValidateFormat.text else github_lines(result):

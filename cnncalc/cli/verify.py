@@ -8,47 +8,13 @@ from enum import Enum
 import typer
 
 from cnncalc.cli.common import handles_errors, load, max_file_size_option, max_memory_option
+from cnncalc.report.verify import shape_text as _shape
 from cnncalc.shown import shown
 
 
 class VerifyFormat(str, Enum):
     table = "table"
     json = "json"
-
-
-def _shape(shape: list[int] | None) -> str:
-    return "-" if shape is None else str(shape)
-
-
-def render_report(report) -> object:
-    """One row per layer with a ✓/✗ mark (mismatches in red), then time and memory."""
-    from rich.console import Group
-    from rich.text import Text
-
-    from cnncalc.report.table import draw_grid
-
-    body = []
-    for layer in report.layers:
-        executed = "-" if layer.executed_params is None else f"{layer.executed_params:,}"
-        cells = [
-            "✓" if layer.match else "✗",
-            layer.name,
-            layer.kind,
-            _shape(layer.expected_shape),
-            _shape(layer.executed_shape),
-            f"{layer.expected_params:,}",
-            executed,
-        ]
-        body.append((cells, None if layer.match else "bold red"))
-    headers = ["", "Layer", "Kind", "Engine shape", "Executed shape", "Params (engine)", "Params (executed)"]
-    grid = draw_grid(f"{report.name}: forward pass vs engine", headers, body, None, [False] * 5 + [True, True])
-    verdict = "all layers match" if report.match else f"{len(report.mismatches)} layer(s) differ"
-    caption = (
-        f"{verdict}; forward pass {report.forward_seconds * 1000:.1f} ms (batch {report.batch}), "
-        f"peak memory during it {report.peak_memory_bytes / 2**20:.1f} MiB "
-        f"(weights {report.weights_bytes / 2**20:.1f} MiB apart)"
-    )
-    return Group(grid, Text(caption, style="green" if report.match else "bold red"))
 
 
 class _NoProgress:
@@ -97,10 +63,12 @@ def verify(
         False, "--backward", help="Check the backward pass instead: gradient shapes, values vs finite differences."
     ),
     samples: int = typer.Option(3, min=1, help="--backward: coordinates sampled per tensor for finite differences."),
+    runs: int = typer.Option(1, min=1, help="Timed forward passes after a warm-up: the median and the minimum."),
 ) -> None:
     """Run each spec forward with NumPy and check every layer's shape and params against the engine.
 
-    Time: one forward pass (weights are made before). Peak memory: tracemalloc over that pass, weights apart.
+    Time: the median of --runs passes after a warm-up (weights are made before). Peak memory: tracemalloc over
+    a pass of its own, weights apart.
     With --backward: the gradients of the spec's loss (default: the output's sum), timed against the forward pass.
     """
     from rich.console import Console
@@ -122,20 +90,32 @@ def verify(
     with _progress(err) as progress:
         for spec, analysis in zip(loaded, analyses):
             task = progress.add_task(spec.name, total=len(analysis.rows))
+
+            def advance(_record: object, t: int = task) -> None:
+                progress.advance(t)
+
             report = verify_spec(
-                spec, analysis, seed=seed, batch=batch, on_layer=lambda _record, t=task: progress.advance(t)
+                spec,
+                analysis,
+                seed=seed,
+                batch=batch,
+                runs=runs,
+                on_layer=advance,
             )
             progress.remove_task(task)
             reports.append(report)
     if format is VerifyFormat.json:
-        import json
+        from cnncalc.report.json_text import dumps
 
-        dumped = [report.model_dump() for report in reports]
-        typer.echo(json.dumps(dumped[0] if len(dumped) == 1 else dumped, indent=2))
+        dumped = [report.to_dict() for report in reports]
+        typer.echo(dumps(dumped[0] if len(dumped) == 1 else dumped, depth=2 if len(dumped) == 1 else 3))
     else:
+        from cnncalc.report.verify import render_report
+
         out = Console()
+        fit = out.width if out.is_terminal else None  # piped output keeps full names
         for report in reports:
-            out.print(render_report(report), crop=False)
+            out.print(render_report(report, fit), crop=False)
     failed = [(report, layer) for report in reports for layer in report.mismatches]
     for report, layer in failed:
         print(

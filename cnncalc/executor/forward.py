@@ -9,10 +9,16 @@ from typing import Any
 import numpy as np
 
 from cnncalc.errors import EXIT_CHECK_FAILED, CnncalcError
+from cnncalc.executor import ops
 from cnncalc.executor.ops import op_for
 from cnncalc.executor.weights import ParamStore
 from cnncalc.graph import Node
 from cnncalc.layers import Layer, Merge, Structure
+from cnncalc.layers.conv import Conv
+from cnncalc.layers.elementwise import ReLU
+from cnncalc.layers.normalization import BatchNorm
+from cnncalc.layers.pooling import MaxPool
+from cnncalc.layers.structure import SumMerge
 from cnncalc.spec.model import Spec
 
 
@@ -41,8 +47,18 @@ class LayerRecord:
         return op.kind_label if isinstance(op, Layer) else "split section"
 
 
+# Ops whose result is an array of their own (never a view of an input): when one is read by a single node,
+# that node may overwrite it (relu, batchnorm, the residual add work in place).
+FRESH_RESULT = (Conv, BatchNorm, ReLU, SumMerge, MaxPool)
+
+
 class Executor:
-    """Runs a spec's graph forward on [N, C, *spatial] arrays; parameters are created once and kept."""
+    """Runs a spec's graph forward on [N, C, *spatial] arrays; parameters are created once and kept.
+
+    Unless the values are kept (for `run` or a backward pass), `prepare` folds each batchnorm into the conv
+    before it, and relu, batchnorm and the residual add overwrite arrays only they read. Execution details:
+    every node still gets its record, shaped by an array.
+    """
 
     def __init__(
         self,
@@ -59,6 +75,8 @@ class Executor:
         self.records: list[LayerRecord] = []  # one per node after the input, in execution order
         self.outputs: list[np.ndarray] = []
         self.spec_layers: list[Layer] = []  # the tree of the spec last run, to report rows by
+        self.owns_input = False  # read by ops: True while the node being run may overwrite its (first) input
+        self._fast: tuple[Any, dict[int, tuple[np.ndarray, np.ndarray]], set[int], list[bool]] | None = None
 
     def make_input(self, spec: Spec, batch: int = 1) -> np.ndarray:
         """The spec's input values (repeated over the batch), else seeded standard normals."""
@@ -75,6 +93,36 @@ class Executor:
             self.forward(spec, np.zeros((0, *spec.input_shape), self.dtype))
         finally:
             self.on_layer = on_layer
+        if not self.keep_values:
+            self._fast = (spec.graph, *self._fast_plan(spec))
+
+    def _fast_plan(self, spec: Spec) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], set[int], list[bool]]:
+        """Batchnorms folded into the conv they alone read (conv node -> weight, bias), and which nodes'
+        arrays their one reader may overwrite. Read from the parameters `prepare` made."""
+        graph = spec.graph
+        readers = graph.consumers()
+        outputs = {i for _, i in graph.outputs}
+        alone = [len(readers[i]) == 1 and i not in outputs for i in range(len(graph.nodes))]
+        folds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        folded: set[int] = set()
+        for node in graph.nodes[1:]:
+            op = node.op
+            if type(op) is not BatchNorm or len(node.inputs) != 1:
+                continue
+            source = graph.nodes[node.inputs[0]]
+            if type(source.op) is not Conv or not alone[source.index] or source.index in folds:
+                continue
+            weight = self.params.arrays.get((source.op.path, "weights"))
+            if weight is None or weight.ndim < 3:
+                continue
+            scale, shift = ops.batch_norm_affine(op, weight.shape[0], self.dtype, self)
+            bias = ops.conv_bias(source.op, self)
+            w = (weight * scale.reshape(-1, *(1,) * (weight.ndim - 1))).astype(self.dtype)
+            b = (shift if bias is None else bias * scale + shift).astype(self.dtype)
+            folds[source.index] = (w, b)
+            folded.add(node.index)
+        owned = [i > 0 and alone[i] and isinstance(n.op, FRESH_RESULT) for i, n in enumerate(graph.nodes)]
+        return folds, folded, owned
 
     def forward(self, spec: Spec, x: np.ndarray) -> np.ndarray:
         """Run the graph on `x` [N, *input_shape]; returns the first output (`self.outputs` holds all)."""
@@ -86,13 +134,36 @@ class Executor:
         if not self.keep_values:  # free each array after its last reader (topology only, no shapes)
             for i, end in enumerate(graph.last_use()):
                 frees.setdefault(end, []).append(i)
+        fast = self._fast if self._fast is not None and self._fast[0] is graph and x.shape[0] else None
         for node in graph.nodes[1:]:
             inputs = [values[i] for i in node.inputs]
-            values.append(self.apply(node, inputs))  # type: ignore[arg-type]
+            if fast is not None:
+                values.append(self._apply_fast(node, inputs, *fast[1:]))  # type: ignore[arg-type]
+            else:
+                values.append(self.apply(node, inputs))  # type: ignore[arg-type]
             for i in frees.get(node.index, ()):
                 values[i] = None
         self.outputs = [values[i] for _, i in graph.outputs]  # type: ignore[misc]
         return self.outputs[0]
+
+    def _apply_fast(
+        self,
+        node: Node,
+        inputs: list[np.ndarray],
+        folds: dict[int, tuple[np.ndarray, np.ndarray]],
+        folded: set[int],
+        owned: list[bool],
+    ) -> np.ndarray:
+        if node.index in folded:  # its conv applied it: pass that array on, recorded as this node's
+            return self._record(node, inputs[0])
+        if node.index in folds:
+            weight, bias = folds[node.index]
+            return self._record(node, ops.folded_conv(node.op, inputs[0], weight, bias))  # type: ignore[arg-type]
+        self.owns_input = bool(node.inputs) and owned[node.inputs[0]]
+        try:
+            return self.apply(node, inputs)
+        finally:
+            self.owns_input = False
 
     def apply(self, node: Node, inputs: list[np.ndarray]) -> np.ndarray:
         op = node.op
@@ -113,6 +184,10 @@ class Executor:
             kind = op.kind_label if isinstance(op, Layer) else "split section"
             source = op.source if op is not None else None
             raise ExecutionError(f"layer `{node.name}` ({kind}) failed on input {shown}: {exc}", source) from exc
+        return self._record(node, y)
+
+    def _record(self, node: Node, y: np.ndarray) -> np.ndarray:
+        op = node.op
         record = LayerRecord(node, tuple(y.shape[1:]))
         if isinstance(op, Layer) and not isinstance(op, Structure):
             record.params = self.params.trainable.get(op.path, 0)

@@ -97,6 +97,12 @@ def correlate(x: np.ndarray, weight: np.ndarray, stride: tuple[int, ...], dilati
     n, c = x.shape[:2]
     c_out, kernel = weight.shape[0], weight.shape[2:]
     ndim = len(kernel)
+    if groups == 1 and all(k == 1 for k in kernel):
+        # A 1x1 conv is a matmul over the channels: no im2col copy (a strided one only for stride > 1).
+        if any(s != 1 for s in stride):
+            x = x[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
+        out_spatial = x.shape[2:]
+        return np.matmul(weight.reshape(c_out, c), x.reshape(n, c, prod(out_spatial))).reshape(n, c_out, *out_spatial)
     view = windows(x, kernel, stride, dilation)  # [N, C, *out, *k]
     out_spatial = view.shape[2 : 2 + ndim]
     positions, taps = prod(out_spatial), prod(kernel)
@@ -124,21 +130,40 @@ def add_bias(layer, y: np.ndarray, ctx, channels: int) -> np.ndarray:
 
 @op(Conv)
 def conv(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
+    weight = conv_weight(layer, x, ctx)
+    g = layer.geometry(x.shape[1:])  # the arguments standardised, as the engine reads them
+    padded = pad(x, g.pads)
+    return add_bias(layer, correlate(padded, weight, g.stride, g.dilation, layer.groups), ctx, layer.out_channels)
+
+
+def conv_weight(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
     spatial_dims(layer, x)
     channels = x.shape[1]
     check_groups(layer, channels)
-    g = layer.geometry(x.shape[1:])  # the arguments standardised, as the engine reads them
-    kernel, stride, dilation = g.kernel, g.stride, g.dilation
+    kernel = layer.geometry(x.shape[1:]).kernel
     per_group = channels // layer.groups
-    weight = ctx.params.get(
+    return ctx.params.get(
         layer,
         "weights",
         (layer.out_channels, per_group, *kernel),
         given=layer.weights,
         fan_in=per_group * prod(kernel),
     )
-    padded = pad(x, g.pads)
-    return add_bias(layer, correlate(padded, weight, stride, dilation, layer.groups), ctx, layer.out_channels)
+
+
+def conv_bias(layer: Conv, ctx) -> np.ndarray | None:
+    if not layer.bias:
+        return None
+    return ctx.params.get(layer, "bias_values", (layer.out_channels,), given=layer.bias_values, fill="small")
+
+
+def folded_conv(layer: Conv, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """A conv whose weights and bias have a following batchnorm folded in (the executor's fast path)."""
+    g = layer.geometry(x.shape[1:])
+    y = correlate(pad(x, g.pads), weight, g.stride, g.dilation, layer.groups)
+    flat = maps(y)
+    flat += bias[:, None]
+    return flat.reshape(y.shape)
 
 
 @op(ConvTranspose)
@@ -311,19 +336,29 @@ def channel_vector(x: np.ndarray, v: np.ndarray) -> np.ndarray:
     return v.reshape(1, -1, *(1,) * (x.ndim - 2))
 
 
-@op(BatchNorm)
-def batch_norm(layer: BatchNorm, x: np.ndarray, ctx) -> np.ndarray:
-    """Inference form: (x - running_mean) / sqrt(running_var + eps) * weight + bias."""
-    c = (x.shape[1],)
+def batch_norm_affine(layer: BatchNorm, channels: int, dtype: Any, ctx) -> tuple[np.ndarray, np.ndarray]:
+    """Inference batchnorm as y = x * scale + shift, per channel (also what folding into a conv uses)."""
+    c = (channels,)
     has_weight, has_bias = layer.parts()
     learnable = not layer.frozen  # FrozenBatchNorm2d keeps weight and bias as buffers
     weight = ctx.params.get(layer, "weight", c, fill="near_one", trainable=learnable) if has_weight else 1.0
     bias = ctx.params.get(layer, "bias", c, fill="small", trainable=learnable) if has_bias else 0.0
     mean = ctx.params.get(layer, "running_mean", c, fill="small", trainable=False)
     var = ctx.params.get(layer, "running_var", c, fill="positive", trainable=False)
-    scale = np.broadcast_to(weight / np.sqrt(var + np.asarray(layer.eps, x.dtype)), c).astype(x.dtype)
-    shift = (bias - mean * scale).astype(x.dtype)
-    y = maps(x) * scale[:, None]
+    scale = np.broadcast_to(weight / np.sqrt(var + np.asarray(layer.eps, dtype)), c).astype(dtype)
+    shift = (bias - mean * scale).astype(dtype)
+    return scale, shift
+
+
+@op(BatchNorm)
+def batch_norm(layer: BatchNorm, x: np.ndarray, ctx) -> np.ndarray:
+    """Inference form: (x - running_mean) / sqrt(running_var + eps) * weight + bias."""
+    scale, shift = batch_norm_affine(layer, x.shape[1], x.dtype, ctx)
+    if getattr(ctx, "owns_input", False):  # an array only this layer reads: no new one
+        y = maps(x)
+        y *= scale[:, None]
+    else:
+        y = maps(x) * scale[:, None]
     y += shift[:, None]  # in place: one temporary fewer
     return y.reshape(x.shape)
 
@@ -415,6 +450,8 @@ def identity(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
 
 @op(ReLU)
 def relu(layer: Layer, x: np.ndarray, ctx) -> np.ndarray:
+    if getattr(ctx, "owns_input", False):  # an array only this layer reads: overwrite it
+        return np.maximum(x, 0, out=x)
     return np.maximum(x, 0)
 
 
@@ -674,7 +711,8 @@ def pixel_unshuffle(layer: PixelUnshuffle, x: np.ndarray, ctx) -> np.ndarray:
 def add(layer: SumMerge, xs: list[np.ndarray], ctx) -> np.ndarray:
     if len({x.shape for x in xs}) > 1:
         raise layer.merge_error(f"cannot add {', '.join(str(list(x.shape[1:])) for x in xs)}.")
-    out = xs[0] + xs[1]  # a new array: an input may be a view that is recorded or reused
+    owned = getattr(ctx, "owns_input", False) and xs[0].shape == xs[1].shape  # xs[0] only read here
+    out = np.add(xs[0], xs[1], out=xs[0]) if owned else xs[0] + xs[1]  # else a new array: xs[0] is read again
     for x in xs[2:]:
         out += x
     return out

@@ -1,20 +1,22 @@
 """Compare the shapes and parameter counts the executor produced with the engine's.
 
-Timing and memory: parameters are created first (a forward pass on an empty batch), then one
-forward pass on the real input is timed with `time.perf_counter`. Peak memory is measured with
-`tracemalloc` (NumPy reports its array buffers to it) over that pass only: it is the most memory
-the pass allocated at once (activations, im2col columns), not counting the weights, which were
-allocated before and are reported apart as `weights_bytes`.
+Timing and memory: parameters are created first (a forward pass on an empty batch), then one warm-up pass
+(whose records are checked), then `runs` timed passes (`time.perf_counter`; median and minimum reported).
+Peak memory is measured with `tracemalloc` (NumPy reports its array buffers to it) over one more pass of
+its own, so tracing never slows a timed one: the most memory the pass allocated at once (activations,
+im2col columns), not counting the weights, which were allocated before and are reported as `weights_bytes`.
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from cnncalc.engine.propagate import Analysis, analyze
 from cnncalc.executor.forward import Executor, LayerRecord
@@ -22,7 +24,8 @@ from cnncalc.layers import Layer, Structure
 from cnncalc.spec.model import Spec
 
 
-class LayerCheck(BaseModel):
+@dataclass
+class LayerCheck:
     """One layer: what the engine computed and what the forward pass produced."""
 
     name: str
@@ -34,17 +37,26 @@ class LayerCheck(BaseModel):
     match: bool
 
 
-class VerifyReport(BaseModel):
-    """The JSON of `cnncalc verify --format json` for one spec."""
+@dataclass
+class VerifyReport:
+    """The JSON of `cnncalc verify --format json` for one spec (`to_dict`)."""
 
     name: str
     match: bool
-    forward_seconds: float
+    forward_seconds: float  # the median of the timed passes
     peak_memory_bytes: int
     weights_bytes: int
     batch: int
     seed: int
     layers: list[LayerCheck]
+    forward_seconds_min: float = 0.0
+    runs: int = 1
+    times: list[float] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        del data["times"]
+        return data
 
     @property
     def mismatches(self) -> list[LayerCheck]:
@@ -57,38 +69,53 @@ def verify_spec(
     seed: int = 0,
     batch: int = 1,
     on_layer: Callable[[LayerRecord], None] | None = None,
+    runs: int = 1,
 ) -> VerifyReport:
-    """Run the spec forward and check every layer against the engine (computed here if not given)."""
+    """Run the spec forward and check every layer against the engine (computed here if not given);
+    then `runs` timed passes and one traced for memory."""
     analysis = analysis or analyze(spec)
     executor = Executor(seed)
     executor.prepare(spec)
     x = executor.make_input(spec, batch)
     executor.on_layer = on_layer
-    was_tracing = tracemalloc.is_tracing()
-    if not was_tracing:
-        tracemalloc.start()
-    tracemalloc.reset_peak()
-    baseline = tracemalloc.get_traced_memory()[0]
-    start = time.perf_counter()
-    try:
-        executor.forward(spec, x)
-        seconds = time.perf_counter() - start
-        peak = tracemalloc.get_traced_memory()[1] - baseline
-    finally:
-        if not was_tracing:
-            tracemalloc.stop()
+    executor.forward(spec, x)  # the warm-up: its records are the ones checked
     executed = executed_rows(executor, x)
+    executor.on_layer = None
+    times = []
+    for _ in range(max(runs, 1)):
+        start = time.perf_counter()
+        executor.forward(spec, x)
+        times.append(time.perf_counter() - start)
+    peak = traced_peak(executor, spec, x)
     checks = [_check(row.name, row.kind, row.output_shape, row.params, executed.get(row.name)) for row in analysis.rows]
     return VerifyReport(
         name=spec.name,
         match=all(check.match for check in checks),
-        forward_seconds=seconds,
+        forward_seconds=statistics.median(times),
         peak_memory_bytes=max(peak, 0),
         weights_bytes=executor.params.nbytes,
         batch=batch,
         seed=seed,
         layers=checks,
+        forward_seconds_min=min(times),
+        runs=len(times),
+        times=times,
     )
+
+
+def traced_peak(executor: Executor, spec: Spec, x: np.ndarray) -> int:
+    """Bytes allocated at the worst moment of one forward pass, traced on its own."""
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    baseline = tracemalloc.get_traced_memory()[0]
+    try:
+        executor.forward(spec, x)
+        return tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
 
 
 def executed_rows(executor: Executor, x: np.ndarray) -> dict[str, tuple[tuple[int, ...], int]]:

@@ -26,8 +26,10 @@ def render_table(
     layout: Layout = "chw",
     explain: bool = False,
     max_width: int | None = None,
+    with_warnings: bool = True,
 ) -> RenderableType:
-    """Rows indented by nesting depth; structure rows dimmed, showing their sums.
+    """Rows indented by nesting depth; structure rows dimmed, showing their sums (`with_warnings=False`: the
+    layers' warnings are left to the caller, e.g. for stderr; see `warning_lines`).
 
     With `max_width` (a terminal's), long names are shortened in the middle so the grid fits; numbers stay whole.
     """
@@ -59,11 +61,19 @@ def render_table(
     parts: list[RenderableType] = [*grids, Text(summary_line(analysis, layout)), Text(FLOPS_NOTE, style="dim")]
     if explain:
         parts.append(render_explanations(analysis, layout))
+    if with_warnings:
+        parts.extend(Text(line, style="yellow") for line in warning_lines(analysis))
+    return Group(*parts)
+
+
+def warning_lines(analysis: Analysis) -> list[str]:
+    """Each layer's warnings, `file:line:column: warning: ...`, escaped."""
+    lines = []
     for row in analysis.leaves:
         for warning in row.warnings:
             where = f"{row.layer.source}: " if row.layer.source else ""
-            parts.append(Text(shown(f"{where}warning: {warning}"), style="yellow"))
-    return Group(*parts)
+            lines.append(shown(f"{where}warning: {warning}"))
+    return lines
 
 
 MIN_SHRUNK = 10  # a shortened column keeps at least this many cells

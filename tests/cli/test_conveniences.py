@@ -1,0 +1,100 @@
+"""Issue 14's conveniences, end to end on real spec files: --version, `-` for standard input, --help without
+`<bool>`, shell completion offered, validate --jobs, verify --runs and its width."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from cnncalc import __version__
+from cnncalc.cli import app
+from tests.conftest import ROOT, SPECS
+
+runner = CliRunner()
+ENV = {"COLUMNS": "80", "NO_COLOR": "1", "FORCE_COLOR": None, "TTY_COMPATIBLE": None, "TTY_INTERACTIVE": None}
+
+
+def invoke(*args: str, code: int = 0, stdin: str | None = None):
+    result = runner.invoke(app, list(args), env=ENV, input=stdin)
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_version_is_the_package_version():
+    assert invoke("--version").stdout.strip() == f"cnncalc {__version__}"
+
+
+def test_a_dash_reads_the_spec_from_standard_input():
+    text = (SPECS / "lenet5.yaml").read_text()
+    from_file = json.loads(invoke("table", "lenet5", "--format", "json").stdout)
+    from_stdin = json.loads(invoke("table", "-", "--format", "json", stdin=text).stdout)
+    assert from_stdin["layers"] == from_file["layers"] and from_stdin["file"] == "<stdin>"
+
+
+def test_a_bad_spec_on_standard_input_is_positioned_as_stdin():
+    # Line 3 holds the conv that lacks its out_channels.
+    result = invoke("table", "-", stdin="input: [3, 8, 8]\nlayers:\n  - conv: {kernel_size: 3}\n", code=2)
+    assert result.stderr.startswith("<stdin>:3:")
+
+
+def test_help_pages_show_no_bool_placeholder_and_offer_completion():
+    for command in ("table", "verify", "validate", "check", "draw", "run"):
+        assert "<bool>" not in invoke(command, "--help").stdout, command
+    top = invoke("--help").stdout
+    assert "--install-completion" in top and "--version" in top
+
+
+def test_only_the_command_run_is_imported():
+    code = (
+        "import sys; from cnncalc.cli.app import app\n"
+        "try: app(['list'])\nexcept SystemExit: pass\n"
+        "print([m for m in ('cnncalc.cli.verify', 'cnncalc.cli.table', 'cnncalc.cli.draw') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_bad_option_values_are_usage_errors():
+    assert "'xml' is not one of" in invoke("table", "lenet5", "--format", "xml", code=2).output
+    assert "x>=1" in invoke("table", "lenet5", "--batch", "0", code=2).output
+
+
+def test_validate_jobs_gives_the_same_output_and_exit_code_in_the_same_order(tmp_path):
+    for i in range(12):
+        shutil.copy(SPECS / ("lenet5.yaml" if i % 3 else "alexnet_cs231n.yaml"), tmp_path / f"s{i:02d}.yaml")
+    (tmp_path / "s05.yaml").write_text("layers: [\n")  # unusable: exit 2 whichever process reads it
+    one = invoke("validate", str(tmp_path), "--jobs", "1", code=2)
+    two = invoke("validate", str(tmp_path), "--jobs", "2", code=2)
+    assert one.stdout == two.stdout
+    files = [
+        json.loads(invoke("validate", str(tmp_path), "-j", str(j), "-f", "json", code=2).stdout)["files"]
+        for j in (1, 2)
+    ]
+    assert files[0] == files[1]
+    assert [f["path"] for f in files[1]] == sorted(f["path"] for f in files[1])
+
+
+def test_verify_runs_reports_median_and_minimum():
+    report = json.loads(invoke("verify", "lenet5", "--runs", "3", "--format", "json").stdout)
+    assert report["runs"] == 3 and 0 < report["forward_seconds_min"] <= report["forward_seconds"]
+    assert {"name", "match", "forward_seconds", "peak_memory_bytes", "weights_bytes", "batch", "seed"} <= set(report)
+
+
+def test_verify_table_fits_80_columns():
+    # Issue 14: `verify lenet5` was 82 wide; ResNet-50's dotted names are shortened in the middle.
+    from rich.console import Console
+
+    from cnncalc.cli.common import load
+    from cnncalc.executor.verify import verify_spec
+    from cnncalc.report.verify import render_report
+
+    for name in ("lenet5", "resnet50"):
+        console = Console(width=80, record=True, file=open("/dev/null", "w"), color_system=None)  # noqa: SIM115
+        console.print(render_report(verify_spec(load(name)), 80), crop=False)
+        lines = console.export_text().splitlines()
+        assert max(len(line) for line in lines if not line.startswith(("all layers", "forward"))) <= 80, name
+        assert re.search(r"layer\d\.\d\.…|…", "\n".join(lines)) or name == "lenet5"
