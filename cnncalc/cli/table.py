@@ -17,6 +17,11 @@ class SortKey(str, Enum):
     activations = "activations"
 
 
+class Units(str, Enum):
+    exact = "exact"
+    human = "human"
+
+
 class DType(str, Enum):
     float32 = "float32"
     float16 = "float16"
@@ -69,6 +74,9 @@ def table(
     batch: int = typer.Option(1, min=1, help="Batch size for the activation memory."),
     memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),
     wide: bool = typer.Option(False, "--wide", help="Never shorten names to fit the terminal's width."),
+    units: Units = typer.Option(
+        Units.exact, help="Counts and bytes in the table: exact integers, or human (25.6M, 4.09G, 98.0 MB)."
+    ),
     max_file_size: str = max_file_size_option(),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals."""
@@ -106,31 +114,34 @@ def table(
             analysis = row_views.collapse_below(analysis, depth)
         if sort is not None:
             analysis = row_views.sort_leaves(analysis, sort.value)
-    if format is OutputFormat.markdown:
-        from cnncalc.report.text_formats import render_markdown
+    from cnncalc.report.columns import display_units
 
-        typer.echo(render_markdown(analysis, chosen, layout.value), nl=False)
-    elif format is OutputFormat.csv:
-        from cnncalc.report.text_formats import render_csv
+    with display_units(units.value):  # counts and bytes in the rendered table (CSV and JSON stay exact)
+        if format is OutputFormat.markdown:
+            from cnncalc.report.text_formats import render_markdown
 
-        typer.echo(render_csv(analysis, chosen, layout.value), nl=False)
-    else:
-        from rich.console import Console
-        from rich.text import Text
+            typer.echo(render_markdown(analysis, chosen, layout.value), nl=False)
+        elif format is OutputFormat.csv:
+            from cnncalc.report.text_formats import render_csv
 
-        from cnncalc.report.table import render_table, warning_lines
-        from cnncalc.shown import shown
+            typer.echo(render_csv(analysis, chosen, layout.value), nl=False)
+        else:
+            from rich.console import Console
+            from rich.text import Text
 
-        console = Console()
-        fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
-        console.print(render_table(analysis, chosen, layout.value, explain, fit, with_warnings=False), crop=False)
-        errors = Console(stderr=True)  # warnings to stderr: stdout holds the table only
-        for line in warning_lines(analysis):
-            errors.print(Text(line, style="yellow"), crop=False)
-        if show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)):
-            console.print(Text(estimate.footer()))
-            console.print(Text(memory_estimate.EXPLANATION, style="dim"))
-        if show_rf:
-            console.print(Text(receptive_field.CONVENTION, style="dim"))
-            for warning in fields.warnings:
-                errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
+            from cnncalc.report.table import render_table, warning_lines
+            from cnncalc.shown import shown
+
+            console = Console()
+            fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
+            console.print(render_table(analysis, chosen, layout.value, explain, fit, with_warnings=False), crop=False)
+            errors = Console(stderr=True)  # warnings to stderr: stdout holds the table only
+            for line in warning_lines(analysis):
+                errors.print(Text(line, style="yellow"), crop=False)
+            if show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)):
+                console.print(Text(estimate.footer()))
+                console.print(Text(memory_estimate.EXPLANATION, style="dim"))
+            if show_rf:
+                console.print(Text(receptive_field.CONVENTION, style="dim"))
+                for warning in fields.warnings:
+                    errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,8 +21,33 @@ def format_shape(shape: Shape, layout: Layout = "chw") -> str:
     return "[" + ", ".join(map(str, shape)) + "]"
 
 
+# How the terminal and markdown tables show counts and bytes: exact integers (the default), or `human`
+# (25.6M, 4.09G, 98.0 MB) as torchinfo's readers expect. CSV and JSON stay exact. Set with `display_units`.
+_UNITS: ContextVar[Literal["exact", "human"]] = ContextVar("cnncalc_units", default="exact")
+
+
+@contextmanager
+def display_units(units: Literal["exact", "human"]) -> Iterator[None]:
+    """Render counts and bytes in `units` inside the block."""
+    token = _UNITS.set(units)
+    try:
+        yield
+    finally:
+        _UNITS.reset(token)
+
+
+def human(value: float, units: tuple[tuple[str, float], ...] = (("G", 1e9), ("M", 1e6), ("K", 1e3))) -> str:
+    """Three significant digits in K/M/G: 25.6M, 4.09G, 15.0M; below a thousand the number itself."""
+    for unit, size in units:
+        if abs(value) >= size * 0.9995:  # 999,999 is 1.00M, not 1000K
+            scaled = value / size
+            decimals = max(0, 3 - len(str(int(abs(round(scaled, 2))))))
+            return f"{scaled:.{decimals}f}{unit}"
+    return f"{value:g}"
+
+
 def format_count(n: int) -> str:
-    return f"{n:,}"
+    return human(n) if _UNITS.get() == "human" else f"{n:,}"
 
 
 @dataclass(frozen=True)
@@ -104,6 +131,8 @@ column(Column("center", "RF centre", _rf_cell("center"), numeric=True))
 def format_bytes(n: int) -> str:
     from cnncalc.engine.memory import mb
 
+    if _UNITS.get() == "human":  # three significant digits, in torchinfo's MB (10^6 bytes)
+        return human(n, ((" GB", 1e9), (" MB", 1e6), (" kB", 1e3))) if n >= 1e3 else f"{n} B"
     return mb(n)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError
+from cnncalc.report.columns import human
 
 INSTALL_HINT = 'pip install "cnncalc[plot]"'
 ROW_INCHES = 0.2  # per bar: 8 pt names stay legible at ResNet-50's 160 rows
@@ -34,14 +35,6 @@ def import_pyplot() -> Any:
     # per glyph, with a source path, is noise on a CLI's stderr.
     warnings.filterwarnings("ignore", message="Glyph .* missing from", category=UserWarning)
     return plt
-
-
-def human(value: float) -> str:
-    """A count in K/M/G, as torchinfo readers expect: 25.6M, 4.09G, 0."""
-    for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{unit}"
-    return f"{value:.3g}"
 
 
 def axis_text(text: str) -> str:

@@ -210,3 +210,14 @@ def test_shortcut_rows_are_named_apart_from_the_body():
     result = runner.invoke(app, ["table", "resnet18"])
     lines = [line for line in result.output.splitlines() if "layer2" in line or "shortcut" in line]
     assert any("shortcut.conv " in line for line in lines), lines
+
+
+def test_units_human_shows_torchinfo_style_counts_and_csv_stays_exact():
+    # torchvision's model table: ResNet-50 has 25.6M params and 4.09 GFLOPS (multiply-adds, our MACs).
+    result = runner.invoke(app, ["table", "resnet50", "--units", "human"])
+    assert result.exit_code == 0
+    total = next(line for line in result.output.splitlines() if line.startswith("│ Total"))
+    assert "25.6M" in total and "4.09G" in total
+    assert "params 25.6M" in result.output and "25,557,032" not in result.output
+    csv_text = runner.invoke(app, ["table", "resnet50", "--units", "human", "-f", "csv", "--columns", "name,params"])
+    assert "conv1,9408" in csv_text.output  # machines read exact integers
