@@ -20,7 +20,13 @@ def _activation(kind_name: str, formula: str, summary: str) -> type[Layer]:
     cls = type(
         kind_name.title().replace("_", ""),
         (_Pointwise,),
-        {"__doc__": f"{summary}: {formula}.", "kind": kind_name, "summary": summary, "formula": formula},
+        {
+            "__doc__": f"{summary}: {formula}.",
+            "__module__": __name__,
+            "kind": kind_name,
+            "summary": summary,
+            "formula": formula,
+        },
     )
     return register(cls)
 

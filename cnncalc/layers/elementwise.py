@@ -21,7 +21,8 @@ from cnncalc.layers.base import (
 
 
 def _activation(kind_name: str, doc: str) -> type[Layer]:
-    cls = type(kind_name.title().replace("_", ""), (Layer,), {"__doc__": doc, "kind": kind_name, "summary": doc})
+    namespace = {"__doc__": doc, "__module__": __name__, "kind": kind_name, "summary": doc}
+    cls = type(kind_name.title().replace("_", ""), (Layer,), namespace)
     return register(cls)
 
 
