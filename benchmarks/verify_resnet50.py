@@ -117,7 +117,7 @@ def torch_forward(spec: Spec, executor: Executor):
         values = [x]
         for node in spec.graph.nodes[1:]:
             inputs = [values[i] for i in node.inputs]
-            if node.op.kind == "residual":
+            if node.op.kind in ("residual", "add"):  # a residual's merge, or `add: {from: [...]}`
                 values.append(inputs[0] + inputs[1])
             elif node.op.kind == "concat":
                 values.append(torch.cat(inputs, dim=1))
