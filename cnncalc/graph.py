@@ -46,6 +46,13 @@ class Node:
     def name(self) -> str:
         return "input" if self.op is None else self.op.path
 
+    @property
+    def kind(self) -> str:
+        """What reports call the node's op: its kind (a block use's block name), or a split's section."""
+        if self.op is None:
+            return "input"
+        return str(getattr(self.op, "kind_label", "split section"))
+
 
 @dataclass
 class Graph:

@@ -123,8 +123,7 @@ class GradRecord:
 
     @property
     def kind(self) -> str:
-        op = self.node.op
-        return op.kind_label if isinstance(op, Layer) else "split section"
+        return self.node.kind
 
     def param_grad(self, role: str) -> np.ndarray | None:
         """dL/dW (`weights`) or dL/db (`bias`), if the layer has it."""

@@ -43,8 +43,7 @@ class LayerRecord:
 
     @property
     def kind(self) -> str:
-        op = self.node.op
-        return op.kind_label if isinstance(op, Layer) else "split section"
+        return self.node.kind
 
 
 # Ops whose result is an array of their own (never a view of an input): when one is read by a single node,
@@ -181,7 +180,7 @@ class Executor:
             raise
         except (ValueError, TypeError, IndexError, FloatingPointError) as exc:
             shown = ", ".join(str(list(a.shape[1:])) for a in inputs)
-            kind = op.kind_label if isinstance(op, Layer) else "split section"
+            kind = node.kind
             source = op.source if op is not None else None
             raise ExecutionError(f"layer `{node.name}` ({kind}) failed on input {shown}: {exc}", source) from exc
         return self._record(node, y)

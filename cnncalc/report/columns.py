@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from cnncalc.engine.propagate import Analysis, LayerRow
@@ -83,19 +84,31 @@ column(Column("input", "Input shape", lambda r, lay: format_shape(r.input_shape,
 column(Column("output", "Output shape", lambda r, lay: format_shape(r.output_shape, lay)))
 
 
+def figure_column(
+    key: str,
+    header: str,
+    value: Callable[[LayerRow], int],
+    total: Callable[[Analysis], int] | None = None,
+    fmt: Callable[[int], str] = format_count,
+) -> Column:
+    """A column of one integer figure per row, formatted by `fmt`; its total sums the leaves unless `total`."""
+
+    def total_value(analysis: Analysis) -> int:
+        return total(analysis) if total is not None else sum(value(row) for row in analysis.leaves)
+
+    return Column(
+        key,
+        header,
+        lambda row, _: fmt(value(row)),
+        lambda analysis: fmt(total_value(analysis)),
+        numeric=True,
+        raw=value,
+    )
+
+
 def count_column(key: str, header: str) -> Column:
-    """A column of one integer figure of the row (params, macs...), totalled from the analysis."""
-
-    def cell(row: LayerRow, _: Layout) -> str:
-        return format_count(getattr(row, key))
-
-    def total(analysis: Analysis) -> str:
-        return format_count(getattr(analysis, key))
-
-    def raw(row: LayerRow) -> object:
-        return getattr(row, key)
-
-    return Column(key, header, cell, total, numeric=True, raw=raw)
+    """A row attribute (params, macs...), totalled by the analysis's own property of the same name."""
+    return figure_column(key, header, lambda row: int(getattr(row, key)), lambda analysis: int(getattr(analysis, key)))
 
 
 for _key, _header in (("params", "Params"), ("macs", "MACs"), ("flops", "FLOPs")):
@@ -141,31 +154,12 @@ def _memory(row: LayerRow, attr: str) -> int:
     return value
 
 
-def _memory_total(analysis: Analysis, attr: str) -> int:
-    return sum(_memory(row, attr) for row in analysis.leaves)
-
-
-def memory_column(key: str, header: str, attr: str, fmt: Callable[[int], str]) -> Column:
-    """A column of one memory figure (engine/memory.py), totalled over the leaves."""
-
-    def cell(row: LayerRow, _: Layout) -> str:
-        return fmt(_memory(row, attr))
-
-    def total(analysis: Analysis) -> str:
-        return fmt(_memory_total(analysis, attr))
-
-    def raw(row: LayerRow) -> object:
-        return _memory(row, attr)
-
-    return Column(key, header, cell, total, numeric=True, raw=raw)
-
-
 for _key, _header, _attr, _fmt in (
     ("activations", "Activations", "activations", format_count),
     ("act_bytes", "Act. bytes", "activation_bytes", format_bytes),
     ("param_bytes", "Param bytes", "param_bytes", format_bytes),
 ):
-    column(memory_column(_key, _header, _attr, _fmt))
+    column(figure_column(_key, _header, partial(_memory, attr=_attr), fmt=_fmt))
 
 
 # --- training cost: what engine/backward_cost.py sets on the rows (`cnncalc table` runs it when asked for).
@@ -176,25 +170,8 @@ def _backward(row: LayerRow, forward: bool) -> int:
     return backward + (row.macs if forward else 0)
 
 
-def _backward_total(analysis: Analysis, forward: bool) -> int:
-    return sum(_backward(row, forward) for row in analysis.leaves)
-
-
-def _backward_column(key: str, header: str, forward: bool) -> Column:
-    def cell(row: LayerRow, _: Layout) -> str:
-        return format_count(_backward(row, forward))
-
-    def total(analysis: Analysis) -> str:
-        return format_count(_backward_total(analysis, forward))
-
-    def raw(row: LayerRow) -> object:
-        return _backward(row, forward)
-
-    return Column(key, header, cell, total, numeric=True, raw=raw)
-
-
-column(_backward_column("backward_macs", "Backward MACs", False))
-column(_backward_column("train_macs", "Train MACs", True))  # forward + backward
+column(figure_column("backward_macs", "Backward MACs", lambda row: _backward(row, False)))
+column(figure_column("train_macs", "Train MACs", lambda row: _backward(row, True)))  # forward + backward
 
 RF_COLUMNS = ("rf", "jump", "rf_start", "center")
 BACKWARD_COLUMNS = ("backward_macs", "train_macs")
