@@ -17,8 +17,9 @@ import numpy as np
 from cnncalc.errors import CnncalcError, Position
 from cnncalc.executor.backward_ops import backward_for
 from cnncalc.executor.forward import ExecutionError, Executor
+from cnncalc.executor.ops import op_input
 from cnncalc.graph import Node
-from cnncalc.layers import Layer, Merge
+from cnncalc.layers import Layer
 from cnncalc.spec.model import Spec
 
 LOSSES = ("sum", "mse", "cross_entropy")
@@ -203,15 +204,16 @@ def apply_backward(
             op.source if op is not None else None,
             "Register one in cnncalc/executor/backward_ops.py (`cnncalc run` without --backward still works).",
         )
-    merge = isinstance(op, Merge) or getattr(op, "reads_several", False)  # a list in, a list out
+    given = op_input(op, inputs)
+    several = given is inputs  # a list in, a list out
     try:
-        gx, param_grads = fn(op, inputs if merge else inputs[0], y, gy, ctx)
+        gx, param_grads = fn(op, given, y, gy, ctx)
     except CnncalcError:
         raise
     except (ValueError, TypeError, IndexError, FloatingPointError) as exc:
         where = op.source if op is not None else None
         raise ExecutionError(f"layer `{node.name}`: the backward pass failed: {exc}", where) from exc
-    return (list(gx) if merge else [gx]), param_grads
+    return (list(gx) if several else [gx]), param_grads
 
 
 def run_backward(

@@ -10,10 +10,10 @@ import numpy as np
 
 from cnncalc.errors import EXIT_CHECK_FAILED, CnncalcError
 from cnncalc.executor import ops
-from cnncalc.executor.ops import op_for
+from cnncalc.executor.ops import op_for, op_input
 from cnncalc.executor.weights import ParamStore
 from cnncalc.graph import Node
-from cnncalc.layers import Layer, Merge, Structure
+from cnncalc.layers import Layer, Structure
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.elementwise import ReLU
 from cnncalc.layers.normalization import BatchNorm
@@ -175,7 +175,7 @@ class Executor:
                 "Register one in cnncalc/executor/ops.py.",
             )
         try:
-            y = fn(op, inputs if isinstance(op, Merge) or getattr(op, "reads_several", False) else inputs[0], self)
+            y = fn(op, op_input(op, inputs), self)
         except CnncalcError:
             raise
         except (ValueError, TypeError, IndexError, FloatingPointError) as exc:

@@ -60,7 +60,7 @@ from cnncalc.layers.pooling import (
     MinPool,
 )
 from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
-from cnncalc.layers.structure import ChannelConcat, ProductMerge, SplitSection, SumMerge
+from cnncalc.layers.structure import ChannelConcat, Merge, ProductMerge, SplitSection, SumMerge
 
 Op = Callable[[Any, Any, Any], np.ndarray]  # (layer, one array or a list of them, executor)
 OPS: dict[type, Op] = {}
@@ -740,6 +740,11 @@ def concat(layer: ChannelConcat, xs: list[np.ndarray], ctx) -> np.ndarray:
 def split_section(section: SplitSection, x: np.ndarray, ctx) -> np.ndarray:
     start, stop = section.split.section_bounds(x.shape[1])[section.index]
     return x[:, start:stop]
+
+
+def op_input(op: object, inputs: list[np.ndarray]) -> Any:
+    """What an op's function takes: a merge's (or a `like:` upsample's) list of arrays, else its one array."""
+    return inputs if isinstance(op, Merge) or getattr(op, "reads_several", False) else inputs[0]
 
 
 def op_for(layer: object) -> Op | None:
