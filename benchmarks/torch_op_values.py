@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from cnncalc.output_file import write_atomically
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "tests" / "reference" / "op_values.json"
 COMMAND = "python benchmarks/torch_op_values.py"
@@ -195,7 +197,7 @@ def main() -> int:
             print(f"out of date: {TARGET.name}; run `{COMMAND}`", file=sys.stderr)
             return 1
         return 0
-    TARGET.write_text(text)
+    write_atomically(TARGET, text, "the op reference")
     print(f"wrote {TARGET.relative_to(ROOT)}")
     return 0
 

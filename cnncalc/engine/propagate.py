@@ -37,7 +37,6 @@ class LayerRow:
     leaf: bool = True
     warnings: list[str] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)  # names of the nodes a leaf reads
-    input_shapes: list[Shape] = field(default_factory=list)
     parent: LayerRow | None = None
     children: list[LayerRow] = field(default_factory=list)
     # Filled by later passes when asked for (engine/receptive_field.py, engine/memory.py).
@@ -149,7 +148,6 @@ def analyze(spec: Spec, strict: bool = False) -> Analysis:
                 continue
             node = graph.nodes[layer.output_node]
             row.inputs = [graph.nodes[i].name for i in node.inputs]
-            row.input_shapes = [shapes[i] for i in node.inputs]
             row.params = layer.param_count(row.input_shape)
             row.trainable_params = row.params if layer.trainable else 0
             row.buffers = layer.buffer_count(row.input_shape)

@@ -150,7 +150,8 @@ class StructureKind(Structure):
     # Arguments holding one layer list each, or (`branches`) a list of layer lists.
     layer_args: ClassVar[tuple[str, ...]] = ()
     branch_args: ClassVar[tuple[str, ...]] = ()
-    # How a group is named under the structure's path: `body` -> `res1.conv1`, shortcut -> `res1.shortcut`.
+    # How a layer_args group is named under the structure's path: None puts its layers right under it
+    # (`body` -> `res1.conv1`), a word adds a level (`shortcut` -> `res1.shortcut`); branch i is always `path.i`.
     group_paths: ClassVar[dict[str, str | None]] = {}
 
     def groups(self) -> list[list[Layer]]:
@@ -203,7 +204,6 @@ class Residual(SumMerge, StructureKind):
 class _Branches(StructureKind):
     wiring = "parallel"
     branch_args = ("branches",)
-    group_paths = {"branches": "{i}"}
     branches: list[list[Layer]] = Field(min_length=1, description="one list of layers per branch; [] is the identity")
 
 
@@ -239,7 +239,6 @@ class Split(ChannelConcat, StructureKind):
     summary = "channel sections, one branch each, concatenated (ShuffleNetV2, CSP)"
     wiring = "sections"
     branch_args = ("branches",)
-    group_paths = {"branches": "{i}"}
     sections: PositiveInt | list[PositiveInt] = Field(description="how many equal sections, or each section's size")
     branches: list[list[Layer]] = Field(min_length=1, description="one list of layers per section")
 

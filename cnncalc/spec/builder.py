@@ -336,16 +336,16 @@ class SpecBuilder:
         outs: list[int] = []
         for arg in cls.layer_args:
             raw = args.get(arg)
-            group_path = path if cls.group_paths.get(arg) is None else f"{path}.{cls.group_paths[arg]}"
+            under = cls.group_paths.get(arg)
             if not raw:
                 group: list[Layer] = []
                 out = src
-            elif cls.group_paths.get(arg) is None:  # `body`: its layers are named right under the structure
+            elif under is None:  # `body`: its layers are named right under the structure
                 group, out = self.build_list(
                     raw, arg_pos[arg], Scope(path + ".", src, self.names, scope), env, stack, trainable
                 )
             else:
-                group, out = self.build_group(raw, arg_pos[arg], group_path, src, scope, env, stack, trainable)
+                group, out = self.build_group(raw, arg_pos[arg], f"{path}.{under}", src, scope, env, stack, trainable)
             setattr(layer, arg, group)
             outs.append(out)
         for arg, raw in branches.items():
