@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from cnncalc.cli.common import Layout, OutputFormat, handles_errors, load, max_file_size_option
+from cnncalc.cli.common import STDIN, Layout, OutputFormat, handles_errors, load, max_file_size_option
 from cnncalc.errors import SpecError
 
 
@@ -60,8 +60,10 @@ def _warn_channels_last(loaded) -> None:
 
 @handles_errors
 def table(
-    spec: str = typer.Argument(
-        ..., help="A spec file, the name of a shipped spec (see `cnncalc list`), or - to read standard input."
+    specs: list[str] = typer.Argument(
+        ...,
+        help="Spec files, names of shipped specs (see `cnncalc list`), or - to read standard input.",
+        show_default=False,
     ),
     format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     layout: Layout = typer.Option(Layout.chw, help="Shape order for display: chw [96, 55, 55] or hwc 55x55x96."),
@@ -79,69 +81,109 @@ def table(
     ),
     max_file_size: str = max_file_size_option(),
 ) -> None:
-    """Print every layer's output shape, parameters and MACs, with totals."""
+    """Print every layer's output shape, parameters and MACs, with totals; one table per spec."""
     from cnncalc.engine.propagate import analyze
     from cnncalc.report.columns import BACKWARD_COLUMNS, DEFAULT_COLUMNS, MEMORY_COLUMNS, RF_COLUMNS
 
-    loaded = load(spec)
-    _warn_channels_last(loaded)
-    analysis = analyze(loaded, strict=strict)
+    if specs.count(STDIN) > 1:
+        raise SpecError("standard input (`-`) can be read once; give it once.")
     chosen = parse_columns(columns, DEFAULT_COLUMNS)
+    loaded = [load(spec) for spec in specs]  # every file is checked before anything is printed
+    for spec in loaded:
+        _warn_channels_last(spec)
+    analyses = [analyze(spec, strict=strict) for spec in loaded]
     if format is OutputFormat.json:
-        from cnncalc.report.json_report import render_json
+        from cnncalc.report.json_report import render_json, render_json_list
 
-        typer.echo(render_json(analysis, dtype.value, batch))
+        typer.echo(
+            render_json(analyses[0], dtype.value, batch)
+            if len(analyses) == 1
+            else render_json_list(analyses, dtype.value, batch)
+        )
         return
     # Receptive fields and memory are computed only when something shows them (start-up time).
     show_rf = any(key in RF_COLUMNS for key in chosen)
     show_memory = memory or sort is SortKey.activations or any(key in MEMORY_COLUMNS for key in chosen)
-    if any(key in BACKWARD_COLUMNS for key in chosen):
-        from cnncalc.engine import backward_cost
+    views = []
+    for analysis in analyses:
+        if any(key in BACKWARD_COLUMNS for key in chosen):
+            from cnncalc.engine import backward_cost
 
-        backward_cost.annotate(analysis)
-    if show_rf:
-        from cnncalc.engine import receptive_field
+            backward_cost.annotate(analysis)
+        fields = estimate = None
+        if show_rf:
+            from cnncalc.engine import receptive_field
 
-        fields = receptive_field.annotate(analysis)
-    if show_memory:
-        from cnncalc.engine import memory as memory_estimate
+            fields = receptive_field.annotate(analysis)
+        if show_memory:
+            from cnncalc.engine import memory as memory_estimate
 
-        estimate = memory_estimate.annotate(analysis, dtype.value, batch)
-    if depth is not None or sort is not None:
-        from cnncalc.report import row_views
+            estimate = memory_estimate.annotate(analysis, dtype.value, batch)
+        if depth is not None or sort is not None:
+            from cnncalc.report import row_views
 
-        if depth is not None:
-            analysis = row_views.collapse_below(analysis, depth)
-        if sort is not None:
-            analysis = row_views.sort_leaves(analysis, sort.value)
+            if depth is not None:
+                analysis = row_views.collapse_below(analysis, depth)
+            if sort is not None:
+                analysis = row_views.sort_leaves(analysis, sort.value)
+        views.append((analysis, fields, estimate))
     from cnncalc.report.columns import display_units
 
     with display_units(units.value):  # counts and bytes in the rendered table (CSV and JSON stay exact)
         if format is OutputFormat.markdown:
             from cnncalc.report.text_formats import render_markdown
 
-            typer.echo(render_markdown(analysis, chosen, layout.value), nl=False)
+            titled = len(views) > 1
+            text = "\n".join(render_markdown(analysis, chosen, layout.value, titled) for analysis, _, _ in views)
+            typer.echo(text, nl=False)
         elif format is OutputFormat.csv:
             from cnncalc.report.text_formats import render_csv
 
-            typer.echo(render_csv(analysis, chosen, layout.value), nl=False)
+            typer.echo(render_csv([analysis for analysis, _, _ in views], chosen, layout.value), nl=False)
         else:
-            from rich.console import Console
-            from rich.text import Text
+            _print_rich(
+                views,
+                chosen,
+                layout.value,
+                explain,
+                wide,
+                show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)),
+            )
 
-            from cnncalc.report.table import render_table, warning_lines
-            from cnncalc.shown import shown
 
-            console = Console()
-            fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
-            console.print(render_table(analysis, chosen, layout.value, explain, fit, with_warnings=False), crop=False)
-            errors = Console(stderr=True)  # warnings to stderr: stdout holds the table only
-            for line in warning_lines(analysis):
-                errors.print(Text(line, style="yellow"), crop=False)
-            if show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)):
-                console.print(Text(estimate.footer()))
-                console.print(Text(memory_estimate.EXPLANATION, style="dim"))
-            if show_rf:
-                console.print(Text(receptive_field.CONVENTION, style="dim"))
-                for warning in fields.warnings:
-                    errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
+def _print_rich(views: list, chosen: list[str], layout: str, explain: bool, wide: bool, footer: bool) -> None:
+    """Each spec's table, its warnings (to stderr) and memory footer; the notes once, after the last table."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from cnncalc.report.table import render_table, warning_lines
+    from cnncalc.shown import shown
+
+    console = Console()
+    errors = Console(stderr=True)  # warnings to stderr: stdout holds the tables only
+    fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
+    conventions: list[str] = []
+    for number, (analysis, fields, estimate) in enumerate(views):
+        if number:
+            console.print()
+        last = number == len(views) - 1  # the FLOPs note follows the last table's summary line only
+        console.print(
+            render_table(analysis, chosen, layout, explain, fit, with_warnings=False, with_note=last), crop=False
+        )
+        for line in warning_lines(analysis):
+            errors.print(Text(line, style="yellow"), crop=False)
+        if footer and estimate is not None:
+            from cnncalc.engine import memory as memory_estimate
+
+            console.print(Text(estimate.footer()))
+            if memory_estimate.EXPLANATION not in conventions:
+                conventions.append(memory_estimate.EXPLANATION)
+        if fields is not None:
+            from cnncalc.engine import receptive_field
+
+            if receptive_field.CONVENTION not in conventions:
+                conventions.append(receptive_field.CONVENTION)
+            for warning in fields.warnings:
+                errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
+    for note in conventions:
+        console.print(Text(note, style="dim"))

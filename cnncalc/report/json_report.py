@@ -77,3 +77,10 @@ def render_json(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> s
     from cnncalc.report.json_text import dumps  # indented outside, one line per layer: the C encoder's speed
 
     return dumps(analysis_dict(analysis, dtype, batch))
+
+
+def render_json_list(analyses: list[Analysis], dtype: str = "float32", batch: int = 1) -> str:
+    """Several specs: a list of their reports, as `verify` prints for several specs."""
+    from cnncalc.report.json_text import dumps
+
+    return dumps([analysis_dict(analysis, dtype, batch) for analysis in analyses], depth=3)

@@ -27,6 +27,7 @@ def render_table(
     explain: bool = False,
     max_width: int | None = None,
     with_warnings: bool = True,
+    with_note: bool = True,
 ) -> RenderableType:
     """Rows indented by nesting depth; structure rows dimmed, showing their sums (`with_warnings=False`: the
     layers' warnings are left to the caller, e.g. for stderr; see `warning_lines`).
@@ -58,7 +59,9 @@ def render_table(
         max_width,
         [col.shrinks for col in cols],
     )
-    parts: list[RenderableType] = [*grids, Text(summary_line(analysis, layout)), Text(FLOPS_NOTE, style="dim")]
+    parts: list[RenderableType] = [*grids, Text(summary_line(analysis, layout))]
+    if with_note:  # a run of several tables prints it once, after the last (see cli/table.py)
+        parts.append(Text(FLOPS_NOTE, style="dim"))
     if explain:
         parts.append(render_explanations(analysis, layout))
     if with_warnings:

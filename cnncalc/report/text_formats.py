@@ -6,7 +6,7 @@ import csv
 import io
 
 from cnncalc.engine.propagate import Analysis, LayerRow
-from cnncalc.report.columns import COLUMNS, Column, Layout, inputs_text
+from cnncalc.report.columns import COLUMNS, Column, Layout, format_shape, inputs_text
 from cnncalc.shown import shown
 
 
@@ -25,9 +25,12 @@ def _markdown_cell(text: str) -> str:
     return shown(text).replace("|", "\\|")
 
 
-def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "chw") -> str:
+def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "chw", titled: bool = False) -> str:
+    """A GitHub table of the leaf layers with a totals row; `titled`: under a heading naming the spec."""
     cols = [COLUMNS[c] for c in columns]
-    lines = [
+    title = f"### {_markdown_cell(analysis.spec.name)} (input {format_shape(analysis.spec.input_shape, layout)})"
+    lines = [title, ""] if titled else []
+    lines += [
         "| " + " | ".join(c.header for c in cols) + " |",
         "|" + "|".join("---:" if c.numeric else "---" for c in cols) + "|",
     ]
@@ -38,14 +41,18 @@ def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "ch
     return "\n".join(lines) + "\n"
 
 
-def render_csv(analysis: Analysis, columns: list[str], layout: Layout = "chw") -> str:
+def render_csv(analyses: Analysis | list[Analysis], columns: list[str], layout: Layout = "chw") -> str:
+    """One row per leaf layer; several specs make one sheet, with a first `spec` column naming each row's."""
+    several = isinstance(analyses, list) and len(analyses) > 1
+    analyses = analyses if isinstance(analyses, list) else [analyses]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in analysis.leaves:
-        # Raw integers (no thousands separators) so spreadsheets read numbers.
-        cells = [_raw(COLUMNS[c], row, layout) for c in columns]
-        writer.writerow(cells)
+    writer.writerow(["spec", *columns] if several else columns)
+    for analysis in analyses:
+        first = [shown(analysis.spec.name)] if several else []
+        for row in analysis.leaves:
+            # Raw integers (no thousands separators) so spreadsheets read numbers.
+            writer.writerow([*first, *(_raw(COLUMNS[c], row, layout) for c in columns)])
     return out.getvalue()
 
 

@@ -108,6 +108,41 @@ def test_unknown_column_suggests():
     assert "unknown column `parms`" in result.stderr and "Did you mean `params`?" in result.stderr
 
 
+# --- several specs in one run (issue 14) ---------------------------------------------------------------
+
+
+def test_several_specs_print_each_table_and_the_flops_note_once_after_the_last():
+    both = table("alexnet_cs231n", str(DATA / "tiny_resnet.yaml")).stdout
+    first, second = table("alexnet_cs231n").stdout, table(str(DATA / "tiny_resnet.yaml")).stdout
+    note = "FLOPs = 2 x MACs"
+    assert both.count(note) == 1 and both.rstrip().endswith(second.rstrip().splitlines()[-1])
+    # Each table is the one its spec prints alone (the first without the note, which closes the run).
+    assert first[: first.index(note)] in both and second in both
+    assert both.index(first.splitlines()[0]) < both.index(second.splitlines()[0])
+
+
+def test_several_specs_in_json_csv_and_markdown_are_each_specs_own_report():
+    specs = ["alexnet_cs231n", str(DATA / "tiny_resnet.yaml")]
+    alone = [json.loads(table(spec, "--format", "json").stdout) for spec in specs]
+    assert json.loads(table(*specs, "--format", "json").stdout) == alone  # a list, as `verify` prints
+    sheet = list(csv.DictReader(io.StringIO(table(*specs, "--format", "csv").stdout)))
+    assert {row["spec"] for row in sheet} == {report["name"] for report in alone}
+    for spec, report in zip(specs, alone):
+        rows = [{k: v for k, v in row.items() if k != "spec"} for row in sheet if row["spec"] == report["name"]]
+        single = list(csv.DictReader(io.StringIO(table(spec, "--format", "csv").stdout)))
+        assert rows == single
+    markdown = table(*specs, "--format", "markdown").stdout
+    assert [line for line in markdown.splitlines() if line.startswith("### ")] == [
+        f"### {report['name']} (input {report['input_shape']})" for report in alone
+    ]
+
+
+def test_standard_input_is_read_once():
+    result = runner.invoke(app, ["table", "-", "-"], input="input: [3, 8, 8]\nlayers: [relu]\n", env=ENV)
+    assert result.exit_code == 2 and "standard input (`-`) can be read once" in result.stderr
+    assert "Traceback" not in result.output
+
+
 # --- strict, paths, errors ----------------------------------------------------------------------------
 
 
