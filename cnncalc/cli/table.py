@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from cnncalc.cli.common import STDIN, Layout, OutputFormat, handles_errors, load, max_file_size_option
 from cnncalc.errors import SpecError
+
+if TYPE_CHECKING:
+    from cnncalc.engine.propagate import Analysis
+    from cnncalc.report.columns import Layout as ShapeOrder
 
 
 class SortKey(str, Enum):
@@ -104,7 +109,7 @@ def table(
     # Receptive fields and memory are computed only when something shows them (start-up time).
     show_rf = any(key in RF_COLUMNS for key in chosen)
     show_memory = memory or sort is SortKey.activations or any(key in MEMORY_COLUMNS for key in chosen)
-    views = []
+    views: list[tuple[Analysis, Any, Any]] = []
     for analysis in analyses:
         if any(key in BACKWARD_COLUMNS for key in chosen):
             from cnncalc.engine import backward_cost
@@ -151,7 +156,14 @@ def table(
             )
 
 
-def _print_rich(views: list, chosen: list[str], layout: str, explain: bool, wide: bool, footer: bool) -> None:
+def _print_rich(
+    views: list[tuple[Analysis, Any, Any]],
+    chosen: list[str],
+    layout: ShapeOrder,
+    explain: bool,
+    wide: bool,
+    footer: bool,
+) -> None:
     """Each spec's table, its warnings (to stderr) and memory footer; the notes once, after the last table."""
     from rich.console import Console
     from rich.text import Text

@@ -89,30 +89,30 @@ class Layer(BaseModel):
     @property
     def path(self) -> str:
         """Dotted name of this layer in the network, e.g. `layer1.0.conv1`."""
-        return self._path
+        return self.__pydantic_private__["_path"]  # type: ignore[index]
 
     @property
     def source(self) -> Position | None:
-        return self._source
+        return self.__pydantic_private__["_source"]  # type: ignore[index]
 
     @property
     def from_names(self) -> tuple[str, ...]:
         """The names given in `from:` (empty when the layer reads the previous one)."""
-        return self._from
+        return self.__pydantic_private__["_from"]  # type: ignore[index]
 
     @property
     def trainable(self) -> bool:
-        return self._trainable
+        return self.__pydantic_private__["_trainable"]  # type: ignore[index]
 
     @property
     def input_node(self) -> int:
         """Index of the graph node whose output this layer (or structure) reads first."""
-        return self._input_node
+        return self.__pydantic_private__["_input_node"]  # type: ignore[index]
 
     @property
     def output_node(self) -> int:
         """Index of the graph node that holds this layer's (or structure's) output."""
-        return self._output_node
+        return self.__pydantic_private__["_output_node"]  # type: ignore[index]
 
     @property
     def kind_label(self) -> str:
