@@ -7,13 +7,14 @@ figures, a structure's row sums its leaves and shows its output node's shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from cnncalc.errors import StrictWarning
 from cnncalc.graph import Graph
 from cnncalc.layers import Layer, Shape, Structure
+from cnncalc.layers.base import Border
 from cnncalc.spec.model import Spec
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ def analyze(spec: Spec, strict: bool = False) -> Analysis:
             row.trainable_params = row.params if layer.trainable else 0
             row.buffers = layer.buffer_count(row.input_shape)
             row.macs = layer.macs(row.input_shape, row.output_shape)
-            row.warnings = layer.warnings(row.input_shape)
+            row.warnings = layer.warnings(row.input_shape, _zero_border(graph, shapes, node.inputs))
             if row.warnings and strict:
                 raise StrictWarning(row.warnings[0], layer.source, "Fix the sizes, or run without --strict.")
             warnings.extend(row.warnings)
@@ -165,6 +166,16 @@ def analyze(spec: Spec, strict: bool = False) -> Analysis:
         warnings.append(dead[0].warnings[-1])
     outputs = [(name, shapes[i]) for name, i in graph.outputs]
     return Analysis(spec, rows, outputs[0][1], warnings, outputs)
+
+
+def _zero_border(graph: Graph, shapes: list[Shape], inputs: Sequence[int]) -> Border:
+    """The zeros the layer producing a node's one input added around it (a window need not read them)."""
+    if len(inputs) != 1:
+        return None
+    producer = graph.nodes[inputs[0]]
+    if not isinstance(producer.op, Layer) or len(producer.inputs) != 1:
+        return None
+    return producer.op.zero_border(shapes[producer.inputs[0]])
 
 
 def _unused(graph: Graph, rows: list[LayerRow]) -> list[LayerRow]:

@@ -49,6 +49,7 @@ class OnnxGraph:
     const_value: dict[str, np.ndarray] = field(default_factory=dict)
     data_nodes: list[tuple[int, Any]] = field(default_factory=list)  # (position, node) computing on data
     consumers: dict[str, int] = field(default_factory=dict)  # how many data-node inputs read each tensor
+    weights: set[str] = field(default_factory=set)  # constants made from stored tensors, not Constant nodes
 
     def is_const(self, name: str) -> bool:
         return name in self.const_shape
@@ -147,6 +148,7 @@ def read_graph(model: Any, file: str) -> OnnxGraph:
         )
     g = OnnxGraph(model, opset, source.name, input_dims, dict(inferred), const_shape, const_value)
     g.shapes[source.name] = input_dims
+    g.weights = {t.name for t in graph.initializer} | {i.name for i in graph.input if i.name in const_shape}
     for position, node in enumerate(graph.node):
         inputs = [name for name in node.input if name]
         if node.op_type == "Constant" or node.op_type == "Shape" or all(g.is_const(name) for name in inputs):
@@ -175,6 +177,8 @@ def attribute(node: Any, name: str, default: Any = None) -> Any:
 def _fold(g: OnnxGraph, node: Any) -> None:
     """Evaluate a node whose inputs are all constants (or a Shape of a known tensor); record its outputs."""
     out = node.output[0]
+    if any(name in g.weights for name in node.input):
+        g.weights.update(name for name in node.output if name)
     value = _evaluate(g, node)
     if value is not None:
         g.const_value[out] = value

@@ -1,8 +1,9 @@
 """ONNX in: a model file becomes a readable spec, from initializer shapes alone.
 
 Each data node maps onto a cnncalc kind (a few patterns fuse: MatMul + Add is a linear, x *
-sigmoid(x) a silu, Mul + Add by per-channel constants an affine). Params then come from the
-layers' own arithmetic, one count per use, whatever the exporter shared behind Identity nodes.
+sigmoid(x) a silu, Mul + Add by per-channel constants an affine, the ReduceMean ... Div of a
+decomposed LayerNorm a layernorm, torch's Reshape / InstanceNormalization / Reshape a groupnorm).
+Params then come from the layers' own arithmetic, one count per use, whatever the exporter shared behind Identity nodes.
 Where a merge's inputs are clean chains from one fork it becomes a `residual` / `concat` / `add`
 / `multiply` structure; elsewhere the spec says `from:`. A node with no kind is an error listing
 every such node at once: nothing is dropped silently.
@@ -25,6 +26,7 @@ MERGE_KINDS = ("add", "multiply", "concat")
 # Ops that may read a channels-last tensor: torch's LayerNorm2d and ConvNeXt's channels-last MLP.
 CHANNELS_LAST_OK = {
     *("Transpose", "LayerNormalization", "MatMul", "Add", "Mul", "Div", "Erf", "Gelu", "Relu", "Sigmoid", "Tanh"),
+    *("ReduceMean", "Sub", "Pow", "Sqrt"),  # a LayerNorm decomposed (opset < 17) between the Transposes
     *("HardSwish", "HardSigmoid", "Mish", "Elu", "Selu", "Celu", "Softplus", "Clip", "LeakyRelu", "Identity"),
 }
 RESIZE_MODES = {("linear", 1): "linear", ("linear", 2): "bilinear", ("linear", 3): "trilinear", ("cubic", 2): "bicubic"}
@@ -68,6 +70,10 @@ class UnsupportedOps(CnncalcError):
             "cnncalc imports only what it can count exactly; the README says which ONNX ops become which kinds.",
         )
         self.found = found
+
+    def render(self) -> str:
+        """One node a line (each line escaped, as every error is), not the one line of other errors."""
+        return "\n".join(shown(line) for line in f"error: {self.message}{self.hint}".splitlines())
 
 
 @dataclass
@@ -141,6 +147,13 @@ def _same_pads(spatial: tuple[int, ...], kernel: list[int], stride: list[int], d
     return pads_b + pads_a
 
 
+def _grouping(shape: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    """[N, C, *spatial] -> [N, G, C / G * prod(spatial)]: the channels in G groups, each one row."""
+    if len(shape) < 3 or len(out) != 3 or out == shape or out[0] != shape[0]:
+        return False
+    return shape[1] % out[1] == 0 and prod(out) == prod(shape)
+
+
 def _module_name(node_name: str) -> str:
     """torch's `/layer1/layer1.0/conv1/Conv` -> `layer1_0_conv1`; other names made identifier-like."""
     if node_name.startswith("/"):
@@ -171,6 +184,7 @@ class _Importer:
         self.last_origin: dict[str, Unsupported] = {}  # the Transpose each came from (an error if never undone)
         self.from_last: set[str] = set()  # tensors transposed back to channels-first
         self.whole: set[int] = set()  # items complete as they are (a hint said so): no fusing into them
+        self.decomposed: dict[int, str] = {}  # norms matched from their parts -> the flag their Mul/Add sets
 
     # helpers
     def fail(self, reason: str) -> None:
@@ -219,6 +233,11 @@ class _Importer:
         self.producer[node.output[0]] = item.index
         return item
 
+    @staticmethod
+    def carried(item: Item) -> dict[str, Any]:
+        """What a pending item carries on to the next step of its pattern (not its error's fields)."""
+        return {k: v for k, v in item.args.items() if k not in ("op", "reason", "position", "node", "op_type")}
+
     def pending_source(self, op: str, tensor: str | None = None) -> Item | None:
         """The pending `op` item this node reads (its only reader), or None."""
         item = self.items[self.producer[tensor if tensor is not None else self.data_inputs()[0]]]
@@ -246,6 +265,14 @@ class _Importer:
             return None
         value = self.g.value(consts[0])
         return float(value.reshape(-1)[0]) if value is not None else None
+
+    def const_operand(self) -> str:
+        return next(n for n in self.node.input if n and self.g.is_const(n))
+
+    def channel_axis(self, tensor: str) -> int:
+        """Where a tensor's channels are: last after a Transpose to channels-last, else axis 1."""
+        shape = self.g.shape(tensor)
+        return len(shape) - 1 if tensor in self.last and shape else 1
 
     def alias(self, item: int) -> None:
         self.producer[self.node.output[0]] = item
@@ -373,19 +400,104 @@ class _Importer:
         self.emit("global_maxpool", {})
 
     def reduce(self, kind: str) -> None:
-        shape = self.in_shape()
+        shape, x = self.in_shape(), self.data_inputs()[0]
         axes = attribute(self.node, "axes")
         if axes is None and len(self.node.input) > 1:
             value = self.g.value(self.node.input[1])
             axes = value.tolist() if value is not None else None
         if shape is None or axes is None or attribute(self.node, "keepdims", 1) != 1:
             raise _Refused("only a mean/max over all spatial axes that keeps the dims is a global pool")
-        if sorted(a % len(shape) for a in axes) != list(range(2, len(shape))):
+        over = sorted(a % len(shape) for a in axes)
+        if kind == "global_avgpool" and self.layernorm_mean(over):
+            return
+        if x in self.last or over != list(range(2, len(shape))):
             raise _Refused(f"a reduction over axes {axes} is not a global pool")
         self.emit(kind, {})
 
     def op_ReduceMean(self) -> None:
         self.reduce("global_avgpool")
+
+    # A LayerNorm decomposed (torch before opset 17, ConvNeXt's channels-first LayerNorm), in steps:
+    # mean = ReduceMean(x), d = Sub(x, mean), Pow(d, 2), ReduceMean, Add(eps), Sqrt, Div(d, std).
+    # Each step is pending until the Div completes it; a Mul / Add by per-channel weights follows.
+    def layernorm_mean(self, over: list[int]) -> bool:
+        """The first or the second mean of a decomposed layer norm (both over the channels)."""
+        x = self.data_inputs()[0]
+        square = self.pending_source("ln_square")
+        if square is not None:
+            if over != square.args["axes"]:
+                raise _Refused(f"a mean of squared deviations over axes {over}, the mean's were {square.args['axes']}")
+            reason = "a variance that is not part of a layer norm"
+            self.pending("ln_var", reason, [square.index], **self.carried(square))
+            return True
+        if over != [self.channel_axis(x)]:
+            return False
+        reason = "a mean over the channels that is not part of a layer norm"
+        self.pending("ln_mean", reason, root=self.data_input(), axes=over)
+        return True
+
+    def op_Sub(self) -> None:
+        data = self.data_inputs()
+        if len(data) == 2 and list(self.node.input[:2]) == data:
+            mean = self.pending_source("ln_mean", data[1])
+            if mean is not None and mean.args["root"] == self.producer[data[0]]:
+                reason = "x - mean(x) that is not part of a layer norm"
+                self.pending("ln_centred", reason, [mean.index], root=mean.args["root"], axes=mean.args["axes"])
+                return
+        raise _Refused("a subtraction (only x - mean(x) inside a layer norm has a cnncalc kind)")
+
+    def op_Pow(self) -> None:
+        centred = self.items[self.data_input()]
+        if centred.kind == "_pending" and centred.args["op"] == "ln_centred" and self.scalar() == 2.0:
+            args = {"root": centred.args["root"], "axes": centred.args["axes"], "centred": centred.index}
+            self.pending("ln_square", "a square that is not part of a layer norm", [centred.index], **args)
+            return
+        raise _Refused("a power (only the square of x - mean(x) inside a layer norm has a cnncalc kind)")
+
+    def op_Sqrt(self) -> None:
+        var = self.pending_source("ln_var_eps")
+        if var is None:
+            raise _Refused("a square root (only the one of a layer norm's variance has a cnncalc kind)")
+        reason = "a standard deviation that is not part of a layer norm"
+        self.pending("ln_std", reason, [var.index], **self.carried(var))
+
+    def layernorm_done(self) -> bool:
+        """Div(x - mean, std): the decomposed layer norm is whole; its parts become one layernorm."""
+        data = self.data_inputs()
+        if len(data) != 2 or list(self.node.input[:2]) != data:
+            return False
+        centred, std = self.items[self.producer[data[0]]], self.pending_source("ln_std", data[1])
+        if std is None or std.args["centred"] != centred.index or self.g.consumers.get(centred.tensor) != 2:
+            return False  # the deviations feed the square and this division, nothing else
+        part = std
+        while part.index != std.args["root"]:
+            part.nested = True
+            part = self.items[part.inputs[0]]
+        eps = std.args["eps"]
+        args: dict[str, Any] = {"eps": round(eps, 9)} if abs(eps - 1e-5) > 1e-12 else {}
+        made = self.emit("layernorm", {**args, "elementwise_affine": False}, [std.args["root"]])
+        self.decomposed[made.index] = "elementwise_affine"
+        return True
+
+    def absorb_affine(self, affine: Item) -> None:
+        """A decomposed norm's per-channel Mul and Add (just fused into `affine`) are its weight and bias."""
+        norm = self.items[affine.inputs[0]]
+        flag = self.decomposed.get(norm.index)
+        if flag is not None and self.only_reader(norm.tensor):
+            del norm.args[flag]  # the default: with weight and bias
+            affine.nested = True
+            self.alias(norm.index)
+
+    def neutral_fill(self, neutral: float) -> bool:
+        """torch exports GroupNorm(affine=False) with a Mul by a Constant 1 and an Add of 0: no layer, no params."""
+        source = self.items[self.data_input()]
+        const = self.const_operand()
+        if source.index not in self.decomposed or not self.only_reader(source.tensor) or const in self.g.weights:
+            return False
+        if self.scalar() != neutral:
+            return False
+        self.alias(source.index)
+        return True
 
     def op_ReduceMax(self) -> None:
         self.reduce("global_maxpool")
@@ -417,6 +529,14 @@ class _Importer:
         rearranged = self.pending_source("transpose")
         if rearranged is not None and out is not None:
             self.rearranged(rearranged, out)
+            return
+        normed = self.pending_source("gn_norm")
+        if normed is not None and out is not None:
+            self.groupnorm_done(normed, out)
+            return
+        if shape is not None and out is not None and _grouping(shape, out):  # GroupNorm's [N, G, -1]
+            reason = f"a reshape from {list(shape)} to {list(out)} is not a flatten"
+            self.pending("gn_groups", reason, groups=out[1], src=shape)
             return
         if shape is not None and out is not None and len(out) > len(shape) and prod(out) == prod(shape):
             self.pending(
@@ -455,6 +575,16 @@ class _Importer:
             )
         moved.nested = split_item.nested = True
         self.emit(found[0], found[1], list(split_item.inputs))
+
+    def groupnorm_done(self, normed: Item, final: tuple[int, ...]) -> None:
+        """The Reshape back to the input's shape completes torch's GroupNorm export."""
+        if final != tuple(normed.args["src"]):
+            raise _Refused(f"a grouped instance norm reshaped to {list(final)}, not back to {list(normed.args['src'])}")
+        grouped = self.items[normed.inputs[0]]
+        normed.nested = grouped.nested = True
+        args = {"num_groups": normed.args["groups"], **{k: v for k, v in normed.args.items() if k == "eps"}}
+        made = self.emit("groupnorm", {**args, "affine": False}, list(grouped.inputs))
+        self.decomposed[made.index] = "affine"
 
     def op_Transpose(self) -> None:
         """torch's LayerNorm2d: to channels-last and back; or the middle of a channel/pixel shuffle."""
@@ -561,6 +691,13 @@ class _Importer:
         self.emit("groupnorm", args)
 
     def op_InstanceNormalization(self) -> None:
+        grouped = self.pending_source("gn_groups")
+        if grouped is not None:  # torch's GroupNorm: Reshape to [N, G, -1], this, Reshape back, Mul, Add
+            if any(name in self.g.weights for name in self.node.input[1:]):
+                raise _Refused("an instance norm of grouped channels with stored weights (a per-group scale)")
+            reason = "an instance norm of channel groups not reshaped back"
+            self.pending("gn_norm", reason, [grouped.index], **self.carried(grouped), **self.norm_args())
+            return
         args = {**self.norm_args(), "affine": self.hint().get("affine", True)}  # its scale and shift are weights
         self.emit("instancenorm", args)
 
@@ -734,6 +871,8 @@ class _Importer:
         self.pending("erf", "an error function that is not part of a GELU", [scaled.index], root=scaled.inputs[0])
 
     def op_Div(self) -> None:
+        if self.layernorm_done():
+            return
         c = self.scalar()
         if len(self.data_inputs()) != 1 or c is None or self.node.input[0] != self.data_inputs()[0] or c == 0:
             raise _Refused("a division that is not by a constant number")
@@ -905,6 +1044,14 @@ class _Importer:
             item.args["bias"] = True
             self.alias(source)
             return
+        if self.neutral_fill(0.0):
+            return
+        var = self.pending_source("ln_var")
+        eps = self.scalar()
+        if var is not None and eps is not None and eps > 0:
+            reason = "a variance plus epsilon outside a layer norm"
+            self.pending("ln_var_eps", reason, [var.index], **self.carried(var), eps=eps)
+            return
         erf = self.pending_source("erf")
         if erf is not None and self.scalar() == 1.0:
             self.pending("erf1", "1 + erf(...) that is not part of a GELU", [erf.index], root=erf.args["root"])
@@ -916,6 +1063,7 @@ class _Importer:
         if item.kind == "affine" and not item.args["bias"] and self.only_reader(item.tensor) and not whole:
             item.args["bias"] = True
             self.alias(source)
+            self.absorb_affine(item)
             return
         self.emit("affine", {"scale": False, "bias": True})
 
@@ -935,6 +1083,8 @@ class _Importer:
                     self.pending("gelu", "x * (1 + erf(x / sqrt(2))) without the 0.5", [half.index], root=root)
                     return
             self.merge("multiply")
+            return
+        if self.neutral_fill(1.0):
             return
         c = self.scalar()
         if c is not None:

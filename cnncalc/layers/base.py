@@ -48,6 +48,7 @@ Numbers = Annotated[Any, Field(description="nested lists of numbers")]
 # dim (effective kernel, stride, padding before), "global" sees its whole input, "n/a" is
 # not covered by the sliding-window theory (Araujo et al., Distill 2019).
 ReceptiveWindow = tuple[tuple[int, int, int], ...] | Literal["global", "n/a"] | None
+Border = tuple[tuple[int, int], ...] | None
 
 DIM_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -147,8 +148,13 @@ class Layer(BaseModel):
         """The formulas with the numbers filled in, one line each."""
         return []
 
-    def warnings(self, input_shape: Shape) -> list[str]:
+    def warnings(self, input_shape: Shape, padded: Border = None) -> list[str]:
+        """`padded`: the zero padding a layer just before added around the input (see `zero_border`)."""
         return []
+
+    def zero_border(self, input_shape: Shape) -> Border:
+        """[before, after] cells per spatial dim of the output that are zeros this layer added (a pad's)."""
+        return None
 
     def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
         """(k_eff, stride, pad_before) per spatial dim; None for an elementwise layer."""

@@ -8,6 +8,7 @@ from pydantic import Field
 from cnncalc.layers import arithmetic
 from cnncalc.layers.base import (
     DIM_NAMES,
+    Border,
     Float,
     NonNegativeInt,
     Numbers,
@@ -167,7 +168,7 @@ class ConvTranspose(_ConvBase):
     def weight_shape(self, in_channels: int, g: WindowGeometry) -> Shape:
         return (in_channels, self.out_channels // self.groups, *g.kernel)
 
-    def warnings(self, input_shape: Shape) -> list[str]:
+    def warnings(self, input_shape: Shape, padded: Border = None) -> list[str]:
         return []  # every input cell is scattered into the output
 
     def output_paddings(self, g: WindowGeometry) -> tuple[int, ...]:

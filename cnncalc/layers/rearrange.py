@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cnncalc.layers.base import DIM_NAMES, Layer, NonNegativeInt, PositiveInt, ReceptiveWindow, Shape, register
+from cnncalc.layers.base import DIM_NAMES, Border, Layer, NonNegativeInt, PositiveInt, ReceptiveWindow, Shape, register
 from cnncalc.layers.window import Pads, pad_text, per_dim_pads
 
 PadAmount = Annotated[
@@ -46,6 +46,10 @@ class Pad(Layer):
 
     def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
         return tuple((1, 1, before) for before, _ in self.pads(input_shape))  # shifts the coordinates only
+
+    def zero_border(self, input_shape: Shape) -> Border:
+        """Keras's ZeroPadding2D before a `valid` conv: the window after it may leave these cells unread."""
+        return self.pads(input_shape) if self.mode == "constant" and self.value == 0 else None
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         pads = self.pads(input_shape)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from cnncalc.layers import arithmetic
-from cnncalc.layers.base import DIM_NAMES, Layer, ReceptiveWindow, Shape
+from cnncalc.layers.base import DIM_NAMES, Border, Layer, ReceptiveWindow, Shape
 
 Pads = tuple[tuple[int, int], ...]
 
@@ -42,10 +42,21 @@ class WindowGeometry:
     def receptive_window(self) -> ReceptiveWindow:
         return tuple((d * (k - 1) + 1, s, b) for _, k, s, b, _, d in self.dims)
 
-    def tiling_warnings(self, layer: Layer) -> list[str]:
-        """One warning naming every spatial dim where the stride leaves input cells unread."""
+    def around(self, padded: Pads) -> "WindowGeometry":
+        """This window on the input before `padded` zeros were added, those zeros counted as its own padding."""
+        spatial = tuple(n - b - a for n, (b, a) in zip(self.spatial, padded))
+        pads = tuple((pb + b, pa + a) for (pb, pa), (b, a) in zip(self.pads, padded))
+        return WindowGeometry(spatial, self.kernel, self.stride, self.dilation, pads, self.ceil_mode)
+
+    def tiling_warnings(self, layer: Layer, padded: Border = None) -> list[str]:
+        """One warning naming every spatial dim where the stride leaves input cells unread.
+
+        Cells that a zero pad just before added (`padded`) are padding, as the window's own would be."""
         if self.ceil_mode:
             return []
+        if padded and len(padded) == len(self.spatial) and any(b or a for b, a in padded):
+            note = "the input (the zero pad before it counted as padding); "
+            return [w.replace("the input; ", note, 1) for w in self.around(padded).tiling_warnings(layer)]
         found = []
         for name, (size, k, s, before, after, d) in zip(DIM_NAMES[len(self.spatial)], self.dims):
             dropped = arithmetic.dropped_cells(size, k, s, before, after, d)
@@ -101,8 +112,8 @@ class SlidingWindow(Layer):
     def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
         return self.geometry(input_shape).receptive_window()
 
-    def warnings(self, input_shape: Shape) -> list[str]:
-        return self.geometry(input_shape).tiling_warnings(self)
+    def warnings(self, input_shape: Shape, padded: Border = None) -> list[str]:
+        return self.geometry(input_shape).tiling_warnings(self, padded)
 
     def window_sizes(self, input_shape: Shape) -> tuple[int, ...]:
         """The output's spatial sizes, with a clear error when the window does not fit."""

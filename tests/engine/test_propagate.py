@@ -140,6 +140,39 @@ def test_no_warning_when_nothing_real_is_dropped(layer, size):
     assert analysis.warnings == []
 
 
+def test_the_cells_a_zero_pad_just_added_are_padding_to_the_window():
+    # Keras ResNet50's ZeroPadding2D then `valid` windows. torch (F.pad, then the window on a ones input, and
+    # the input gradient of the sum): conv1 7x7 s2 after pad 3 on 224 and pool1 3x3 s2 after pad 1 on 112 read
+    # every input row; only a padding row (229 of 230, 113 of 114) is left, as with the window's own padding.
+    analysis = analyze(load_spec(SPECS / "keras_resnet50.yaml"), strict=True)
+    assert analysis.warnings == []
+    assert analysis.row("conv1_conv").input_shape == (3, 230, 230)
+    assert analysis.row("pool1_pool").input_shape == (64, 114, 114)
+
+
+def test_a_zero_pad_does_not_hide_a_real_tiling_loss():
+    # torch, as above: pad 1 then a 5x5 stride-3 conv on 224 -> 74 x 74, and input row 223 gets no gradient.
+    # (224 + 2 - 5) / 3 = 73.67; of the 221 % 3 = 2 cells left, one is the pad's, one is input row 223.
+    analysis = run(
+        "input: [3, 224, 224]\nlayers:\n  - pad: {padding: 1}\n  - conv: {out_channels: 4, kernel_size: 5, stride: 3}\n"
+    )
+    assert analysis.row("conv1").output_shape == (4, 74, 74)
+    (warning,) = analysis.warnings
+    assert warning.startswith("conv1: the stride does not tile the input (the zero pad before it counted as padding)")
+    assert "H: (224 + 2 - 5) / 3 = 73.67 is not whole, so the last 1 input row is never read" in warning
+
+
+@pytest.mark.parametrize("pad", ["{padding: 3, mode: reflect}", "{padding: 3, value: 1.0}"])
+def test_only_a_zero_pad_is_seen_through(pad):
+    # The stem of test_the_cells_... with a pad that copies input or fills ones: those cells are data for the
+    # window, so its own rule holds: (230 - 7) / 2 = 111.5 leaves row 229 of its input unread.
+    analysis = run(
+        f"input: [3, 224, 224]\nlayers:\n  - pad: {pad}\n  - conv: {{out_channels: 4, kernel_size: 7, stride: 2}}\n"
+    )
+    (warning,) = analysis.warnings
+    assert "H: (230 + 0 - 7) / 2 = 111.5 is not whole, so the last 1 input row is never read" in warning
+
+
 def test_resnet_conv1_is_112():
     analysis = run("input: [3, 224, 224]\nlayers:\n  - conv: {out_channels: 64, kernel_size: 7, stride: 2, padding: 3}")
     # torchvision ResNet: conv1 output 112x112 (floor((224 + 6 - 7)/2) + 1).

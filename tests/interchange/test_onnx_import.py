@@ -115,6 +115,19 @@ def test_unsupported_ops_are_all_listed_with_node_and_position():
     found = [(u.position, u.node, u.op_type) for u in caught.value.found]
     assert found == [(1, "erf_here", "Erf"), (3, "swap", "Transpose")]
     assert "node 1 `erf_here` (Erf)" in caught.value.render()
+    assert caught.value.render().splitlines()[1:3] == [  # one node a line
+        "  node 1 `erf_here` (Erf): an error function that is not part of a GELU",
+        "  node 3 `swap` (Transpose): a transpose to channels-last that is not transposed back "
+        "(cnncalc's layers are channels-first)",
+    ]
+
+
+def test_an_unsupported_node_name_cannot_break_the_list():
+    nodes = [helper.make_node("Erf", ["x"], ["y"], name="evil\n::error::x\x1b[2J")]
+    with pytest.raises(UnsupportedOps) as caught:
+        import_model(_model(nodes, [_info("x", [1, 3, 4, 4])], [_info("y", None)]), "evil.onnx")
+    lines = caught.value.render().splitlines()
+    assert len(lines) == 3 and "evil\\n\\x3a:error\\x3a:x\\x1b[2J" in lines[1]
 
 
 def test_flatten_chain_weights_as_graph_inputs_and_opset_9():
@@ -194,3 +207,136 @@ def test_caffe_scale_as_per_channel_mul_add_is_affine():
     result = import_model(_model(nodes, [_info("x", [1, 8, 5, 5])], [_info("y", None)], inits), "scale.onnx")
     rows = analyze(result.spec).leaves
     assert [(r.kind, r.params) for r in rows] == [("affine", 16)]  # Caffe's Scale: C + C
+
+
+# --- norms as torch decomposes them ---------------------------------------------------------------------
+
+
+def _leaves(result):
+    return [(r.name, r.kind, r.params, r.output_shape) for r in analyze(result.spec).leaves]
+
+
+def test_decomposed_layernorms_are_one_layer_each_with_torchs_params():
+    # tests/data/onnx/make_norm_fixtures.py: torch.onnx.export at opset 16 of ConvNeXt's channels-first LayerNorm
+    # (ReduceMean over dim 1 ... Div, then weight[:, None, None] * x + bias), torchvision's LayerNorm2d (the same
+    # over the last axis between two Transposes) and nn.LayerNorm on a vector. torch 2.14.1 printed the params
+    # and output shapes quoted here; in all 1002 params, output [10].
+    result = import_onnx(str(FIXTURES / "layernorm_decomposed.onnx"))
+    assert _leaves(result) == [
+        ("stem", "conv", 224, (8, 10, 10)),
+        ("stem_norm", "layernorm", 16, (8, 10, 10)),
+        ("down", "conv", 528, (16, 5, 5)),
+        ("down_norm", "layernorm", 32, (16, 5, 5)),
+        ("pool", "global_avgpool", 0, (16, 1, 1)),
+        ("flatten", "flatten", 0, (16,)),
+        ("head_norm", "layernorm", 32, (16,)),
+        ("fc", "linear", 170, (10,)),
+    ]
+    assert analyze(result.spec).params == 1002
+    assert result.mismatches == []
+    # Both LayerNorm2d modules were built with eps=1e-6 (the Add before the Sqrt); nn.LayerNorm's is the default.
+    assert "layernorm: {name: stem_norm, eps: 1e-06}" in result.text
+    assert "layernorm: {name: head_norm}" in result.text
+
+
+def test_torchs_groupnorm_export_is_one_groupnorm():
+    # make_norm_fixtures.py, opset 16: nn.GroupNorm is Reshape [N, G, -1] / InstanceNormalization (Constant ones
+    # and zeros) / Reshape back / Mul(weight) / Add(bias); GroupNorm(affine=False) multiplies by a Constant 1 and
+    # adds 0. torch 2.14.1: gn1 (GroupNorm(2, 8)) 16 params, gn2 (GroupNorm(4, 12, eps=1e-3, affine=False)) 0;
+    # 1116 in all, output [12, 10, 10].
+    result = import_onnx(str(FIXTURES / "groupnorm_decomposed.onnx"))
+    assert _leaves(result) == [
+        ("conv1", "conv", 224, (8, 12, 12)),
+        ("gn1", "groupnorm", 16, (8, 12, 12)),
+        ("conv2", "conv", 876, (12, 10, 10)),
+        ("gn2", "groupnorm", 0, (12, 10, 10)),
+        ("relu", "relu", 0, (12, 10, 10)),
+    ]
+    assert result.mismatches == []
+    assert "groupnorm: {name: gn1, num_groups: 2}" in result.text
+    assert "groupnorm: {name: gn2, num_groups: 4, eps: 0.001, affine: false}" in result.text
+
+
+@pytest.mark.parametrize("fixture", ["layernorm_decomposed", "groupnorm_decomposed"])
+def test_decomposed_norms_round_trip_with_no_difference(fixture):
+    from cnncalc.engine.diff import diff
+    from cnncalc.interchange.onnx_export import export_onnx
+
+    first = import_onnx(str(FIXTURES / f"{fixture}.onnx"))
+    again = import_model(export_onnx(first.spec, weights=False), "again.onnx")  # LayerNormalization, opset 21
+    result = diff(analyze(first.spec), analyze(again.spec), "fixture", "again")
+    assert result.same, [(d.status, d.a and d.a.name, d.b and d.b.name) for d in result.layers]
+
+
+def _layernorm_graph(first_axes, second_axes, weights=True):
+    """ConvNeXt's channels-first LayerNorm as torch exports it at opset 13-17 (same nodes, same order)."""
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["u"], name="/norm/ReduceMean", axes=first_axes),
+        helper.make_node("Sub", ["x", "u"], ["d"], name="/norm/Sub"),
+        helper.make_node("Pow", ["d", "two"], ["p"], name="/norm/Pow"),
+        helper.make_node("ReduceMean", ["p"], ["s"], name="/norm/ReduceMean_1", axes=second_axes),
+        helper.make_node("Add", ["s", "eps"], ["se"], name="/norm/Add"),
+        helper.make_node("Sqrt", ["se"], ["sd"], name="/norm/Sqrt"),
+        helper.make_node("Div", ["d", "sd"], ["y0" if weights else "y"], name="/norm/Div"),
+    ]
+    inits = [
+        helper.make_tensor("two", TensorProto.FLOAT, [], [2.0]),
+        helper.make_tensor("eps", TensorProto.FLOAT, [], [1e-6]),
+    ]
+    if weights:
+        nodes += [
+            helper.make_node("Mul", ["w", "y0"], ["y1"], name="/norm/Mul"),
+            helper.make_node("Add", ["y1", "b"], ["y"], name="/norm/Add_1"),
+        ]
+        inits += [_weight("w", [8, 1, 1]), _weight("b", [8, 1, 1])]
+    return _model(nodes, [_info("x", [1, 8, 5, 5])], [_info("y", None)], inits)
+
+
+def test_a_hand_built_layernorm_matches_and_without_weights_has_none():
+    # The graph of test_decomposed_layernorms_...: 8 channels -> weight and bias of 8 each (ConvNeXt's LayerNorm).
+    assert _leaves(import_model(_layernorm_graph([1], [1]), "ln.onnx")) == [("norm", "layernorm", 16, (8, 5, 5))]
+    # Without the Mul / Add: nn.LayerNorm(elementwise_affine=False) over the channels, 0 params.
+    result = import_model(_layernorm_graph([1], [1], weights=False), "ln.onnx")
+    assert _leaves(result) == [("norm", "layernorm", 0, (8, 5, 5))]
+    assert "elementwise_affine: false" in result.text
+
+
+def test_a_pattern_only_partly_a_layernorm_is_not_misread():
+    # The variance's mean over the positions, the first mean over the channels: no layer norm of any kind.
+    with pytest.raises(UnsupportedOps) as caught:
+        import_model(_layernorm_graph([1], [2, 3]), "partial.onnx")
+    found = [(u.position, u.op_type) for u in caught.value.found]
+    assert (3, "ReduceMean") in found and "a mean of squared deviations over axes [2, 3]" in caught.value.render()
+    # Both means over the positions (an instance norm written out): the first is a global pool, x - pool is refused.
+    with pytest.raises(UnsupportedOps) as caught:
+        import_model(_layernorm_graph([2, 3], [2, 3]), "instance.onnx")
+    assert (1, "Sub") in [(u.position, u.op_type) for u in caught.value.found]
+    # The deviations read a third time (also an output): the Div is not the layer norm's.
+    model = _layernorm_graph([1], [1], weights=False)
+    model.graph.output.append(_info("d", None))
+    with pytest.raises(UnsupportedOps) as caught:
+        import_model(model, "leaky.onnx")
+    assert "layernorm" not in caught.value.render()
+
+
+def test_a_grouped_instance_norm_not_reshaped_back_is_refused():
+    # torch's GroupNorm(2, 8) export, but the second Reshape goes to [N, 8, 25]: not the input's [1, 8, 5, 5].
+    nodes = [
+        helper.make_node("Reshape", ["x", "groups"], ["g"], name="/gn/Reshape"),
+        helper.make_node("InstanceNormalization", ["g", "ones", "zeros"], ["n"], name="/gn/InstanceNormalization"),
+        helper.make_node("Reshape", ["n", "back"], ["y"], name="/gn/Reshape_1"),
+    ]
+    fills = [
+        helper.make_node("Constant", [], [name], value=helper.make_tensor(name, TensorProto.FLOAT, [2], [v, v]))
+        for name, v in (("ones", 1.0), ("zeros", 0.0))
+    ]
+    inits = [_ints("groups", [1, 2, -1]), _ints("back", [1, 8, 25])]
+    model = _model([*fills, *nodes], [_info("x", [1, 8, 5, 5])], [_info("y", None)], inits)
+    with pytest.raises(UnsupportedOps) as caught:
+        import_model(model, "gn.onnx")
+    # Every node is listed: the first two halves of a group norm have no kind on their own either.
+    assert [u.op_type for u in caught.value.found] == ["Reshape", "InstanceNormalization", "Reshape"]
+    assert "not back to [1, 8, 5, 5]" in caught.value.render()
+    # Reshaped back, the same graph is GroupNorm(2, 8, affine=False): 0 params.
+    model.graph.initializer[1].CopyFrom(_ints("back", [1, 8, 5, 5]))
+    assert _leaves(import_model(model, "gn.onnx")) == [("gn", "groupnorm", 0, (8, 5, 5))]
