@@ -3,7 +3,8 @@
 `grad_shape` is the shape of dL/dX (the layer's input gradient, the shape of its input);
 `grad_weights_shape` that of dL/dW; `grad_values` the values of dL/dW for a layer with weights,
 else of dL/dX (batch axis dropped). The loss is the spec's `loss:` (default: the output's sum).
-Values are computed in float64 and compared with a relative tolerance of 1e-4.
+Values are computed in float64 and compared with a relative tolerance of 1e-4. A `trainable: false`
+layer's weights get no gradient (torch leaves `.grad` None): its dL/dW answers are `none`.
 """
 
 from __future__ import annotations
@@ -13,19 +14,23 @@ from typing import Any
 from cnncalc.checking.compare import Answer
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import Position
+from cnncalc.shown import shown
 
 GRAD_KEYS = ("grad_shape", "grad_weights_shape", "grad_values")
 RTOL, ATOL = 1e-4, 1e-6
+NONE = "none"  # the answer for a frozen layer's dL/dW: there is no gradient
 _cache: dict[int, tuple[Analysis, Any]] = {}  # id(analysis) -> (analysis, Gradients): one backward pass each
 
 
 def read_grad_given(key: str, quantity: str, layer: str | None, value: Any, where: Position) -> Any:
     """Parse a gradient answer: a shape for the *_shape keys, nested numbers for grad_values."""
     from cnncalc.checking.answers import Given, _shown, parse_shape
-    from cnncalc.shown import shown
 
     given = Given(key, quantity, layer, _shown(value), None, where)
     if value is None:
+        return given
+    if quantity != "grad_shape" and isinstance(value, str) and value.strip().lower() == NONE:
+        given.value = given.written = NONE
         return given
     if quantity.endswith("_shape"):
         shape, written = parse_shape(value)
@@ -71,14 +76,19 @@ def judge_gradient(analysis: Analysis, row: LayerRow | None, given: Any) -> Answ
     record = gradients_of(analysis).record(row.name)
     weights = record.param_grad("weights") if record is not None else None
     grad_input = record.grad_inputs[0][0] if record is not None else None
+    frozen = record is not None and record.frozen_role("weights")
     if given.quantity == "grad_shape":
         actual: Any = list(row.input_shape)
+    elif frozen:
+        actual = NONE  # dL/dW is asked (grad_values means dL/dW for a layer with weights), and there is none
     elif given.quantity == "grad_weights_shape":
         actual = list(weights.shape) if weights is not None else None
     else:
         array = weights if weights is not None else grad_input
         actual = None if array is None else _plain(array)
     formula = formula_for(row, given.quantity, weights is not None)
+    if frozen and given.quantity != "grad_shape":
+        formula = ["`trainable: false`: W gets no gradient (torch: requires_grad=False, .grad is None)"]
     if given.problem or given.written is None:
         status = "" if given.problem else "unanswered"
         hint = given.problem or "Not answered."
@@ -89,7 +99,9 @@ def judge_gradient(analysis: Analysis, row: LayerRow | None, given: Any) -> Answ
         else:
             why = "The loss does not depend on this layer: its gradient is zero."
         return Answer(given.key, given.written, None, False, formula, why, position=given.position)
-    if given.quantity.endswith("_shape"):
+    if NONE in (actual, given.value):
+        correct = given.value == actual
+    elif given.quantity.endswith("_shape"):
         correct = list(given.value) == actual
     else:
         mine, theirs = np.squeeze(np.asarray(given.value, float)), np.squeeze(np.asarray(actual, float))
@@ -97,7 +109,13 @@ def judge_gradient(analysis: Analysis, row: LayerRow | None, given: Any) -> Answ
     answer = Answer(given.key, given.written, actual, bool(correct), position=given.position)
     if not answer.correct:
         answer.formula = formula
-        if given.quantity == "grad_values" and np.asarray(given.value, float).size != np.asarray(actual).size:
+        if actual == NONE:
+            answer.hint = (
+                f"`{shown(row.name)}` is frozen (`trainable: false`): its weights get no gradient; answer `none`."
+            )
+        elif given.value == NONE:
+            answer.hint = f"`{shown(row.name)}` is trained: its gradient exists."
+        elif given.quantity == "grad_values" and np.asarray(given.value, float).size != np.asarray(actual).size:
             answer.hint = (
                 f"The gradient has {np.asarray(actual).size} values, the answer {np.asarray(given.value).size}."
             )

@@ -109,11 +109,12 @@ def judge(analysis: Analysis, given: Given, layout: str, shapes: dict[str, Any],
         return answer
     if given.rounded and not answer.hint:
         answer.hint = f"{given.written} is rounded; the exact count is asked (a key or `--tolerance` may allow it)."
-    source = carried_from(analysis, row, given, shapes)
-    if source is not None:
+    sources = carried_from(analysis, row, given, shapes)
+    if sources:
         answer.status = "carried_forward"
-        earlier = _in_layout(shapes[source], layout)
-        note = f"Right from your own `{source}` output shape {earlier}: error carried forward."
+        own = [f"`{shown(name)}` output shape {_in_layout(shapes[name], layout)}" for name in sources[:3]]
+        more = f" (and {len(sources) - 3} more)" if len(sources) > 3 else ""
+        note = f"Right from your own {' and '.join(own)}{more}: error carried forward."
         answer.hint = " ".join(filter(None, [note, answer.hint]))
     return answer
 
@@ -137,45 +138,116 @@ def _close(given: float, actual: int, tolerance: float) -> bool:
     return abs(given - actual) <= tolerance * abs(actual)
 
 
-def carried_from(analysis: Analysis, row: LayerRow | None, given: Given, shapes: dict[str, Any]) -> str | None:
-    """The earlier layer whose (wrong) answered output shape makes this answer right, if any.
+_CARRIED = ("output_shape", "params", "trainable_params", "macs", "flops")
+_UNUSABLE = (CnncalcError, ArithmeticError, ValueError, TypeError, IndexError, AssertionError)
 
-    Only through a plain chain of leaf layers (no branch or block in between), as graders do by hand.
+
+def carried_from(analysis: Analysis, row: LayerRow | None, given: Given, shapes: dict[str, Any]) -> list[str]:
+    """The layers whose (wrong) answered output shapes make this answer right; [] when none do.
+
+    Follows the graph (residuals, concats, branches, blocks): a layer left unanswered is recomputed from
+    the student's answers before it; where a shape it depends on can be neither, nothing is carried.
     """
-    if row is None or not row.leaf or given.quantity not in ("output_shape", "params", "macs", "flops"):
-        return None
-    index = analysis.rows.index(row)
-    between: list[LayerRow] = []
-    for earlier in reversed(analysis.rows[:index]):
-        if not earlier.leaf or earlier.depth != row.depth:
-            return None
-        if earlier.name in shapes:
-            break
-        between.append(earlier)
-    else:
-        return None
-    start = tuple(shapes[earlier.name])
-    if start == tuple(earlier.output_shape):
-        return None  # the earlier answer is right: nothing wrong to carry
+    if row is None or given.quantity not in _CARRIED or given.value is None:
+        return []
+    node = row.layer.output_node
+    if given.quantity == "output_shape":
+        student = StudentShapes(analysis, shapes, skip=node)  # the answer judged is not its own evidence
+        found = student.infer(node)
+        return student.sources(*analysis.graph.nodes[node].inputs) if found == tuple(given.value) else []
+    student = StudentShapes(analysis, shapes)
+    factor = 2 if given.quantity == "flops" else 1
+    if row.leaf:
+        counts = _counts(student, row, given.quantity, own=True)
+        used = analysis.graph.nodes[node].inputs
+    else:  # a structure's count is its leaves', each from the student's shapes around it
+        leaves = list(row.leaves())
+        per_leaf = [_counts(student, leaf, given.quantity, own=False) for leaf in leaves]
+        counts = {sum(next(iter(c)) for c in per_leaf)} if all(per_leaf) else set()
+        used = tuple(leaf.layer.output_node for leaf in leaves)
+    return student.sources(*used) if given.value in {factor * c for c in counts} else []
+
+
+def _counts(student: StudentShapes, row: LayerRow, quantity: str, own: bool) -> set[int]:
+    """A leaf's params or MACs from the student's shapes ({} when they cannot be had); with `own`, MACs
+    from its recomputed output shape and from the student's own answered one."""
+    layer, node = row.layer, student.graph.nodes[row.layer.output_node]
     try:
-        shape = start
-        for layer_row in reversed(between):
-            shape = layer_row.layer.output_shape(shape)
-        layer = row.layer
-        if given.quantity == "output_shape":
-            follows = tuple(layer.output_shape(shape)) == tuple(given.value)
-        elif given.quantity == "params":
-            follows = layer.param_count(shape) == given.value
-        else:
-            outs = {tuple(layer.output_shape(shape))}
-            own = shapes.get(row.name)
-            if own:
-                outs.add(tuple(own))
-            factor = 2 if given.quantity == "flops" else 1
-            follows = any(factor * layer.macs(shape, out) == given.value for out in outs)
-    except (CnncalcError, ArithmeticError, ValueError, TypeError, IndexError):
-        return None  # the student's shape cannot go through this layer
-    return earlier.name if follows else None
+        inputs = [student.shape(i) for i in node.inputs]
+        if any(s is None for s in inputs):
+            return set()
+        first = inputs[0]
+        assert first is not None
+        if quantity in ("params", "trainable_params"):
+            return {layer.param_count(first) if quantity == "params" or layer.trainable else 0}
+        outs = {student.infer(node.index)} | ({student.answered_shape(node.index)} if own else set())
+        return {layer.macs(first, out) for out in outs if out is not None}
+    except _UNUSABLE:
+        return set()  # the student's shapes cannot go through this layer
+
+
+class StudentShapes:
+    """Every node's shape as the student's answers make it: the answered output shape, else the node's
+    shape rule over its inputs' (None where an input's is unknown or the rule refuses them)."""
+
+    def __init__(self, analysis: Analysis, shapes: dict[str, Any], skip: int | None = None) -> None:
+        self.graph = analysis.graph
+        self.true = self.graph.shapes()
+        self.answered: dict[int, tuple[str, tuple[int, ...]]] = {}
+        depth: dict[int, int] = {}
+        for row in analysis.rows:  # several rows share a node (a block and its last layer): the innermost wins
+            node = row.layer.output_node
+            if row.name in shapes and node != skip and row.depth > depth.get(node, -1):
+                self.answered[node], depth[node] = (row.name, tuple(shapes[row.name])), row.depth
+        self._shapes: dict[int, tuple[int, ...] | None] = {}
+        self._wrong: dict[int, frozenset[int]] = {}  # the wrongly answered nodes each shape comes from
+
+    def answered_shape(self, index: int) -> tuple[int, ...] | None:
+        return self.answered[index][1] if index in self.answered else None
+
+    def shape(self, index: int) -> tuple[int, ...] | None:
+        """Node `index`'s shape from the student's answers (a loop, not recursion: graphs are deep)."""
+        stack = [index]
+        while stack:
+            i = stack[-1]
+            if i in self._shapes:
+                stack.pop()
+            elif i in self.answered:
+                stack.pop()
+                self._shapes[i] = shape = self.answered[i][1]
+                self._wrong[i] = frozenset() if shape == tuple(self.true[i]) else frozenset({i})
+            elif self.graph.nodes[i].op is None:
+                stack.pop()
+                self._shapes[i], self._wrong[i] = tuple(self.graph.input_shape), frozenset()
+            else:
+                pending = [j for j in self.graph.nodes[i].inputs if j not in self._shapes]
+                if pending:
+                    stack.extend(pending)
+                    continue
+                stack.pop()
+                self._shapes[i] = self.infer(i)
+                self._wrong[i] = frozenset().union(*(self._wrong[j] for j in self.graph.nodes[i].inputs))
+        return self._shapes[index]
+
+    def infer(self, index: int) -> tuple[int, ...] | None:
+        """Node `index`'s shape rule over its inputs' student shapes (its own answer not consulted)."""
+        node = self.graph.nodes[index]
+        if node.op is None:
+            return tuple(self.graph.input_shape)
+        inputs = [self.shape(i) for i in node.inputs]
+        if any(s is None for s in inputs):
+            return None
+        try:
+            return tuple(node.op.infer([s for s in inputs if s is not None]))
+        except _UNUSABLE:
+            return None
+
+    def sources(self, *indices: int) -> list[str]:
+        """The wrongly answered layers the shapes of `indices` come from, in execution order."""
+        for i in indices:
+            self.shape(i)
+        wrong = sorted(frozenset().union(*(self._wrong[i] for i in indices)))
+        return [self.answered[i][0] for i in wrong]
 
 
 def load_rules(path: Path, display: str, analysis: Analysis | None = None) -> Rules:
@@ -251,4 +323,4 @@ def grade_file(analysis: Analysis, path: Path, display: str, rules: Rules | None
     return grade(analysis, load_sheet(path, display, layout), rules)
 
 
-__all__ = ["Rules", "carried_from", "grade", "grade_file", "judge", "load_rules", "read_given"]
+__all__ = ["Rules", "StudentShapes", "carried_from", "grade", "grade_file", "judge", "load_rules", "read_given"]

@@ -1,7 +1,8 @@
 """Generate problem sets: variants of a spec (sizes drawn from declared choices), each with its sheet and key.
 
 What varies is declared in the spec's `quiz: {vary: {...}}` or given (instead) as `--vary conv1.kernel_size=3,5`:
-`input_size` (every spatial dim), `input` (whole shapes) or `LAYER.ARGUMENT` of a top-level layer.
+`input_size` (every spatial dim), `input` (whole shapes) or `LAYER.ARGUMENT` of a layer named as in
+`cnncalc table` (`conv1.stride`, `block1.conv2.stride`), edited where the spec writes that layer.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def generate(
     if not 1 <= count <= MAX_VARIANTS:
         raise SpecError(f"--variants must be from 1 to {MAX_VARIANTS}.")
     plain = _plain(raw)
-    names = _top_level_names(raw, display)
-    for target in vary:
-        _check_target(target, names, plain)
+    cli_given = vary is not own
+    spots = _layer_spots(raw, display)
+    where = {t: None if cli_given else _target_position(raw, t) for t in vary}
+    places = {t: _check_target(t, spots, raw, where[t]) for t in vary}
     rng = random.Random(seed)
     targets = sorted(vary)
     seen: set[tuple[Any, ...]] = set()
@@ -110,7 +112,7 @@ def generate(
             continue
         seen.add(drawn)
         number = len(variants) + 1
-        made = _variant(plain, names, choices, number, f"s{seed}-v{number}", allow_inexact or own_inexact)
+        made = _variant(plain, places, choices, number, f"s{seed}-v{number}", allow_inexact or own_inexact)
         if made is not None:
             variants.append(made)
     if len(variants) < count:
@@ -131,32 +133,94 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _top_level_names(raw: YMap, display: str) -> list[str]:
-    """The table's name of each top-level layer item, in order (as the builder names them)."""
+Place = tuple[Any, ...]  # the keys and indices from the spec's root to a layer item
+
+
+def _layer_spots(raw: YMap, display: str) -> dict[str, tuple[Position | None, list[str]]]:
+    """Each table name -> where its layer is written, and every table name written there (a block used
+    twice, or a repeat, writes one item for several layers)."""
+    from cnncalc.layers.base import Structure
     from cnncalc.spec.build import build_spec
 
     spec = build_spec(raw, display, Path(display).stem)
-    return [layer.path for layer in spec.layers]
+    written: dict[Position | None, list[str]] = {}
+    found: dict[str, Position | None] = {}
+    stack = list(reversed(spec.layers))
+    while stack:
+        layer = stack.pop()
+        found[layer.path] = layer.source
+        written.setdefault(layer.source, []).append(layer.path)
+        if isinstance(layer, Structure):
+            stack.extend(reversed([child for group in layer.groups() for child in group]))
+    return {name: (source, written[source]) for name, source in found.items()}
 
 
-def _check_target(target: str, names: list[str], plain: dict[str, Any]) -> None:
+def _target_position(raw: YMap, target: str) -> Position | None:
+    block = raw.get("quiz")
+    vary = block.get("vary") if isinstance(block, YMap) else None
+    return vary.key_pos.get(target) if isinstance(vary, YMap) else None
+
+
+def _check_target(
+    target: str, spots: dict[str, tuple[Position | None, list[str]]], raw: Any, where: Position | None
+) -> Place | None:
+    """Where in the spec a target's layer item is written (None for input_size and input); refuses a
+    name that is no layer, and a layer written once for several (varying it would vary them all)."""
     from cnncalc.spec.messages import did_you_mean
 
+    origin = "" if where else "--vary: "
     if target in ("input_size", "input"):
-        if not isinstance(plain.get("input"), list):
-            raise SpecError(f"`{target}` can vary only an input written as a shape list, `input: [3, 32, 32]`.")
-        return
-    layer, _, argument = target.partition(".")
-    if layer not in names or not argument:
-        guess = did_you_mean(layer, names)
+        if not isinstance(raw.get("input"), list):
+            raise SpecError(
+                f"{origin}`{target}` can vary only an input written as a shape list, `input: [3, 32, 32]`.", where
+            )
+        return None
+    layer, _, argument = target.rpartition(".")
+    if layer not in spots or not argument:
+        layer = layer or target
+        guess = did_you_mean(layer, list(spots))
         raise SpecError(
-            f"cannot vary `{shown(target)}`: a target is input_size, input or LAYER.ARGUMENT of a top-level layer.",
-            hint=f"Did you mean `{guess}.{argument or 'out_channels'}`?" if guess else "`cnncalc table` shows names.",
+            f"{origin}cannot vary `{shown(target)}`: a target is input_size, input or LAYER.ARGUMENT, LAYER "
+            "named as in `cnncalc table`.",
+            where,
+            f"Did you mean `{guess}.{argument or 'out_channels'}`?" if guess else "`cnncalc table` shows names.",
         )
+    source, sharing = spots[layer]
+    place = _place_of(raw, source) if source is not None else None
+    if len(sharing) > 1 or place is None:
+        others = ", ".join(f"`{shown(n)}`" for n in sharing[:4] if n != layer) + (" ..." if len(sharing) > 5 else "")
+        written = f" (at {source})" if source else ""
+        raise SpecError(
+            f"{origin}cannot vary `{shown(target)}`: `{shown(layer)}` is written once{written} for "
+            f"{len(sharing)} layers, with {others}, so a variant would change them all.",
+            where,
+            "Vary an argument of the block use or repeat instead, or write the layers out separately.",
+        )
+    return place
+
+
+def _place_of(raw: Any, source: Position) -> Place | None:
+    """The keys and indices leading to the list item written at `source` (a layer's position)."""
+    stack: list[tuple[Any, Place]] = [(raw, ())]
+    while stack:
+        node, place = stack.pop()
+        if isinstance(node, YList):
+            for i, item in enumerate(node):
+                if i < len(node.item_pos) and node.item_pos[i] == source:
+                    return (*place, i)
+                stack.append((item, (*place, i)))
+        elif isinstance(node, YMap):
+            stack.extend((value, (*place, key)) for key, value in node.items())
+    return None
 
 
 def _variant(
-    plain: dict[str, Any], names: list[str], choices: dict[str, Any], number: int, vid: str, allow_inexact: bool
+    plain: dict[str, Any],
+    places: dict[str, Place | None],
+    choices: dict[str, Any],
+    number: int,
+    vid: str,
+    allow_inexact: bool,
 ) -> Variant | None:
     """The spec with `choices` applied, or None if it does not load or does not tile exactly."""
     import yaml  # type: ignore[import-untyped]
@@ -175,9 +239,11 @@ def _variant(
         elif target == "input":
             data["input"] = list(value)
         else:
-            layer, _, argument = target.partition(".")
-            index = names.index(layer)
-            data["layers"][index] = _with_argument(data["layers"][index], argument, value)
+            *path, index = places[target] or ()
+            container = data
+            for step in path:
+                container = container[step]
+            container[index] = _with_argument(container[index], target.rpartition(".")[2], value)
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
     try:
         analysis = analyze(parse_spec(text, f"variant {vid}", "quiz"))
@@ -204,11 +270,13 @@ def _with_argument(item: Any, argument: str, value: Any) -> Any:
 
 
 def questions(variant: Variant) -> list[tuple[str, LayerRow | None, str]]:
-    """(question key, layer row or None for the network, quantity), in the network's order."""
+    """(question key, layer row or None for the network, quantity), in the network's order: the top-level
+    layers', and those of every nested layer that varies."""
+    varied = {target.rpartition(".")[0] for target in variant.choices}
     asked = [
         (f"layers.{row.name}.{quantity}", row, quantity)
         for row in variant.analysis.rows
-        if row.leaf and row.depth == 0
+        if row.leaf and (row.depth == 0 or row.name in varied)
         for quantity in ASKED.get(row.kind, ())
     ]
     return [*asked, ("output_shape", None, "output_shape"), ("params", None, "params")]
@@ -260,6 +328,8 @@ def problems_text(variant: Variant) -> str:
     lines = [f"# {analysis.spec.name}", "", f"Input volume: {_slides_shape(analysis.spec.input_shape)}", ""]
     for number, top in enumerate((r for r in analysis.rows if r.depth == 0), start=1):
         lines.append(f"{number}. {top.name.upper()}: {describe(top)}")
+        inside = [r for r in top.leaves() if r is not top] if not top.leaf else []
+        lines += [f"   - {r.name.upper()}: {describe(r)}" for r in inside]  # what a block holds, varied or not
     lines += ["", "## Questions", "", "Write your answers in `answers.yaml` (shapes channels first, `[C, H, W]`).", ""]
     for number, (key, row, quantity) in enumerate(questions(variant), start=1):
         if row is None:

@@ -4,7 +4,10 @@ A layer's backward MACs are its input-gradient MACs plus its weight-gradient MAC
 the forward MACs for the kinds that have MACs (conv, conv_transpose, linear: each gradient is
 one convolution or matmul of the same size). The input gradient is computed only when some
 trainable parameter lies upstream (autograd skips it otherwise: the first conv needs none);
-the weight gradient only when the layer has trainable parameters. A grouped conv's weight
+the weight gradient only when the layer has trainable parameters: a `trainable: false` layer's
+params have requires_grad=False in torch, so convolution_backward's output mask leaves out
+grad_weight (and grad_bias) and the counter sees only its grad_input, which is still computed
+when something trainable lies upstream. A grouped conv's weight
 gradient is counted per group, as it is computed; torch's counter counts it as if dense.
 The loss is of the first output, as `run --backward`'s: a layer it does not depend on (one only
 another output needs, as FPN's p3..p5) has no backward MACs. Every kind added since v1 (norms,

@@ -5,6 +5,8 @@ the gradients of its own parameters. A node read by several consumers (a residua
 split's input) accumulates their contributions before its own backward runs, as autograd does.
 A node the loss does not depend on (one only another output needs, as FPN's p3..p5) is not run
 backward: its record holds zero gradients and `reached = False` (autograd leaves its `.grad` None).
+A layer with `trainable: false` gets no parameter gradients at all (torch: requires_grad=False, `.grad`
+stays None; its backward skips computing them), while dL/dX still flows through it.
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class GradRecord:
     grad_inputs: list[np.ndarray]
     grads: dict[str, np.ndarray] = field(default_factory=dict)  # keyed by ParamStore name
     reached: bool = True  # False: the loss does not depend on this node, every gradient here is zero
+    frozen: tuple[str, ...] = ()  # ParamStore names of parameters that get no gradient (`trainable: false`)
 
     @property
     def name(self) -> str:
@@ -127,11 +130,15 @@ class GradRecord:
         return self.node.kind
 
     def param_grad(self, role: str) -> np.ndarray | None:
-        """dL/dW (`weights`) or dL/db (`bias`), if the layer has it."""
+        """dL/dW (`weights`) or dL/db (`bias`), if the layer has it (None too when it is frozen)."""
         for name, grad in self.grads.items():
             if PARAM_ROLES.get(name) == role:
                 return grad
         return None
+
+    def frozen_role(self, role: str) -> bool:
+        """Does the layer have this parameter (`weights`, `bias`) but, frozen, no gradient for it?"""
+        return any(PARAM_ROLES.get(name) == role for name in self.frozen)
 
 
 @dataclass
@@ -173,22 +180,33 @@ def backward(spec: Spec, executor: Executor, x: np.ndarray, loss: Loss) -> Gradi
             if gx is not None:  # None: the input gives only its shape (`upsample: {like: ...}`)
                 grads[i] = gx if grads[i] is None else grads[i] + gx  # never in place: gx may alias gy
         shown = [np.zeros_like(x) if gx is None else gx for gx, x in zip(gxs, inputs)]
-        records.append(GradRecord(node, gy, shown, param_grads))
+        frozen = _frozen_params(node.op, executor)
+        if frozen:  # whatever a kind's backward computed, a frozen layer's parameters get no gradient
+            param_grads = {name: g for name, g in param_grads.items() if name not in frozen}
+        records.append(GradRecord(node, gy, shown, param_grads, frozen=frozen))
     records.reverse()
     return Gradients(loss, loss_value, grads, records)
 
 
+def _param_names(op: Any, ctx: Executor) -> list[str]:
+    """The parameters the node's backward would give gradients (a frozen batchnorm's are buffers: none)."""
+    if not isinstance(op, Layer) or backward_for(op) is None or getattr(op, "frozen", False):
+        return []
+    return [name for (path, name) in ctx.params.arrays if path == op.path and name not in BUFFERS]
+
+
+def _frozen_params(op: Any, ctx: Executor) -> tuple[str, ...]:
+    """A `trainable: false` layer's parameters, which get no gradient."""
+    return tuple(_param_names(op, ctx)) if isinstance(op, Layer) and not op.trainable else ()
+
+
 def _unreached(node: Node, inputs: list[np.ndarray], y: np.ndarray, ctx: Executor) -> GradRecord:
     """Zero gradients for every input and for the parameters the node's backward would give."""
-    op = node.op
-    names: list[str] = []
-    if isinstance(op, Layer) and backward_for(op) is not None:
-        # The parameter names, from the store (a frozen batchnorm's buffers and running stats get none).
-        names = [name for (path, name) in ctx.params.arrays if path == op.path and name not in BUFFERS]
-        if getattr(op, "frozen", False):
-            names = []
-    grads = {name: np.zeros_like(ctx.params.arrays[(op.path, name)]) for name in names}  # type: ignore[union-attr]
-    return GradRecord(node, np.zeros_like(y), [np.zeros_like(x) for x in inputs], grads, reached=False)
+    frozen = _frozen_params(node.op, ctx)
+    names = [] if frozen else _param_names(node.op, ctx)
+    grads = {name: np.zeros_like(ctx.params.arrays[(node.op.path, name)]) for name in names}  # type: ignore[union-attr]
+    zeros = [np.zeros_like(x) for x in inputs]
+    return GradRecord(node, np.zeros_like(y), zeros, grads, reached=False, frozen=frozen)
 
 
 def apply_backward(

@@ -133,9 +133,16 @@ def scatter_windows(cols: np.ndarray, padded_shape: tuple[int, ...], stride, dil
 
 
 def correlate_backward(
-    xp: np.ndarray, weight: np.ndarray, stride, dilation, groups: int, gy: np.ndarray, need_input: bool = True
-) -> tuple[np.ndarray | None, np.ndarray]:
-    """Gradients of `ops.correlate(xp, weight, ...)`: (dL/dxp or None, dL/dweight).
+    xp: np.ndarray,
+    weight: np.ndarray,
+    stride,
+    dilation,
+    groups: int,
+    gy: np.ndarray,
+    need_input: bool = True,
+    need_weight: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Gradients of `ops.correlate(xp, weight, ...)`: (dL/dxp or None, dL/dweight or None: a frozen layer's).
 
     Seed 004's g(G, V, s): dW = G @ cols^T summed over the batch; h(K, G, s): W^T @ G, then col2im.
     """
@@ -152,7 +159,9 @@ def correlate_backward(
         order = (0, 1, *range(2 + ndim, 2 + 2 * ndim), *range(2, 2 + ndim))
         cols = view.transpose(order).reshape(n, groups, (c // groups) * taps, positions)
     g = gy.reshape(n, groups, c_out // groups, positions)
-    gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape)  # [G, C_out/G, (C/G)*k]
+    gw = None
+    if need_weight:
+        gw = np.matmul(g, cols.swapaxes(-1, -2)).sum(axis=0).reshape(weight.shape)  # [G, C_out/G, (C/G)*k]
     if not need_input:
         return None, gw
     w = weight.reshape(groups, c_out // groups, (c // groups) * taps)
@@ -165,7 +174,7 @@ def correlate_backward(
 
 
 def bias_grad(layer, gy: np.ndarray, grads: Grads) -> None:
-    if layer.bias:
+    if layer.bias and layer.trainable:
         grads["bias_values"] = maps(gy).sum(axis=(0, 2))
 
 
@@ -173,8 +182,9 @@ def bias_grad(layer, gy: np.ndarray, grads: Grads) -> None:
 def conv_backward(layer: Conv, x: np.ndarray, y: np.ndarray, gy: np.ndarray, ctx) -> tuple[Any, Grads]:
     g = layer.geometry(x.shape[1:])
     weight = param(ctx, layer, "weights")
-    gxp, gw = correlate_backward(pad(x, g.pads), weight, g.stride, g.dilation, layer.groups, gy)
-    grads: Grads = {"weights": gw}
+    frozen = not layer.trainable  # `trainable: false`: no dL/dW to compute (torch's requires_grad=False)
+    gxp, gw = correlate_backward(pad(x, g.pads), weight, g.stride, g.dilation, layer.groups, gy, need_weight=not frozen)
+    grads: Grads = {} if gw is None else {"weights": gw}
     bias_grad(layer, gy, grads)
     return unpad(gxp, g.pads), grads  # type: ignore[arg-type]
 
@@ -203,12 +213,14 @@ def conv_transpose_backward(layer: ConvTranspose, x: np.ndarray, y: np.ndarray, 
     w = weight.reshape(groups, channels // groups, out_per_group, *kernel).swapaxes(1, 2)
     flip: Any = (..., *(slice(None, None, -1),) * ndim)
     w = np.ascontiguousarray(w.reshape(layer.out_channels, channels // groups, *kernel)[flip])
-    gpadded, gw_flipped = correlate_backward(padded, w, (1,) * ndim, dilation, groups, gy)
+    trainable = layer.trainable
+    gpadded, gw_flipped = correlate_backward(padded, w, (1,) * ndim, dilation, groups, gy, need_weight=trainable)
     gstuffed = np.zeros(stuffed_shape, gy.dtype)
     gstuffed[crop] = unpad(gpadded, pads)  # type: ignore[arg-type]
-    # Undo the kernel's flip and the [C_in, C_out/G] <-> [C_out, C_in/G] swap.
-    gw = gw_flipped[flip].reshape(groups, out_per_group, channels // groups, *kernel).swapaxes(1, 2)
-    grads: Grads = {"weights": gw.reshape(weight.shape)}
+    grads: Grads = {}
+    if gw_flipped is not None:  # undo the kernel's flip and the [C_in, C_out/G] <-> [C_out, C_in/G] swap
+        gw = gw_flipped[flip].reshape(groups, out_per_group, channels // groups, *kernel).swapaxes(1, 2)
+        grads["weights"] = gw.reshape(weight.shape)
     bias_grad(layer, gy, grads)
     return gstuffed[every], grads
 
@@ -361,7 +373,7 @@ def flatten_backward(layer: Flatten, x, y, gy, ctx):
 @backward(Linear)
 def linear_backward(layer: Linear, x, y, gy, ctx):
     weight = param(ctx, layer, "weights")
-    grads: Grads = {"weights": gy.T @ x}
+    grads: Grads = {"weights": gy.T @ x} if layer.trainable else {}
     bias_grad(layer, gy, grads)
     return gy @ weight, grads
 
@@ -381,7 +393,7 @@ def batch_norm_backward(layer: BatchNorm, x, y, gy, ctx):
     inv_std = 1 / np.sqrt(var + np.asarray(layer.eps, x.dtype))
     g = maps(gy)
     grads: Grads = {}
-    if not layer.frozen:
+    if not layer.frozen and layer.trainable:
         if has_weight:
             normalised = (maps(x) - mean[:, None]) * inv_std[:, None]
             grads["weight"] = (g * normalised).sum(axis=(0, 2))

@@ -187,7 +187,7 @@ def _check_conv(record: GradRecord, x: np.ndarray, gy: np.ndarray, wide: Executo
         analytic = float(record.grad_inputs[0][(n, c, *cell)])
         errors.append(_single(part, local, part_gy, analytic, lambda a=part: run(unpadded, a), w_floor))
     per_group_in, per_group_out = x.shape[1] // layer.groups, layer.out_channels // layer.groups
-    names = ["weights", *(["bias_values"] if layer.bias else [])]
+    names = [name for name in ("weights", "bias_values") if name in record.grads]  # none when frozen
     saved = dict(wide.params.arrays)
     try:
         for name in names:

@@ -28,6 +28,7 @@ class GradientCheck(BaseModel):
     at_kink: bool
     ok: bool
     reached: bool = True  # False: the loss (of the first output) does not depend on it; its gradients are 0
+    frozen: bool = False  # `trainable: false`: its parameters get no gradient, so none is checked
 
 
 class BackwardReport(BaseModel):
@@ -89,6 +90,7 @@ def verify_backward(
                 at_kink=check.kink,
                 ok=not problems and check.ok,
                 reached=record.reached,
+                frozen=bool(record.frozen),
             )
         )
     return BackwardReport(

@@ -12,7 +12,8 @@ ROLES = (("weights", "dL/dW"), ("bias", "dL/db"))
 
 
 def gradient_fields(record: GradRecord | None, plain: Callable[[Any], Any]) -> dict[str, Any]:
-    """The JSON keys a layer gains: grad_input(_shape) (a list for a merge), grad_params(_shapes), and
+    """The JSON keys a layer gains: grad_input(_shape) (a list for a merge), grad_params(_shapes) (null for
+    a frozen layer's parameter), `grad_frozen` (`trainable: false`: its parameters get no gradient), and
     `grad_reached` (false: the loss, of the first output, does not depend on the layer; its gradients are 0)."""
     if record is None:  # not a node of the graph (cannot happen for a leaf): no gradient to show
         return {"grad_input_shape": None, "grad_input": None, "grad_params": {}, "grad_params_shapes": {}}
@@ -20,11 +21,13 @@ def gradient_fields(record: GradRecord | None, plain: Callable[[Any], Any]) -> d
     merged = len(inputs) > 1
     params = {role: record.param_grad(role) for role, _ in ROLES}
     present = {role: grad for role, grad in params.items() if grad is not None}
+    frozen = {role: None for role, _ in ROLES if record.frozen_role(role)}
     return {
         "grad_input_shape": [list(g.shape) for g in inputs] if merged else list(inputs[0].shape),
         "grad_input": [plain(g) for g in inputs] if merged else plain(inputs[0]),
-        "grad_params": {role: plain(grad) for role, grad in present.items()},
-        "grad_params_shapes": {role: list(grad.shape) for role, grad in present.items()},
+        "grad_params": {**{role: plain(grad) for role, grad in present.items()}, **frozen},
+        "grad_params_shapes": {**{role: list(grad.shape) for role, grad in present.items()}, **frozen},
+        "grad_frozen": bool(record.frozen),
         "grad_reached": record.reached,
     }
 
@@ -45,6 +48,9 @@ def render_gradients(console, gradients: Gradients, render: Callable[[Any, str, 
             param = record.param_grad(role)
             if param is not None:
                 render(console, f"{record.name} {label}", record.kind, param)
+            elif record.frozen_role(role):
+                line = f"{shown(record.name)} {label} ({shown(record.kind)}): none, frozen (trainable: false)"
+                console.print(line, markup=False, highlight=False)
 
 
 def render_backward_report(report) -> object:
@@ -59,6 +65,8 @@ def render_backward_report(report) -> object:
         error = f"{layer.worst_relative_error:.1e}" + (" (kink)" if layer.at_kink else "")
         if not layer.reached:
             error = "0: not on the loss's path"
+        if layer.frozen:
+            error += "; frozen: no dL/dW"
         shapes = "✓" if layer.shapes_match else "; ".join(layer.shape_problems)
         body.append(
             (["✓" if layer.ok else "✗", layer.name, layer.kind, shapes, error], None if layer.ok else "bold red")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,7 +31,7 @@ class LayerExpect(BaseModel):
     flops: Count | None = None
     # The backward pass (homework on gradients): dL/dX's shape, dL/dW's shape, and values.
     grad_shape: ShapeList | None = None
-    grad_weights_shape: ShapeList | None = None
+    grad_weights_shape: ShapeList | Literal["none"] | None = None  # none: a frozen layer's, no gradient
     grad_values: Any = None
 
 

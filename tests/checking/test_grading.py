@@ -1,4 +1,4 @@
-"""Grading rules: points, error carried forward (only along a plain chain), tolerance, the key file.
+"""Grading rules: points, error carried forward (through the graph), tolerance, the key file.
 
 AlexNet figures from the CS231n slides (seed 001) and tests/reference/alexnet_cs231n.json (PyTorch):
 conv1 [96, 55, 55] with 34,944 params, pool1 [96, 27, 27], conv2 [256, 27, 27] with 614,656 params.
@@ -11,9 +11,11 @@ import pytest
 from cnncalc.checking.answers import read_sheet
 from cnncalc.checking.grading import Rules, grade
 from cnncalc.engine.propagate import analyze
-from cnncalc.spec.build import load_spec, parse_spec
+from cnncalc.spec.build import load_spec
 from cnncalc.spec.yaml_source import parse_yaml
-from tests.conftest import SPECS
+from tests.conftest import ROOT, SPECS
+
+DATA = ROOT / "tests" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -50,17 +52,89 @@ def test_a_right_earlier_answer_carries_nothing(alexnet):
     assert answers["layers.conv2.params"].state == "wrong"
 
 
-def test_no_carrying_forward_across_a_block():
-    analysis = analyze(
-        parse_spec(
-            "input: [8, 8, 8]\nlayers:\n  - conv: {name: a, out_channels: 8, kernel_size: 3, padding: 1}\n"
-            "  - residual: {name: r, body: [{conv: {name: b, out_channels: 8, kernel_size: 3, padding: 1}}]}\n"
-            "  - conv: {name: c, out_channels: 8, kernel_size: 1}\n"
-        )
+@pytest.fixture(scope="module")
+def graph_net():
+    # tests/data/carry_forward.yaml; its true shapes (cnncalc table, checked by hand in the file's comments):
+    # stem [8, 16, 16], res [8, 16, 16], mix [10, 16, 16] = 4 + 6 channels, d1 [16, 8, 8], head 16*5 + 5 = 85
+    return analyze(load_spec(DATA / "carry_forward.yaml"))
+
+
+def test_carried_forward_through_a_residual_and_a_concat(graph_net):
+    # stem without its padding: (16 - 3)/1 + 1 = 14 -> [8, 14, 14]; res.a and res.b (padding 1) keep 14x14,
+    # the identity shortcut is the student's stem, so res = [8, 14, 14] + [8, 14, 14]; mix's branches keep
+    # 14x14: [4 + 6, 14, 14]; d1's main conv (14 + 2 - 3)//2 + 1 = 7 and its 1x1 proj (14 - 1)//2 + 1 = 7
+    text = (
+        "layers:\n  stem: {output_shape: [8, 14, 14]}\n  res: {output_shape: [8, 14, 14]}\n"
+        "  mix: {output_shape: [10, 14, 14]}\n  d1: {output_shape: [16, 7, 7]}\n  sum: {output_shape: [16, 7, 7]}\n"
     )
-    # a's shape wrong as [8, 6, 6]; c's [8, 6, 6] would follow only by walking through the residual
-    answers = by_key(graded(analysis, "layers:\n  a: {output_shape: [8, 6, 6]}\n  c: {output_shape: [8, 6, 6]}\n"))
-    assert answers["layers.c.output_shape"].state == "wrong"
+    answers = by_key(graded(graph_net, text))
+    assert answers["layers.stem.output_shape"].state == "wrong"
+    for name, source in (("res", "stem"), ("mix", "res"), ("d1", "mix"), ("sum", "d1")):
+        assert answers[f"layers.{name}.output_shape"].state == "carried_forward", name
+        assert f"`{source}` output shape" in answers[f"layers.{name}.output_shape"].hint
+    # `side` (from: d1) is recomputed from the student's d1 as [16, 7, 7], so the add `sum` is consistent
+
+
+def test_a_residual_branch_wrong_then_followed(graph_net):
+    # res.a answered with 16 channels instead of 8: res.b's params from that input are (3*3*16)*8 + 8 = 1,160
+    # (true 584); the residual's params are its leaves': a's own (3*3*8)*8 + 8 = 584 (its input, the stem, is
+    # right) plus act's 0 plus b's 1,160 = 1,744 (true 1,168)
+    text = "layers:\n  res.a: {output_shape: [16, 16, 16]}\n  res.b: {params: 1160}\n  res: {params: 1744}\n"
+    answers = by_key(graded(graph_net, text))
+    assert answers["layers.res.b.params"].state == "carried_forward"
+    assert answers["layers.res.params"].state == "carried_forward" and "`res.a`" in answers["layers.res.params"].hint
+
+
+def test_a_concat_of_the_students_wrong_branches(graph_net):
+    # mix.0.p answered with 5 channels (true 4), mix.1.q right with 6: the concat is [5 + 6, 16, 16];
+    # d1's main conv then has (3*3*11)*16 + 16 = 1,600 params (true (3*3*10)*16 + 16 = 1,456)
+    text = (
+        "layers:\n  mix.0.p: {output_shape: [5, 16, 16]}\n  mix.1.q: {output_shape: [6, 16, 16]}\n"
+        "  mix: {output_shape: [11, 16, 16]}\n  d1.residual1.main: {params: 1600}\n"
+    )
+    answers = by_key(graded(graph_net, text))
+    assert answers["layers.mix.output_shape"].state == "carried_forward"
+    assert "`mix.0.p` output shape [5, 16, 16]" in answers["layers.mix.output_shape"].hint
+    assert "`mix.1.q`" not in answers["layers.mix.output_shape"].hint  # a right answer carries nothing
+    assert answers["layers.d1.residual1.main.params"].state == "carried_forward"
+
+
+def test_both_paths_of_a_residual_wrong_alike(graph_net):
+    # main's padding forgotten: (16 - 3)//2 + 1 = 7; proj answered [16, 7, 7] as well (true (16 - 1)//2 + 1 = 8):
+    # the residual adds the two to [16, 7, 7], carried from both
+    text = (
+        "layers:\n  d1.residual1.main: {output_shape: [16, 7, 7]}\n"
+        "  d1.residual1.shortcut.proj: {output_shape: [16, 7, 7]}\n  d1: {output_shape: [16, 7, 7]}\n"
+    )
+    d1 = by_key(graded(graph_net, text))["layers.d1.output_shape"]
+    assert d1.state == "carried_forward" and "`d1.residual1.main`" in d1.hint and "shortcut.proj`" in d1.hint
+
+
+def test_nothing_carried_where_the_students_shapes_cannot_be_merged(graph_net):
+    # main [16, 7, 7] wrong but proj unanswered: proj is recomputed as the true [16, 8, 8], and
+    # [16, 7, 7] + [16, 8, 8] cannot be added, so d1's [16, 7, 7] follows from nothing the student wrote
+    text = "layers:\n  d1.residual1.main: {output_shape: [16, 7, 7]}\n  d1: {output_shape: [16, 7, 7]}\n"
+    assert by_key(graded(graph_net, text))["layers.d1.output_shape"].state == "wrong"
+    # stem wrong [8, 14, 14] gives d1 [16, 7, 7], but side answered right as [16, 8, 8] cannot be added to it
+    text = (
+        "layers:\n  stem: {output_shape: [8, 14, 14]}\n  side: {output_shape: [16, 8, 8]}\n"
+        "  sum: {output_shape: [16, 7, 7]}\n"
+    )
+    assert by_key(graded(graph_net, text))["layers.sum.output_shape"].state == "wrong"
+
+
+def test_carried_forward_through_googlenet_inception():
+    # Szegedy et al. 2015 Table 1: inception(3a) = 64 + 128 + 32 + 32 = 256 channels at 28x28. A student who
+    # gives the 3x3 branch 96 channels (its reduce's count) concatenates 64 + 96 + 32 + 32 = 224, and then
+    # inception(3b)'s 1x1 conv (128 filters, no bias) has 224*128 = 28,672 params (true 256*128 = 32,768)
+    analysis = analyze(load_spec(SPECS / "googlenet.yaml"))
+    text = (
+        "layers:\n  inception3a.branch.1.conv_bn2: {output_shape: [96, 28, 28]}\n"
+        "  inception3a: {output_shape: [224, 28, 28]}\n  inception3b.branch.0.conv: {params: 28672}\n"
+    )
+    answers = by_key(graded(analysis, text))
+    assert answers["layers.inception3a.output_shape"].state == "carried_forward"
+    assert answers["layers.inception3b.branch.0.conv.params"].state == "carried_forward"
 
 
 def test_points_and_carry_forward_share(alexnet):

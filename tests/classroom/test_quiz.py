@@ -11,12 +11,15 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
-from cnncalc.classroom.quiz import generate, parse_vary
+from cnncalc.classroom.quiz import generate, key_text, parse_vary, problems_text
 from cnncalc.cli import app
+from cnncalc.engine.propagate import analyze
 from cnncalc.errors import SpecError
-from tests.conftest import SPECS
+from cnncalc.spec.build import parse_spec
+from tests.conftest import ROOT, SPECS
 
 ALEXNET = SPECS / "alexnet_cs231n.yaml"
 FILES = ("spec.yaml", "problems.md", "answers.yaml", "key.yaml")
@@ -133,3 +136,52 @@ def test_the_output_never_overwrites_the_input_spec(quiz, tmp_path):
     result = cli("quiz", str(spec), "-n", "1", "-o", str(tmp_path))
     assert result.exit_code == 2 and "it is the input" in result.stderr
     assert spec.read_text() == before and not (tmp_path / "variant-1" / "key.yaml").exists()
+
+
+CARRY = ROOT / "tests" / "data" / "carry_forward.yaml"  # its true figures are worked in the file's comments
+
+
+def test_a_nested_argument_varies_and_the_key_follows_the_varied_table():
+    # mix.1.q (a concat branch) with 12 filters instead of 6, on res's [8, 16, 16]: (3*3*8)*12 + 12 = 876
+    # params; mix becomes [4 + 12, 16, 16], so d1's main conv has (3*3*16)*16 + 16 = 2,320 (was 1,456) and
+    # its 1x1 proj 16*16 + 16 = 272 (was 176): the total 3,855 + 438 + 864 + 96 = 5,253
+    (variant,) = generate(CARRY, "carry", 1, 0, {"mix.1.q.out_channels": [12]})
+    table = analyze(parse_spec(variant.spec_text, "variant", "quiz"))
+    key = yaml.safe_load(key_text(variant))
+    assert key["layers"]["mix.1.q"] == {"output_shape": [12, 16, 16], "params": 876, "macs": 16 * 16 * 3 * 3 * 8 * 12}
+    assert key["params"] == table.params == 5253
+    assert table.row("mix").output_shape == (16, 16, 16)
+    for name, answers in key["layers"].items():
+        for quantity, value in answers.items():
+            actual = getattr(table.row(name), quantity)
+            assert (list(actual) if quantity == "output_shape" else actual) == value
+    assert "   - MIX.1.Q: 12 3x3 filters at stride 1, pad 1" in problems_text(variant)
+
+
+def test_a_layer_of_a_block_used_once_varies_and_check_knows_the_variant(tmp_path):
+    # d1 is the only use of block `down`: both its paths at stride 1 keep 16x16, so side (a 1x1 conv on d1)
+    # computes 16*16 * 16*16 = 65,536 MACs (16,384 at stride 2); (1, 2) and (2, 1) cannot be added: 2 variants
+    vary = ["--vary", "d1.residual1.main.stride=1,2", "--vary", "d1.residual1.shortcut.proj.stride=1,2"]
+    result = cli("quiz", str(CARRY), "-n", "2", "--seed", "7", "-o", str(tmp_path / "q"), *vary)
+    assert result.exit_code == 0, result.output
+    keys = {k: yaml.safe_load((tmp_path / "q" / f"variant-{k}" / "key.yaml").read_text()) for k in (1, 2)}
+    assert sorted(key["layers"]["side"]["macs"] for key in keys.values()) == [16384, 65536]
+    assert keys[1]["variant"] == "s7-v1" and "d1.residual1.main" in keys[1]["layers"]
+    result = cli("check", str(tmp_path / "q"), "-a", str(tmp_path / "q" / "*" / "key.yaml"))
+    assert result.exit_code == 0, result.output  # each key graded against its own variant's spec
+
+
+def test_a_nested_name_that_is_no_layer_is_refused_where_it_is_written(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(CARRY.read_text() + "quiz:\n  vary:\n    mix.1.r.out_channels: [4, 8]\n")
+    line = len(CARRY.read_text().splitlines()) + 3
+    result = cli("quiz", str(spec), "-n", "1", "-o", str(tmp_path / "q"))
+    assert result.exit_code == 2
+    assert f"spec.yaml:{line}:5" in result.stderr and "Did you mean `mix.1.q.out_channels`" in result.stderr
+    assert not (tmp_path / "q").exists()
+
+
+def test_a_layer_written_once_for_several_is_refused():
+    # tiny_resnet's repeat writes block `basic` once for repeat1.0 and repeat1.1: varying one would vary both
+    with pytest.raises(SpecError, match=r"written once .* for 2 layers, with `repeat1\.1\.residual1\.conv1`"):
+        generate(ROOT / "tests" / "data" / "tiny_resnet.yaml", "tiny", 1, 0, {"repeat1.0.residual1.conv1.stride": [2]})

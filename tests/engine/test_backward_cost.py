@@ -68,3 +68,24 @@ def test_layers_off_the_loss_path_have_no_backward_macs():
         assert analysis.row(name).macs > 0 and analysis.row(name).backward.macs == 0
     assert analysis.row("p2").backward.macs == 2 * analysis.row("p2").macs
     assert analysis.row("conv1").backward.macs == 0  # trainable: false, and nothing trainable before it
+
+
+def test_a_frozen_layer_in_the_middle_costs_its_input_gradient_only():
+    # a (trainable) -> b (trainable: false) -> c. Forward MACs: a 8*8 * 3*3*1 * 4 = 2,304; b 8*8 * 3*3*4 * 4
+    # = 9,216; c 8*8 * 1*1*4 * 2 = 512. Backward: a needs no dL/dX (nothing before it), only dL/dW 2,304;
+    # b's params do not require grad, so torch computes only its dL/dX, 9,216 (a needs it); c both, 2 * 512.
+    spec = parse_spec(FROZEN_MIDDLE)
+    analysis, total = costs(spec)
+    b = analysis.row("b").backward
+    assert (b.input_macs, b.weight_macs) == (9216, 0)
+    assert analysis.row("a").backward.macs == 2304 and analysis.row("c").backward.macs == 1024
+    assert total == 2304 + 9216 + 1024 == 12544
+
+
+FROZEN_MIDDLE = """
+input: [1, 8, 8]
+layers:
+  - conv: {name: a, out_channels: 4, kernel_size: 3, padding: 1}
+  - conv: {name: b, out_channels: 4, kernel_size: 3, padding: 1, trainable: false}
+  - conv: {name: c, out_channels: 2, kernel_size: 1}
+"""

@@ -97,3 +97,11 @@ def test_every_kind_backward_macs_equal_torch(shape, layers):
     ours = backward_cost.annotate(analyze(spec))
     theirs = torch_backward(spec).get_total_flops() // 2
     assert ours < theirs if grouped(spec) else ours == theirs
+
+
+def test_a_frozen_layer_in_the_middle_as_torch_counts_it():
+    # FlopCounterMode with b's params at requires_grad=False: b's grad_weight is not computed, its grad_input is.
+    from tests.engine.test_backward_cost import FROZEN_MIDDLE
+
+    spec = parse_spec(FROZEN_MIDDLE)
+    assert torch_backward(spec).get_total_flops() // 2 == backward_cost.annotate(analyze(spec)) == 12544

@@ -14,7 +14,7 @@ from cnncalc.executor.gradcheck import check_gradients
 from cnncalc.layers.conv import Conv
 from cnncalc.layers.elementwise import ReLU
 from cnncalc.spec.build import load_spec
-from tests.conftest import SPECS
+from tests.conftest import ROOT, SPECS
 from tests.executor.backward_cases import KIND_CASES, MERGE_LAYERS
 from tests.executor.helpers import make_spec
 
@@ -214,3 +214,27 @@ def test_cross_entropy_target_out_of_range():
 def test_mse_target_of_the_wrong_size():
     with pytest.raises(CnncalcError, match="holds 2 numbers"):
         Loss("mse", [1, 2]).value_and_grad(np.zeros((1, 3)))
+
+
+def test_a_frozen_layer_gets_no_weight_gradient_but_passes_dx_on():
+    # tests/data/frozen.yaml (worked there by hand): seed 000's kernel frozen, then a 1x1 conv of weight 2.
+    spec = load_spec(ROOT / "tests" / "data" / "frozen.yaml")
+    _, _, grads = run_backward(spec, dtype=np.float64)
+    conv1, conv2 = grads.record("conv1"), grads.record("conv2")
+    assert conv1.grads == {} and conv1.frozen == ("weights",) and conv1.param_grad("weights") is None
+    np.testing.assert_array_equal(grads.node_grads[0][0, 0], [[2, 6, 6, 4], [8, 20, 20, 12], [6, 14, 14, 8]])
+    assert conv2.frozen == () and conv2.param_grad("weights").item() == 444  # sum of conv1's output
+    assert grads.loss_value == 888
+
+
+def test_a_frozen_conv_skips_computing_its_weight_gradient(monkeypatch):
+    asked = []
+    real = backward_ops.correlate_backward
+
+    def spy(*args, **kwargs):
+        asked.append(kwargs.get("need_weight", True))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backward_ops, "correlate_backward", spy)
+    run_backward(load_spec(ROOT / "tests" / "data" / "frozen.yaml"), dtype=np.float64)
+    assert sorted(asked) == [False, True]  # conv1 (frozen) did not ask for dL/dW, conv2 did

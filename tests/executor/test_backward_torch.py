@@ -21,7 +21,7 @@ from cnncalc.executor.forward import Executor  # noqa: E402
 from cnncalc.layers import Merge, SplitSection  # noqa: E402
 from cnncalc.spec.build import load_spec  # noqa: E402
 from cnncalc.spec.model import Spec  # noqa: E402
-from tests.conftest import SPECS  # noqa: E402
+from tests.conftest import ROOT, SPECS  # noqa: E402
 from tests.executor.backward_cases import KIND_CASES, MERGE_LAYERS  # noqa: E402
 from tests.executor.helpers import make_spec  # noqa: E402
 from tests.executor.test_ops_oracle import CASES, conv_case, pool_case, random_input  # noqa: E402
@@ -38,6 +38,8 @@ def torch_gradients(spec: Spec, executor: Executor, x: np.ndarray, loss: Loss, d
         module = twin.leaf_modules[path]
         target = getattr(getattr(module, "inner", module), TORCH_NAMES.get(name, name))
         target.data.copy_(torch.from_numpy(np.asarray(array)).to(dtype))
+        if not spec_leaf(spec, path).trainable:  # `trainable: false`: torch leaves .grad None
+            target.requires_grad_(False)
         params[(path, name)] = target
     values = [torch.tensor(x, dtype=dtype, requires_grad=True)]
     for node in spec.graph.nodes[1:]:
@@ -68,6 +70,10 @@ def torch_gradients(spec: Spec, executor: Executor, x: np.ndarray, loss: Loss, d
     total = total.detach()
     grads = {key: (p.grad if p.requires_grad and p.grad is not None else None) for key, p in params.items()}
     return [None if v.grad is None else v.grad.numpy() for v in values], grads, float(total)
+
+
+def spec_leaf(spec: Spec, path: str):
+    return next(node.op for node in spec.graph.nodes[1:] if getattr(node.op, "path", None) == path)
 
 
 def assert_backward_matches_torch(
@@ -181,3 +187,19 @@ def test_pooling_gradients_for_random_geometries(kind):
         )
 
     check()
+
+
+@pytest.mark.parametrize("name", ["frozen", "graph_constructs"])
+def test_frozen_layers_get_no_gradient_as_with_requires_grad_false(name):
+    # torch with requires_grad=False on the `trainable: false` layers' params: their .grad stays None
+    # (ours: no record), while every node's dL/d(output), dL/dX through them included, agrees.
+    spec = load_spec(ROOT / "tests" / "data" / f"{name}.yaml")
+    assert_backward_matches_torch(spec)
+    executor = Executor(0, np.float64, keep_values=True)
+    x = executor.make_input(spec)
+    executor.forward(spec, x)
+    _, torch_params, _ = torch_gradients(spec, executor, x, Loss())
+    frozen = {path for (path, _), grad in torch_params.items() if grad is None and not spec_leaf(spec, path).trainable}
+    assert frozen == ({"conv1"} if name == "frozen" else {"stem"})
+    records = {r.name: r for r in backward(spec, executor, x, Loss()).records}
+    assert all(records[path].grads == {} and records[path].frozen for path in frozen)

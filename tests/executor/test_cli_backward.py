@@ -126,3 +126,43 @@ def test_a_layer_only_another_output_needs_has_zero_gradients(tmp_path):
     verify = invoke("verify", str(spec), "--backward")
     assert verify.exit_code == 0, verify.output
     assert "not on the loss's path" in verify.output
+
+
+FROZEN = str(ROOT / "tests" / "data" / "frozen.yaml")  # worked by hand in its comments
+
+
+def test_run_backward_shows_a_frozen_layers_weights_as_none():
+    result = invoke("run", FROZEN, "--backward")
+    assert result.exit_code == 0, result.output
+    assert "conv1 dL/dW (conv): none, frozen (trainable: false)" in result.output
+    assert "conv1 dL/dX (conv) [1, 3, 4]" in result.output and ["8", "20", "20", "12"] in [
+        line.split() for line in result.output.splitlines()
+    ]
+    layers = {
+        layer["name"]: layer for layer in json.loads(invoke("run", FROZEN, "--backward", "-f", "json").output)["layers"]
+    }
+    assert layers["conv1"]["grad_frozen"] and layers["conv1"]["grad_params"] == {"weights": None}
+    assert layers["conv1"]["grad_params_shapes"] == {"weights": None}
+    assert not layers["conv2"]["grad_frozen"] and layers["conv2"]["grad_params"] == {"weights": [[[[444]]]]}
+
+
+def test_verify_backward_checks_dx_of_a_frozen_layer_and_marks_it():
+    result = invoke("verify", FROZEN, "--backward", "--format", "json")
+    assert result.exit_code == 0, result.output
+    layers = {layer["name"]: layer for layer in json.loads(result.output)["layers"]}
+    assert layers["conv1"]["frozen"] and layers["conv1"]["ok"] and not layers["conv2"]["frozen"]
+    assert "frozen: no dL/dW" in invoke("verify", FROZEN, "--backward").output
+
+
+def test_check_wants_none_for_a_frozen_layers_weight_gradient(tmp_path):
+    assert invoke("check", FROZEN).exit_code == 0  # its expect: says `none` for conv1's dL/dW
+    answers = tmp_path / "a.yaml"
+    # what the gradient would be were conv1 trained: 2 * seed 000's [[24, 30], [48, 54]]
+    answers.write_text("layers:\n  conv1: {grad_values: [[48, 60], [96, 108]], grad_weights_shape: [1, 1, 2, 2]}\n"
+                       "  conv2: {grad_weights_shape: none}\n")  # fmt: skip
+    result = invoke("check", FROZEN, "--answers", str(answers), "-f", "json")
+    assert result.exit_code == 1
+    by_key = {a["key"]: a for a in json.loads(result.output)["answers"]}
+    assert not any(a["correct"] for a in by_key.values())
+    assert "frozen (`trainable: false`)" in by_key["layers.conv1.grad_values"]["hint"]
+    assert "is trained" in by_key["layers.conv2.grad_weights_shape"]["hint"]
