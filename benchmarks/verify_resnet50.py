@@ -21,6 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+# The checkout this file is in, not whichever cnncalc is installed: `python benchmarks/...` puts only
+# benchmarks/ on the path, so an editable install of another worktree would be measured instead.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import cnncalc
 from cnncalc.executor.forward import Executor
 from cnncalc.layers import Layer
 from cnncalc.spec.build import load_spec
@@ -190,6 +195,7 @@ def main() -> None:
     spec = load_spec(args.spec)
     numpy_median = statistics.median(numpy_times)
     print(f"spec: {spec.name}, input {list(spec.input_shape)}, batch {args.batch}, {blas_threads()} BLAS thread(s)")
+    print(f"cnncalc measured: {Path(cnncalc.__file__).parent}")
     print(
         f"numpy forward: median {numpy_median * 1000:.1f} ms of {len(numpy_times)} (min {min(numpy_times) * 1000:.1f})"
     )
