@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnncalc.executor import winograd
 from cnncalc.executor.resize import interpolate
 from cnncalc.executor.windows import ceil_extra, pad, reduce_windows, windows
 from cnncalc.layers import Layer
@@ -157,10 +158,21 @@ def conv_bias(layer: Conv, ctx) -> np.ndarray | None:
     return ctx.params.get(layer, "bias_values", (layer.out_channels,), given=layer.bias_values, fill="small")
 
 
-def folded_conv(layer: Conv, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """A conv whose weights and bias have a following batchnorm folded in (the executor's fast path)."""
+def prepared_conv(
+    layer: Conv, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, filters: np.ndarray | None
+) -> np.ndarray:
+    """A conv with weights the executor's fast path prepared: a following batchnorm maybe folded in, and the
+    Winograd `filters` (winograd.filter_transform) of a 3x3 conv, used when its stride and dilation are 1."""
     g = layer.geometry(x.shape[1:])
+    if filters is not None and x.ndim == 4 and g.stride == (1, 1) and g.dilation == (1, 1):
+        (top, bottom), (left, right) = g.pads
+        h, w = x.shape[2] + top + bottom - 2, x.shape[3] + left + right - 2
+        if h > 0 and w > 0:  # F(2x2, 3x3) takes even sizes: one more padding row or column for an odd one
+            y = winograd.correlate(pad(x, ((top, bottom + h % 2), (left, right + w % 2))), filters, bias)
+            return np.ascontiguousarray(y[:, :, :h, :w]) if h % 2 or w % 2 else y
     y = correlate(pad(x, g.pads), weight, g.stride, g.dilation, layer.groups)
+    if bias is None:
+        return y
     flat = maps(y)
     flat += bias[:, None]
     return flat.reshape(y.shape)
