@@ -2,8 +2,9 @@
 
 Run: /work/torchenv/bin/python benchmarks/verify_resnet50.py [SPEC] [--runs 7] [--batch 1]
 Prints the median of `--runs` timed forward passes (after one warm-up), the peak memory the
-pass allocates (tracemalloc, weights excluded and shown apart), and, when torch is importable,
-the same network run by torch.nn.functional with the same weights and the same thread count.
+pass allocates (tracemalloc; the weights and the fast path's prepared copies are shown apart),
+and, when torch is importable, the same network run by torch.nn.functional with the same weights and
+the same thread count.
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def measure(spec_path: str, engine: str, batch: int, runs: int) -> dict:
             "times": times,
             "peak": peak,
             "weights": executor.params.nbytes,
+            "prepared": executor.prepared_nbytes,
             "gemm": gemm_gflops(np.matmul, np.asarray),
         }
     import torch
@@ -200,7 +202,10 @@ def main() -> None:
         f"numpy forward: median {numpy_median * 1000:.1f} ms of {len(numpy_times)} (min {min(numpy_times) * 1000:.1f})"
     )
     print(f"numpy peak memory during the pass: {numpy_info['peak'] / 2**20:.1f} MiB", end=" ")
-    print(f"(weights, allocated before: {numpy_info['weights'] / 2**20:.1f} MiB)")
+    print(
+        f"(allocated before: weights {numpy_info['weights'] / 2**20:.1f} MiB, "
+        f"the fast path's folded convs and Winograd filters {numpy_info['prepared'] / 2**20:.1f} MiB)"
+    )
     if not has_torch:
         print("torch not importable: no comparison")
         return

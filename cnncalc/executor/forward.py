@@ -81,6 +81,14 @@ class Executor:
         self.owns_input = False  # read by ops: True while the node being run may overwrite its (first) input
         self._fast: tuple[Any, dict[int, PreparedConv], set[int], list[bool]] | None = None
 
+    @property
+    def prepared_nbytes(self) -> int:
+        """Bytes of the fast path's own weight copies (convs with a batchnorm folded in, Winograd filters)."""
+        if self._fast is None:
+            return 0
+        params = {id(a) for a in self.params.arrays.values()}
+        return sum(a.nbytes for conv in self._fast[1].values() for a in conv if a is not None and id(a) not in params)
+
     def make_input(self, spec: Spec, batch: int = 1) -> np.ndarray:
         """The spec's input values (repeated over the batch), else seeded standard normals."""
         if spec.input_values is not None:

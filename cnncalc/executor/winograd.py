@@ -28,10 +28,17 @@ def applies(weight: np.ndarray, groups: int) -> bool:
 
 
 def filter_transform(weight: np.ndarray) -> np.ndarray:
-    """U = G g G^T for every filter, as [16, C_out, C] (the 4x4 domain positions first), in float64 then cast."""
-    # [C_out, C, 3, 4] = g G^T, then [C_out, C, 4 (b), 4 (a)] = (G g G^T)[a, b]
-    u = np.tensordot(np.tensordot(weight.astype(np.float64), G, axes=([3], [1])), G, axes=([2], [1]))
-    return np.ascontiguousarray(u.transpose(3, 2, 0, 1).reshape(16, *weight.shape[:2]).astype(weight.dtype))
+    """U = G g G^T for every filter, as [16, C_out, C] (the 4x4 domain positions first); computed in float64
+    over a few output channels at a time, so the temporaries stay small beside the weights."""
+    c_out, c = weight.shape[:2]
+    u = np.empty((16, c_out, c), weight.dtype)
+    step = max(1, (1 << 14) // (9 * c))
+    for first in range(0, c_out, step):
+        g = weight[first : first + step].astype(np.float64)
+        # [C_out, C, 3, 4] = g G^T, then [C_out, C, 4 (b), 4 (a)] = (G g G^T)[a, b]
+        both = np.tensordot(np.tensordot(g, G, axes=([3], [1])), G, axes=([2], [1]))
+        u[:, first : first + step] = both.transpose(3, 2, 0, 1).reshape(16, len(g), c)
+    return u
 
 
 def correlate(padded: np.ndarray, u: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
