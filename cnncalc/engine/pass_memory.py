@@ -45,16 +45,25 @@ def workspace_elements(row: LayerRow) -> int:
         channels, spatial, out_spatial = row.input_shape[0], row.input_shape[1:], row.output_shape[1:]
         kernel = layer.per_dim(layer.kernel_size, len(spatial), "kernel_size")
         dilation = layer.per_dim(layer.dilation, len(spatial), "dilation")
+        if isinstance(layer, ConvTranspose):  # zero-stuffed, then padded by dilation * (kernel - 1)
+            padded_sizes = tuple(o + d * (k - 1) for o, k, d in zip(out_spatial, kernel, dilation))
+        else:
+            padded_sizes = tuple(n + 2 * d * (k - 1) for n, k, d in zip(spatial, kernel, dilation))
+        padded = channels * prod(padded_sizes)
         columns = channels * prod(kernel) * prod(out_spatial)
-        if kernel == (3, 3) and not isinstance(layer, ConvTranspose):  # maybe Winograd's (executor/winograd.py):
-            # its 4x4 input and product tiles, their row temporaries and an odd size's cropped copy, over the
-            # output rounded up to even sizes: at most 8 (C + C_out) values per position.
+        transpose = isinstance(layer, ConvTranspose)  # correlated at stride 1 once zero-stuffed
+        stride = (1,) * len(spatial) if transpose else layer.per_dim(layer.stride, len(spatial), "stride")
+        if len(spatial) == 2 and layer.groups == channels == row.output_shape[0]:
+            # depthwise by flat offsets (ops.depthwise_flat): its stride phases, each tap's run and the wide
+            # output, rows a phase wide (at most the output's width plus the kernel's overhang over the stride)
+            width = out_spatial[1] + dilation[1] * (kernel[1] - 1) // stride[1] + 1
+            phases = channels * prod(-(-n // s) * s for n, s in zip(padded_sizes, stride)) if max(stride) > 1 else 0
+            return padded + phases + (prod(kernel) + 1) * channels * out_spatial[0] * width
+        if kernel == (3, 3) and not transpose:  # maybe Winograd's (executor/winograd.py): its 4x4 input and
+            # product tiles, their row temporaries and an odd size's cropped copy, over the output rounded up
+            # to even sizes: at most 8 (C + C_out) values per position.
             even = prod(o + o % 2 for o in out_spatial)
             columns = max(columns, 8 * (channels + row.output_shape[0]) * even)
-        if isinstance(layer, ConvTranspose):  # zero-stuffed, then padded by dilation * (kernel - 1)
-            padded = channels * prod(o + d * (k - 1) for o, k, d in zip(out_spatial, kernel, dilation))
-        else:
-            padded = channels * prod(n + 2 * d * (k - 1) for n, k, d in zip(spatial, kernel, dilation))
         return padded + columns
     if isinstance(layer, _WindowPool):
         return x + y  # the padded input, and the window copy the reduction starts from
