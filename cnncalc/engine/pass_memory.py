@@ -65,8 +65,12 @@ def workspace_elements(row: LayerRow) -> int:
             even = prod(o + o % 2 for o in out_spatial)
             columns = max(columns, 8 * (channels + row.output_shape[0]) * even)
         return padded + columns
-    if isinstance(layer, _WindowPool):
-        return x + y  # the padded input, and the window copy the reduction starts from
+    if isinstance(layer, _WindowPool) and len(row.input_shape) > 1:
+        # the padded input (ceil_mode's extra end padding is under a stride), then for max and min pools
+        # (windows.reduce_separable) the input reduced over the first dim, else the window copy
+        g = layer.geometry(row.input_shape)
+        sizes = [n + before + after + s for n, s, (before, after) in zip(row.input_shape[1:], g.stride, g.pads)]
+        return row.input_shape[0] * (prod(sizes) + row.output_shape[1] * prod(sizes[1:])) + y
     return max(x, y)
 
 

@@ -16,7 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.executor import winograd
 from cnncalc.executor.resize import interpolate
-from cnncalc.executor.windows import ceil_extra, pad, reduce_windows, windows
+from cnncalc.executor.windows import ceil_extra, pad, reduce_separable, reduce_windows, windows
 from cnncalc.layers import Layer
 from cnncalc.layers.activations import (
     CELU,
@@ -257,7 +257,7 @@ def pool_args(layer, x: np.ndarray):
 def window_reduce(x: np.ndarray, fill: float, layer, ufunc: np.ufunc) -> np.ndarray:
     kernel, stride, pads, dilation, extra = pool_args(layer, x)
     padded = pad(x, tuple((b, a + e) for (b, a), e in zip(pads, extra)), fill)
-    return reduce_windows(windows(padded, kernel, stride, dilation), len(kernel), ufunc)
+    return reduce_separable(padded, kernel, stride, dilation, ufunc)
 
 
 @op(MaxPool)
