@@ -5,12 +5,13 @@ than the memory available (or than `--max-memory`) is refused with exit 2, namin
 needs the most, instead of allocating until the machine swaps or NumPy gives up.
 
 Estimate, in bytes of the executor's dtype (float32):
-    weights (params + buffers)
+    weights (params + buffers), and unless every value is kept, the fast path's prepared copies (convs with
+    a batchnorm folded in, Winograd filters of 3x3 convs)
   + the activations alive at once (engine/memory.py's inference peak, times the batch), or every
     layer's output when they are all kept (`cnncalc run` prints them)
   + the largest working copy one layer makes: a convolution's padded input and im2col columns
-    (input channels x kernel taps x output positions), a pooling's padded input and window copy,
-    a temporary of the input's size for the others.
+    (input channels x kernel taps x output positions; Winograd's tiles for a 3x3 one, if more), a
+    pooling's padded input and window copy, a temporary of the input's size for the others.
 """
 
 from __future__ import annotations
@@ -44,20 +45,53 @@ def workspace_elements(row: LayerRow) -> int:
         channels, spatial, out_spatial = row.input_shape[0], row.input_shape[1:], row.output_shape[1:]
         kernel = layer.per_dim(layer.kernel_size, len(spatial), "kernel_size")
         dilation = layer.per_dim(layer.dilation, len(spatial), "dilation")
-        columns = channels * prod(kernel) * prod(out_spatial)
         if isinstance(layer, ConvTranspose):  # zero-stuffed, then padded by dilation * (kernel - 1)
-            padded = channels * prod(o + d * (k - 1) for o, k, d in zip(out_spatial, kernel, dilation))
+            padded_sizes = tuple(o + d * (k - 1) for o, k, d in zip(out_spatial, kernel, dilation))
         else:
-            padded = channels * prod(n + 2 * d * (k - 1) for n, k, d in zip(spatial, kernel, dilation))
+            padded_sizes = tuple(n + 2 * d * (k - 1) for n, k, d in zip(spatial, kernel, dilation))
+        padded = channels * prod(padded_sizes)
+        columns = channels * prod(kernel) * prod(out_spatial)
+        transpose = isinstance(layer, ConvTranspose)  # correlated at stride 1 once zero-stuffed
+        stride = (1,) * len(spatial) if transpose else layer.per_dim(layer.stride, len(spatial), "stride")
+        if len(spatial) == 2 and layer.groups == channels == row.output_shape[0]:
+            # depthwise by flat offsets (ops.depthwise_flat): its stride phases, each tap's run and the wide
+            # output, rows a phase wide (at most the output's width plus the kernel's overhang over the stride)
+            width = out_spatial[1] + dilation[1] * (kernel[1] - 1) // stride[1] + 1
+            phases = channels * prod(-(-n // s) * s for n, s in zip(padded_sizes, stride)) if max(stride) > 1 else 0
+            return padded + phases + (prod(kernel) + 1) * channels * out_spatial[0] * width
+        if kernel == (3, 3) and not transpose:  # maybe Winograd's (executor/winograd.py): its 4x4 input and
+            # product tiles, their row temporaries and an odd size's cropped copy, over the output rounded up
+            # to even sizes: at most 8 (C + C_out) values per position.
+            even = prod(o + o % 2 for o in out_spatial)
+            columns = max(columns, 8 * (channels + row.output_shape[0]) * even)
         return padded + columns
-    if isinstance(layer, _WindowPool):
-        return x + y  # the padded input, and the window copy the reduction starts from
+    if isinstance(layer, _WindowPool) and len(row.input_shape) > 1:
+        # the padded input (ceil_mode's extra end padding is under a stride), then for max and min pools
+        # (windows.reduce_separable) the input reduced over the first dim, else the window copy
+        g = layer.geometry(row.input_shape)
+        sizes = [n + before + after + s for n, s, (before, after) in zip(row.input_shape[1:], g.stride, g.pads)]
+        return row.input_shape[0] * (prod(sizes) + row.output_shape[1] * prod(sizes[1:])) + y
     return max(x, y)
+
+
+def prepared_elements(row: LayerRow) -> int:
+    """Elements of the weight copies the executor's fast path makes for one conv at prepare time (at most): its
+    weights and bias with a batchnorm folded in, and for a 3x3 kernel Winograd's 16 filter values per 9 weights."""
+    from cnncalc.layers.conv import Conv
+
+    layer = row.layer
+    if type(layer) is not Conv or len(row.input_shape) < 2:
+        return 0
+    kernel = layer.per_dim(layer.kernel_size, len(row.input_shape) - 1, "kernel_size")
+    weights = row.output_shape[0] * (row.input_shape[0] // layer.groups) * prod(kernel)
+    return weights + row.output_shape[0] + (16 * weights // 9 if kernel == (3, 3) else 0)
 
 
 def forward_pass_estimate(analysis: Analysis, batch: int = 1, keep_values: bool = False) -> PassEstimate:
     memory = estimate(analysis, "float32", batch)
     weights = (analysis.params + analysis.buffers) * ITEM_BYTES
+    if not keep_values:  # the fast path's folded weights and Winograd filters
+        weights += sum(prepared_elements(row) for row in analysis.leaves) * ITEM_BYTES
     activations = memory.input_bytes + memory.activation_bytes if keep_values else memory.peak_activation_bytes
     largest_row, largest, workspace, tensor = None, 0, 0, memory.input_bytes
     for row in analysis.leaves:

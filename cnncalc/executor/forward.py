@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from cnncalc.errors import EXIT_CHECK_FAILED, CnncalcError
-from cnncalc.executor import ops
+from cnncalc.executor import ops, winograd
 from cnncalc.executor.ops import op_for, op_input
 from cnncalc.executor.weights import ParamStore
 from cnncalc.graph import Node
@@ -46,6 +46,9 @@ class LayerRecord:
         return self.node.kind
 
 
+# A conv's weights and bias (maybe with a batchnorm folded in) and its Winograd filters, made at prepare time.
+PreparedConv = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+
 # Ops whose result is an array of their own (never a view of an input): when one is read by a single node,
 # that node may overwrite it (relu, batchnorm, the residual add work in place).
 FRESH_RESULT = (Conv, BatchNorm, ReLU, SumMerge, MaxPool)
@@ -55,7 +58,8 @@ class Executor:
     """Runs a spec's graph forward on [N, C, *spatial] arrays; parameters are created once and kept.
 
     Unless the values are kept (for `run` or a backward pass), `prepare` folds each batchnorm into the conv
-    before it, and relu, batchnorm and the residual add overwrite arrays only they read. Execution details:
+    before it and transforms 3x3 stride-1 filters for Winograd's algorithm, and relu, batchnorm and the
+    residual add overwrite arrays only they read. Execution details:
     every node still gets its record, shaped by an array.
     """
 
@@ -75,7 +79,15 @@ class Executor:
         self.outputs: list[np.ndarray] = []
         self.spec_layers: list[Layer] = []  # the tree of the spec last run, to report rows by
         self.owns_input = False  # read by ops: True while the node being run may overwrite its (first) input
-        self._fast: tuple[Any, dict[int, tuple[np.ndarray, np.ndarray]], set[int], list[bool]] | None = None
+        self._fast: tuple[Any, dict[int, PreparedConv], set[int], list[bool]] | None = None
+
+    @property
+    def prepared_nbytes(self) -> int:
+        """Bytes of the fast path's own weight copies (convs with a batchnorm folded in, Winograd filters)."""
+        if self._fast is None:
+            return 0
+        params = {id(a) for a in self.params.arrays.values()}
+        return sum(a.nbytes for conv in self._fast[1].values() for a in conv if a is not None and id(a) not in params)
 
     def make_input(self, spec: Spec, batch: int = 1) -> np.ndarray:
         """The spec's input values (repeated over the batch), else seeded standard normals."""
@@ -95,21 +107,22 @@ class Executor:
         if not self.keep_values:
             self._fast = (spec.graph, *self._fast_plan(spec))
 
-    def _fast_plan(self, spec: Spec) -> tuple[dict[int, tuple[np.ndarray, np.ndarray]], set[int], list[bool]]:
-        """Batchnorms folded into the conv they alone read (conv node -> weight, bias), and which nodes'
-        arrays their one reader may overwrite. Read from the parameters `prepare` made."""
+    def _fast_plan(self, spec: Spec) -> tuple[dict[int, PreparedConv], set[int], list[bool]]:
+        """Convs with prepared weights (a batchnorm they alone feed folded in; Winograd filters of a 3x3 conv),
+        the folded batchnorms, and which nodes' arrays their one reader may overwrite. Read from the
+        parameters `prepare` made."""
         graph = spec.graph
         readers = graph.consumers()
         outputs = {i for _, i in graph.outputs}
         alone = [len(readers[i]) == 1 and i not in outputs for i in range(len(graph.nodes))]
-        folds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        convs: dict[int, PreparedConv] = {}
         folded: set[int] = set()
         for node in graph.nodes[1:]:
             op = node.op
             if type(op) is not BatchNorm or len(node.inputs) != 1:
                 continue
             source = graph.nodes[node.inputs[0]]
-            if type(source.op) is not Conv or not alone[source.index] or source.index in folds:
+            if type(source.op) is not Conv or not alone[source.index] or source.index in convs:
                 continue
             weight = self.params.arrays.get((source.op.path, "weights"))
             if weight is None or weight.ndim < 3:
@@ -118,10 +131,22 @@ class Executor:
             bias = ops.conv_bias(source.op, self)
             w = (weight * scale.reshape(-1, *(1,) * (weight.ndim - 1))).astype(self.dtype)
             b = (shift if bias is None else bias * scale + shift).astype(self.dtype)
-            folds[source.index] = (w, b)
+            convs[source.index] = (w, b, None)
             folded.add(node.index)
+        for node in graph.nodes[1:]:
+            op = node.op
+            if type(op) is not Conv:
+                continue
+            w, b, _ = convs.get(node.index) or (self.params.arrays.get((op.path, "weights")), None, None)
+            if w is None or not winograd.applies(w, op.groups):
+                continue
+            if op.per_dim(op.stride, 2, "stride") != (1, 1) or op.per_dim(op.dilation, 2, "dilation") != (1, 1):
+                continue
+            if node.index not in convs:
+                b = ops.conv_bias(op, self)
+            convs[node.index] = (w, b, winograd.filter_transform(w))
         owned = [i > 0 and alone[i] and isinstance(n.op, FRESH_RESULT) for i, n in enumerate(graph.nodes)]
-        return folds, folded, owned
+        return convs, folded, owned
 
     def forward(self, spec: Spec, x: np.ndarray) -> np.ndarray:
         """Run the graph on `x` [N, *input_shape]; returns the first output (`self.outputs` holds all)."""
@@ -149,15 +174,14 @@ class Executor:
         self,
         node: Node,
         inputs: list[np.ndarray],
-        folds: dict[int, tuple[np.ndarray, np.ndarray]],
+        convs: dict[int, PreparedConv],
         folded: set[int],
         owned: list[bool],
     ) -> np.ndarray:
         if node.index in folded:  # its conv applied it: pass that array on, recorded as this node's
             return self._record(node, inputs[0])
-        if node.index in folds:
-            weight, bias = folds[node.index]
-            return self._record(node, ops.folded_conv(node.op, inputs[0], weight, bias))  # type: ignore[arg-type]
+        if node.index in convs:
+            return self._record(node, ops.prepared_conv(node.op, inputs[0], *convs[node.index]))  # type: ignore[arg-type]
         self.owns_input = bool(node.inputs) and owned[node.inputs[0]]
         try:
             return self.apply(node, inputs)

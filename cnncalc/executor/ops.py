@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnncalc.executor import winograd
 from cnncalc.executor.resize import interpolate
-from cnncalc.executor.windows import ceil_extra, pad, reduce_windows, windows
+from cnncalc.executor.windows import ceil_extra, pad, reduce_separable, reduce_windows, windows
 from cnncalc.layers import Layer
 from cnncalc.layers.activations import (
     CELU,
@@ -103,6 +104,8 @@ def correlate(x: np.ndarray, weight: np.ndarray, stride: tuple[int, ...], dilati
             x = x[(slice(None), slice(None), *(slice(None, None, s) for s in stride))]
         out_spatial = x.shape[2:]
         return np.matmul(weight.reshape(c_out, c), x.reshape(n, c, prod(out_spatial))).reshape(n, c_out, *out_spatial)
+    if ndim == 2 and groups == c == c_out:
+        return depthwise_flat(x, weight, stride, dilation)
     view = windows(x, kernel, stride, dilation)  # [N, C, *out, *k]
     out_spatial = view.shape[2 : 2 + ndim]
     positions, taps = prod(out_spatial), prod(kernel)
@@ -111,6 +114,36 @@ def correlate(x: np.ndarray, weight: np.ndarray, stride: tuple[int, ...], dilati
     cols = view.transpose(order).reshape(n, groups, (c // groups) * taps, positions)
     w = weight.reshape(groups, c_out // groups, (c // groups) * taps)
     return np.matmul(w, cols).reshape(n, c_out, *out_spatial)
+
+
+def depthwise_flat(x: np.ndarray, weight: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...]):
+    """A depthwise 2-D conv by flat offsets. Split by the stride into phases (x[a::s, b::s]; x itself at
+    stride 1) laid out flat, tap (i, j) of every output (h, w) is one contiguous run of its phase, so each tap
+    is one plain copy (im2col's window copy has a 3-wide inner loop); rows come out a phase wide, then the
+    kernel's overhang is cropped."""
+    n, c, hp, wp = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = weight.shape[2:], stride, dilation
+    ho, wo = (hp - dh * (kh - 1) - 1) // sh + 1, (wp - dw * (kw - 1) - 1) // sw + 1
+    rows, width = -(-hp // sh), -(-wp // sw)  # a phase's size
+    if sh == sw == 1:
+        phases = x.reshape(n, c, 1, hp * wp)
+    else:
+        split = np.zeros((n, c, sh * sw, rows, width), x.dtype)
+        for a in range(sh):
+            for b in range(sw):
+                part = x[:, :, a::sh, b::sw]
+                split[:, :, a * sw + b, : part.shape[2], : part.shape[3]] = part
+        phases = split.reshape(n, c, sh * sw, rows * width)
+    length = (ho - 1) * width + wo  # from the first output's tap to the last's, in its phase
+    cols = np.empty((n, c, kh * kw, length), x.dtype)
+    for i in range(kh):  # a loop over kernel taps
+        for j in range(kw):
+            (oi, a), (oj, b) = divmod(i * dh, sh), divmod(j * dw, sw)
+            start = oi * width + oj
+            cols[:, :, i * kw + j] = phases[:, :, a * sw + b, start : start + length]
+    wide = np.empty((n, c, ho * width), x.dtype)
+    np.matmul(weight.reshape(c, 1, kh * kw), cols, out=wide[:, :, None, :length])
+    return np.ascontiguousarray(wide.reshape(n, c, ho, width)[..., :wo])
 
 
 def check_groups(layer, channels: int) -> None:
@@ -157,10 +190,21 @@ def conv_bias(layer: Conv, ctx) -> np.ndarray | None:
     return ctx.params.get(layer, "bias_values", (layer.out_channels,), given=layer.bias_values, fill="small")
 
 
-def folded_conv(layer: Conv, x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """A conv whose weights and bias have a following batchnorm folded in (the executor's fast path)."""
+def prepared_conv(
+    layer: Conv, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, filters: np.ndarray | None
+) -> np.ndarray:
+    """A conv with weights the executor's fast path prepared: a following batchnorm maybe folded in, and the
+    Winograd `filters` (winograd.filter_transform) of a 3x3 conv, used when its stride and dilation are 1."""
     g = layer.geometry(x.shape[1:])
+    if filters is not None and x.ndim == 4 and g.stride == (1, 1) and g.dilation == (1, 1):
+        (top, bottom), (left, right) = g.pads
+        h, w = x.shape[2] + top + bottom - 2, x.shape[3] + left + right - 2
+        if h > 0 and w > 0:  # F(2x2, 3x3) takes even sizes: one more padding row or column for an odd one
+            y = winograd.correlate(pad(x, ((top, bottom + h % 2), (left, right + w % 2))), filters, bias)
+            return np.ascontiguousarray(y[:, :, :h, :w]) if h % 2 or w % 2 else y
     y = correlate(pad(x, g.pads), weight, g.stride, g.dilation, layer.groups)
+    if bias is None:
+        return y
     flat = maps(y)
     flat += bias[:, None]
     return flat.reshape(y.shape)
@@ -213,7 +257,7 @@ def pool_args(layer, x: np.ndarray):
 def window_reduce(x: np.ndarray, fill: float, layer, ufunc: np.ufunc) -> np.ndarray:
     kernel, stride, pads, dilation, extra = pool_args(layer, x)
     padded = pad(x, tuple((b, a + e) for (b, a), e in zip(pads, extra)), fill)
-    return reduce_windows(windows(padded, kernel, stride, dilation), len(kernel), ufunc)
+    return reduce_separable(padded, kernel, stride, dilation, ufunc)
 
 
 @op(MaxPool)

@@ -56,6 +56,23 @@ def reduce_windows(view: np.ndarray, ndim: int, ufunc: np.ufunc) -> np.ndarray:
     return out
 
 
+def reduce_separable(
+    x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], ufunc: np.ufunc
+) -> np.ndarray:
+    """`reduce_windows(windows(x, ...))` for an associative, commutative ufunc (max, min), one spatial dim at a
+    time: k1 + k2 whole-array operations instead of k1 * k2, the first of them over whole rows."""
+    for axis, (k, s, d) in enumerate(zip(kernel, stride, dilation), start=2):
+        out_size = (x.shape[axis] - d * (k - 1) - 1) // s + 1
+        taps = [
+            x[(*(slice(None),) * axis, slice(i * d, i * d + (out_size - 1) * s + 1, s))] for i in range(k)
+        ]  # a loop over the kernel's taps in this dim
+        reduced = ufunc(taps[0], taps[1]) if k > 1 else taps[0].copy()
+        for tap in taps[2:]:
+            ufunc(reduced, tap, out=reduced)
+        x = reduced
+    return x
+
+
 def ceil_extra(size: int, kernel: int, stride: int, before: int, after: int, dilation: int, ceil_mode: bool) -> int:
     """End padding beyond `after` that ceil_mode needs for its last, partial window.
 
