@@ -272,10 +272,10 @@ class SpecBuilder:
             if like is not None:  # `upsample: {like: NAME}` reads NAME's shape: a second graph input
                 inputs.append(scope.resolve(like, positions.get("like", e.pos), "like"))
             out = self.graph.add(layer, inputs)
-        layer._from = tuple(e.common["from"]) if e.is_from_merge else (e.common["from"],) if "from" in e.common else ()
-        layer._trainable = trainable
-        layer._input_node = inputs[0]
-        layer._output_node = out
+        at = layer.placement
+        from_names = e.common["from"] if e.is_from_merge else [e.common["from"]] if "from" in e.common else []
+        at.from_names = tuple(from_names)
+        at.trainable, at.input_node, at.output_node = trainable, inputs[0], out
         return layer, out
 
     def structure(
@@ -468,7 +468,8 @@ def _validated(cls: type[Layer], data: dict[str, Any], e: _Entry, path: str, pos
 
 
 def _placed(layer: Layer, path: str, pos: Position, arg_positions: dict[str, Position]) -> Layer:
-    layer._path, layer._source, layer._arg_sources = path, pos, arg_positions
+    at = layer.placement
+    at.path, at.source, at.arg_sources = path, pos, arg_positions
     return layer
 
 
