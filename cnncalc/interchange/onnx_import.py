@@ -94,8 +94,8 @@ def import_onnx(path: str, name: str | None = None) -> ImportResult:
     return import_model(load_model(path), path, name)
 
 
-def import_model(model: Any, file: str = "<model>", name: str | None = None) -> ImportResult:
-    """The spec for an in-memory ModelProto."""
+def import_model(model: Any, file: str = "<model>", name: str | None = None, origin: str | None = None) -> ImportResult:
+    """The spec for an in-memory ModelProto; `origin` says where it came from (default: the file's name)."""
     from cnncalc.spec.build import parse_spec
 
     graph = read_graph(model, file)
@@ -106,7 +106,7 @@ def import_model(model: Any, file: str = "<model>", name: str | None = None) -> 
     generic = model.graph.name in ("", "main_graph", "torch_jit", "torch-jit-export")
     title = name or (Path(file).stem if generic else model.graph.name)
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
-    description = f"Imported from {Path(file).name} (ONNX opset {graph.opset}{', ' + producer if producer else ''})."
+    description = f"Imported from {origin or Path(file).name} (ONNX opset {graph.opset}{', ' + producer if producer else ''})."
     entries, outputs = _entries(items, importer.output_items())
     text = write_spec(title, description, graph.input_dims[1:], entries, outputs)
     spec = parse_spec(text, f"{file} (imported)", Path(file).stem)
