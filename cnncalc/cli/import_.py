@@ -39,8 +39,6 @@ def import_model(
     usage = "Give an .onnx file, or `--torch MODULE:FACTORY --input C,H,W` for a PyTorch model."
     if model is not None and torch_target is not None:
         raise CnncalcError(f"give either the file `{model}` or --torch `{torch_target}`, not both.", None, usage)
-    if model is None and torch_target is None:
-        raise CnncalcError("nothing to import.", None, usage)
     inputs: list[str | Path]
     if torch_target is not None:
         from cnncalc.interchange.torch_import import import_torch, parse_input, parse_target
@@ -57,12 +55,14 @@ def import_model(
             refuse_inputs(output, target.inputs(), "the output")  # before running any of the user's code
         result, sources = import_torch(target, dims, name)
         source, inputs = torch_target, [*target.inputs(), *sources]
-    else:
+    elif model is not None:
         from cnncalc.interchange.onnx_import import import_onnx
 
         if input_dims is not None:
             raise CnncalcError("--input is for --torch: an ONNX file carries its own input shape.", None, usage)
         result, source, inputs = import_onnx(model, name), model, [model]
+    else:
+        raise CnncalcError("nothing to import.", None, usage)
     if output is None:
         sys.stdout.write(result.text)
     else:

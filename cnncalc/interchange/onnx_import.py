@@ -106,7 +106,9 @@ def import_model(model: Any, file: str = "<model>", name: str | None = None, ori
     generic = model.graph.name in ("", "main_graph", "torch_jit", "torch-jit-export")
     title = name or (Path(file).stem if generic else model.graph.name)
     producer = " ".join(p for p in (model.producer_name, model.producer_version) if p)
-    description = f"Imported from {origin or Path(file).name} (ONNX opset {graph.opset}{', ' + producer if producer else ''})."
+    description = (
+        f"Imported from {origin or Path(file).name} (ONNX opset {graph.opset}{', ' + producer if producer else ''})."
+    )
     entries, outputs = _entries(items, importer.output_items())
     text = write_spec(title, description, graph.input_dims[1:], entries, outputs)
     spec = parse_spec(text, f"{file} (imported)", Path(file).stem)

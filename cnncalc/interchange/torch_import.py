@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import CnncalcError
-from cnncalc.shown import shown
 
 TORCH_HINT = (
     "Install it with `pip install torch` (pytorch.org lists the build for your machine), "
@@ -74,7 +73,7 @@ def parse_input(text: str) -> tuple[int, ...]:
 def require_torch() -> Any:
     """The torch module, or a one-paragraph error saying how to install it."""
     try:
-        import torch
+        import torch  # type: ignore[import-not-found, unused-ignore]  # optional: no stubs without it
     except ImportError:
         raise CnncalcError("`import --torch` needs PyTorch, which is not installed.", None, TORCH_HINT) from None
     return torch
@@ -116,7 +115,7 @@ def _load_module(target: Target) -> Any:
         raise CnncalcError(
             f"--torch `{target.text}`: importing `{target.module}` failed ({_detail(error)}).",
             None,
-            "Check that the module imports in this Python (`python -c \"import ...\"`) or give a path to a .py file.",
+            'Check that the module imports in this Python (`python -c "import ..."`) or give a path to a .py file.',
         ) from None
 
 
@@ -150,8 +149,7 @@ def build_module(target: Target) -> tuple[Any, list[str]]:
         ) from None
     if not isinstance(model, torch.nn.Module):
         raise CnncalcError(
-            f"--torch `{target.text}`: `{target.factory}()` returned a {type(model).__name__}, "
-            "not a torch.nn.Module.",
+            f"--torch `{target.text}`: `{target.factory}()` returned a {type(model).__name__}, not a torch.nn.Module.",
         )
     return model.eval(), [source] if isinstance(source, str) else []
 
@@ -177,7 +175,9 @@ def export_onnx(model: Any, target: Target, dims: tuple[int, ...]) -> Any:
     shape = [1, *dims]
     try:
         with warnings.catch_warnings(), torch.no_grad():
-            warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning)
+            warnings.filterwarnings(
+                "ignore", message=".*legacy TorchScript-based ONNX export", category=DeprecationWarning
+            )
             torch.onnx.export(
                 model,
                 (torch.zeros(shape),),
@@ -203,7 +203,10 @@ def import_torch(target: Target, dims: tuple[int, ...], name: str | None = None)
     line, which says where the model came from, differs from that import.
     """
     from cnncalc.interchange.onnx_import import import_model
+    from cnncalc.interchange.onnx_support import require_onnx
 
+    require_torch()
+    require_onnx()  # both before any of the user's code runs
     with contextlib.redirect_stdout(sys.stderr):  # the user's prints must not mix into a spec on stdout
         model, sources = build_module(target)
         proto = export_onnx(model, target, dims)
