@@ -51,3 +51,11 @@ class Untraceable(nn.Module):
 
 
 NOT_CALLABLE = 42
+
+
+class Zoo:
+    """A dotted FACTORY: `torch_models.py:Zoo.small`."""
+
+    @staticmethod
+    def small() -> nn.Module:
+        return nn.Sequential(nn.Linear(12, 4), nn.ReLU())

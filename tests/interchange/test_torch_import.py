@@ -143,6 +143,21 @@ def test_a_local_file_by_path(tmp_path: Path):
     assert text.startswith('name: "tiny"\n') and "residual:" in text and "input: [3, 16, 16]" in text
     assert params(text, tmp_path) == torch_params
     assert 'name: "mine"' in invoke("--torch", f"{MODELS}:tiny", "--input", "3,16,16", "--name", "mine").stdout
+    # A dotted FACTORY and a one-dim input: Linear(12, 4) has 12 * 4 + 4 = 52 params.
+    small = invoke("--torch", f"{MODELS}:Zoo.small", "--input", "12").stdout
+    assert small.startswith('name: "small"\n') and "input: [12]" in small and params(small, tmp_path) == 52
+
+
+@needs_torch
+def test_without_onnx_says_so_before_running_the_model(tmp_path: Path):
+    (tmp_path / "onnx").mkdir()
+    (tmp_path / "onnx" / "__init__.py").write_text("raise ImportError('no onnx here')\n")
+    script = NO_TORCH.replace("torchvision.models:resnet18", f"{MODELS}:chatty")
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2 and 'pip install "cnncalc[onnx]"' in done.stderr
+    assert "building the chatty model" not in done.stderr  # the factory never ran
 
 
 @needs_torch
