@@ -42,8 +42,23 @@ def read_grad_given(key: str, quantity: str, layer: str | None, value: Any, wher
     if not _numeric(value):
         given.problem = f"`{shown(_shown(value))}` is not a list of numbers, e.g. `[[24, 30], [48, 54]]`."
         return given
+    if _extent(value) is None:
+        given.problem = (
+            f"`{shown(_shown(value))}` is not a rectangular array: every row at one depth needs the same length and "
+            "nesting, e.g. `[[24, 30], [48, 54]]`."
+        )
+        return given
     given.value = value
     return given
+
+
+def _extent(value: Any) -> tuple[int, ...] | None:
+    """The shape of nested lists of numbers, or None when the rows differ in length or depth (ragged)."""
+    if not isinstance(value, list):
+        return ()
+    inner = {_extent(item) for item in value}
+    row = inner.pop() if len(inner) == 1 else None
+    return None if row is None else (len(value), *row)
 
 
 def _numeric(value: Any) -> bool:

@@ -45,3 +45,23 @@ def test_blank_and_unreadable_gradient_answers():
     unreadable = answers["layers.conv1.grad_shape"]
     assert not unreadable.correct and "is not a shape" in unreadable.hint
     assert str(unreadable.position) == "answers.yaml:2:38"  # where `five` starts
+
+
+def test_a_ragged_gradient_answer_is_a_wrong_answer_not_a_crash():
+    # Found by tests/spec/test_fuzz.py: NumPy refuses nested lists whose rows differ in length or depth.
+    answers = judged("layers:\n  conv1: {grad_values: [[8, -40], 16]}\n")
+    ragged = answers["layers.conv1.grad_values"]
+    assert not ragged.correct and "is not a rectangular array" in ragged.hint
+
+
+def test_a_ragged_gradient_in_a_specs_expect_fails_its_check_with_the_reason(tmp_path):
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app
+
+    text = (SPECS / "seed_004_strided_conv_gradient.yaml").read_text(encoding="utf-8")
+    assert "grad_values: [[3, 1, 0], [2, 3, 0], [2, 1, 2]]" in text
+    spec = tmp_path / "ragged.yaml"
+    spec.write_text(text.replace("grad_values: [[3, 1, 0],", "grad_values: [[[3, 0], 1, 0],"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(spec)])
+    assert result.exit_code == 1 and "is not a rectangular array" in result.output  # 3 would be a crash
