@@ -14,6 +14,7 @@ from typing import Any
 from cnncalc.checking.compare import Answer
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import Position
+from cnncalc.layers.values import nested_shape
 from cnncalc.shown import shown
 
 GRAD_KEYS = ("grad_shape", "grad_weights_shape", "grad_values")
@@ -42,7 +43,7 @@ def read_grad_given(key: str, quantity: str, layer: str | None, value: Any, wher
     if not _numeric(value):
         given.problem = f"`{shown(_shown(value))}` is not a list of numbers, e.g. `[[24, 30], [48, 54]]`."
         return given
-    if _extent(value) is None:
+    if nested_shape(value) is None:
         given.problem = (
             f"`{shown(_shown(value))}` is not a rectangular array: every row at one depth needs the same length and "
             "nesting, e.g. `[[24, 30], [48, 54]]`."
@@ -50,15 +51,6 @@ def read_grad_given(key: str, quantity: str, layer: str | None, value: Any, wher
         return given
     given.value = value
     return given
-
-
-def _extent(value: Any) -> tuple[int, ...] | None:
-    """The shape of nested lists of numbers, or None when the rows differ in length or depth (ragged)."""
-    if not isinstance(value, list):
-        return ()
-    inner = {_extent(item) for item in value}
-    row = inner.pop() if len(inner) == 1 else None
-    return None if row is None else (len(value), *row)
 
 
 def _numeric(value: Any) -> bool:

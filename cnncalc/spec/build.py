@@ -127,15 +127,25 @@ def _build(root: YMap, file: str, default_name: str, errors: list[SpecError]) ->
         blocks=builder.blocks,
         graph=builder.graph,
         loss=loss,
-        target=_plain_target(root.get("target")),
+        target=_plain_target(root.get("target"), child_position(root, "target", root.pos)),
     )
 
 
-def _plain_target(raw: Any) -> Any:
-    """`target:` as plain numbers (nested lists keep their shape), checked against the output later."""
-    if isinstance(raw, list):
-        return [_plain_target(item) for item in raw]
-    return raw
+def _plain_target(raw: Any, pos: Position) -> Any:
+    """`target:` as plain numbers (nested lists keep their shape, and must be rectangular); checked against the
+    output's shape later."""
+    plain = _plain_list(raw)
+    if isinstance(plain, list) and nested_shape(plain) is None:
+        raise SpecError(
+            "`target` must be a number or rectangular nested lists of numbers (every row as long as the others).",
+            pos,
+            "For example `target: [[2, 0], [4, 4]]` for a [1, 2, 2] output.",
+        )
+    return plain
+
+
+def _plain_list(raw: Any) -> Any:
+    return [_plain_list(item) for item in raw] if isinstance(raw, list) else raw
 
 
 def parse_outputs(raw: Any, pos: Position, scope: Scope) -> list[tuple[str, int]]:

@@ -9,8 +9,9 @@ from textwrap import dedent
 import pytest
 
 from cnncalc import analyze, parse_spec
-from cnncalc.errors import CnncalcError, Position
+from cnncalc.errors import CnncalcError, Position, SpecError
 from cnncalc.layers import BlockCall, Concat, Repeat, Residual
+from tests.conftest import SPECS
 
 
 def spec(text: str):
@@ -862,3 +863,14 @@ def test_an_error_inside_a_block_says_which_use_of_the_block_caused_it():
 def test_auto_names_of_kinds_ending_in_a_digit_are_separated():
     # `relu61` would read as the 61st relu; a kind that ends in a digit gets `_` before its counter.
     assert list(rows("input: [3, 4, 4]\nlayers: [relu6, relu6, relu]\n")) == ["relu6_1", "relu6_2", "relu1"]
+
+
+def test_a_ragged_target_is_refused_at_its_position():
+    # Found by probing `validate`/`run --backward` with a mutated seed 004 spec: NumPy cannot read it as an array.
+    text = (SPECS / "seed_004_strided_conv_gradient.yaml").read_text(encoding="utf-8")
+    assert "target: [[2, 0], [4, 4]]" in text
+    with pytest.raises(SpecError) as raised:
+        parse_spec(text.replace("target: [[2, 0], [4, 4]]", "target: [[2, [0]], [4, 4]]"), "ragged.yaml")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("target:"))
+    assert str(raised.value.position) == f"ragged.yaml:{line}:9"
+    assert "rectangular nested lists of numbers" in raised.value.render()
