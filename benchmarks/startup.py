@@ -39,7 +39,7 @@ def cli(*args: str) -> list[str]:
 def loaded_modules(spec: str) -> tuple[int, list[str]]:
     probe = (
         f"import sys; sys.argv = ['cnncalc', 'table', {spec!r}, '--format', 'json']\n"
-        "from cnncalc.cli import main\ntry: main()\nexcept SystemExit: pass\n"
+        "from cnncalc.cli import app\ntry: app()\nexcept SystemExit: pass\n"  # app, not main: main leaves at once
         f"print(len(sys.modules), [m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=ROOT)

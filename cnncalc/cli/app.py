@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any
 
 import typer
@@ -82,4 +84,35 @@ def _root(
 
 
 def main() -> None:
-    app()
+    """The console script: run the command, then leave without tearing the interpreter down."""
+    try:
+        app()
+        code: object = 0
+    except SystemExit as leaving:
+        code = leaving.code
+    leave(code)
+
+
+def leave(code: object) -> None:
+    """Exit with `code` as `sys.exit` would, but skip freeing every module and object, which takes a fifth of
+    a `cnncalc table` run (~30 ms; mypy's `hard_exit` does the same). atexit handlers still run and the
+    standard streams are flushed; with other threads alive it exits normally, so that they finish."""
+    import atexit
+    import threading
+
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message to stderr, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError, OSError):  # a reader that went away, or a closed stream
+            status = status or 141  # as a shell reports SIGPIPE
+    os._exit(status)

@@ -98,3 +98,38 @@ def test_verify_table_fits_80_columns():
         lines = console.export_text().splitlines()
         assert max(len(line) for line in lines if not line.startswith(("all layers", "forward"))) <= 80, name
         assert re.search(r"layer\d\.\d\.…|…", "\n".join(lines)) or name == "lenet5"
+
+
+# --- the console script leaves without tearing the interpreter down (start-up, issue 14) ------------------
+
+
+def console(*args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    """`cnncalc ARGS` through the console script's `main`, in a fresh process, output piped."""
+    code = f"import sys\n{prelude}\nsys.argv = ['cnncalc', *sys.argv[1:]]\nfrom cnncalc.cli import main\nmain()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_the_console_script_keeps_every_exit_code(tmp_path):
+    assert console("--version").returncode == 0
+    assert console("table", "no_such_spec").returncode == 2  # unusable input
+    # A failed check: the seed 003 stride-1 spec's output shape, [1, 3, 3], answered as [1, 4, 4].
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("output_shape: [1, 4, 4]\n", encoding="utf-8")
+    assert console("check", "seed_003_stride1", "--answers", str(answers)).returncode == 1
+
+
+def test_the_console_script_flushes_all_piped_output_and_runs_atexit_handlers():
+    result = console(
+        "table", "resnet50", "--format", "json", prelude="import atexit; atexit.register(print, 'atexit ran')"
+    )
+    assert result.returncode == 0
+    report, _, tail = result.stdout.rpartition("}")
+    assert json.loads(report + "}")["totals"]["params"] == 25_557_032  # torchvision's ResNet-50 figure
+    assert tail.strip() == "atexit ran"
+
+
+def test_leave_reads_exit_codes_as_sys_exit_does():
+    for code, status, stderr in ((None, 0, ""), (2, 2, ""), ("a message", 1, "a message\n")):
+        prelude = f"from cnncalc.cli.app import leave; leave({code!r})"
+        result = subprocess.run([sys.executable, "-c", prelude], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert (result.returncode, result.stderr) == (status, stderr)
