@@ -25,6 +25,7 @@ def check(
         None,
         "--answers",
         "-a",
+        metavar="FILE",
         help="Answers files (the form of `expect:`); repeat it, or a glob ('subs/*.yaml'). Default: the spec's own.",
     ),
     key: Path = typer.Option(None, "--key", help="A key file: the questions, points:, carry_forward:, tolerance:."),

@@ -41,13 +41,18 @@ def plain_coercion(command: Any, ctx: Any = None) -> None:
 
 
 def _plain_help(param: Any) -> None:
-    """--help as click writes it: a flag takes no value (no `<bool>`), an argument reads SPEC, not {spec}."""
+    """--help as click writes it: a flag takes no value (no `<bool>`), an argument reads SPEC, not {spec}, and
+    has no type placeholder."""
     if getattr(param, "metavar", "") is not None:
         return
     if getattr(param, "is_flag", False):
         param.metavar = ""
     elif getattr(param, "param_type_name", "") == "argument" and param.name:
-        param.metavar = param.name.upper() + ("..." if param.nargs != 1 else "")
+        # typer 0.29 adds the "..." of a variadic argument itself (`{SPECS}...`); click's metavar does not.
+        adds_dots = hasattr(param, "_usage_display_name")
+        param.metavar = param.name.upper() + ("..." if param.nargs != 1 and not adds_dots else "")
+        if hasattr(param, "display_type_rich"):  # typer 0.29's type column: `<str>`, `<list[str]>` say nothing here
+            param.display_type_rich = lambda ctx: None
 
 
 class _Plain:

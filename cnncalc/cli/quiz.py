@@ -18,7 +18,10 @@ def quiz(
     seed: int = typer.Option(0, "--seed", help="The same seed writes the same variants."),
     out: Path = typer.Option(..., "--output", "-o", help="Folder to write DIR/variant-K/ into."),
     vary: list[str] = typer.Option(
-        None, "--vary", help="What varies, besides the spec's `quiz:`: TARGET=CHOICES, e.g. conv1.kernel_size=3,5."
+        None,
+        "--vary",
+        metavar="TARGET=CHOICES",
+        help="What varies, besides the spec's `quiz:`: TARGET=CHOICES, e.g. conv1.kernel_size=3,5.",
     ),
     allow_inexact: bool = typer.Option(
         False, "--allow-inexact", help="Also accept variants whose strides drop rows (a tiling warning)."

@@ -42,8 +42,11 @@ def test_a_bad_spec_on_standard_input_is_positioned_as_stdin():
 
 
 def test_help_pages_show_no_bool_placeholder_and_offer_completion():
-    for command in ("table", "verify", "validate", "check", "draw", "run"):
-        assert "<bool>" not in invoke(command, "--help").stdout, command
+    for command in ("table", "verify", "validate", "check", "draw", "run", "quiz", "import", "export", "diff"):
+        page = invoke(command, "--help").stdout
+        assert "<bool>" not in page and "<list[" not in page, command  # Python types are no placeholders
+        usage = next(line for line in page.splitlines() if "Usage:" in line)
+        assert "...}..." not in usage and "......" not in usage, usage  # a variadic argument says `...` once
     top = invoke("--help").stdout
     assert "--install-completion" in top and "--version" in top
 
