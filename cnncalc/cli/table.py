@@ -70,14 +70,25 @@ def table(
         help="Spec files, names of shipped specs (see `cnncalc list`), or - to read standard input.",
         show_default=False,
     ),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
+    # The choices are in the help text: as a placeholder they would not fit an 80-column --help.
+    format: OutputFormat = typer.Option(
+        OutputFormat.table, "--format", "-f", metavar="FORMAT", help="Output format: table, json, markdown or csv."
+    ),
     layout: Layout = typer.Option(Layout.chw, help="Shape order for display: chw [96, 55, 55] or hwc 55x55x96."),
     explain: bool = typer.Option(False, "--explain", help="Show each layer's formulas with the numbers filled in."),
     columns: str = typer.Option(None, help="Comma-separated columns, e.g. name,output,params."),
     strict: bool = typer.Option(False, "--strict", help="Treat warnings (e.g. a stride that drops rows) as errors."),
-    sort: SortKey = typer.Option(None, help="Sort the layers by this figure, largest first (blocks hidden)."),
+    sort: SortKey = typer.Option(
+        None,
+        metavar="FIGURE",
+        help="Sort the layers by this figure (macs, params, flops or activations), largest first (blocks hidden).",
+    ),
     depth: int = typer.Option(None, min=0, help="Collapse blocks nested deeper than N into one row (0 = top level)."),
-    dtype: DType = typer.Option(DType.float32, help="Bytes per value for the memory figures."),
+    dtype: DType = typer.Option(
+        DType.float32,
+        metavar="DTYPE",
+        help="Bytes per value for the memory figures: float32, float16, bfloat16 or int8.",
+    ),
     batch: int = typer.Option(1, min=1, help="Batch size for the activation memory."),
     memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),
     wide: bool = typer.Option(False, "--wide", help="Never shorten names to fit the terminal's width."),

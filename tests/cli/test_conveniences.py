@@ -47,6 +47,8 @@ def test_help_pages_show_no_bool_placeholder_and_offer_completion():
         assert "<bool>" not in page and "<list[" not in page, command  # Python types are no placeholders
         usage = next(line for line in page.splitlines() if "Usage:" in line)
         assert "...}..." not in usage and "......" not in usage, usage  # a variadic argument says `...` once
+        # At 80 columns (ENV) no placeholder breaks across lines, as `<float32|float16|bfloat1` / `6|int8>` did.
+        assert not re.search(r"│ +[\w|-]+> ", page), page
     top = invoke("--help").stdout
     assert "--install-completion" in top and "--version" in top
 
