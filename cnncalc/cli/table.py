@@ -185,7 +185,7 @@ def _print_rich(
     console = Console()
     errors = Console(stderr=True)  # warnings to stderr: stdout holds the tables only
     fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
-    conventions: list[str] = []
+    conventions: dict[str, None] = {}  # the notes explaining what is shown, each once, in order
     for number, (analysis, fields, estimate) in enumerate(views):
         if number:
             console.print()
@@ -199,13 +199,11 @@ def _print_rich(
             from cnncalc.engine import memory as memory_estimate
 
             console.print(Text(estimate.footer()))
-            if memory_estimate.EXPLANATION not in conventions:
-                conventions.append(memory_estimate.EXPLANATION)
+            conventions[memory_estimate.EXPLANATION] = None
         if fields is not None:
             from cnncalc.engine import receptive_field
 
-            if receptive_field.CONVENTION not in conventions:
-                conventions.append(receptive_field.CONVENTION)
+            conventions[receptive_field.CONVENTION] = None
             for warning in fields.warnings:
                 errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
     for note in conventions:

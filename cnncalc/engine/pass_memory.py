@@ -45,13 +45,13 @@ def workspace_elements(row: LayerRow) -> int:
         channels, spatial, out_spatial = row.input_shape[0], row.input_shape[1:], row.output_shape[1:]
         kernel = layer.per_dim(layer.kernel_size, len(spatial), "kernel_size")
         dilation = layer.per_dim(layer.dilation, len(spatial), "dilation")
-        if isinstance(layer, ConvTranspose):  # zero-stuffed, then padded by dilation * (kernel - 1)
+        transpose = isinstance(layer, ConvTranspose)  # correlated at stride 1 once zero-stuffed
+        if transpose:  # zero-stuffed, then padded by dilation * (kernel - 1)
             padded_sizes = tuple(o + d * (k - 1) for o, k, d in zip(out_spatial, kernel, dilation))
         else:
             padded_sizes = tuple(n + 2 * d * (k - 1) for n, k, d in zip(spatial, kernel, dilation))
         padded = channels * prod(padded_sizes)
         columns = channels * prod(kernel) * prod(out_spatial)
-        transpose = isinstance(layer, ConvTranspose)  # correlated at stride 1 once zero-stuffed
         stride = (1,) * len(spatial) if transpose else layer.per_dim(layer.stride, len(spatial), "stride")
         if len(spatial) == 2 and layer.groups == channels == row.output_shape[0]:
             # depthwise by flat offsets (ops.depthwise_flat): its stride phases, each tap's run and the wide

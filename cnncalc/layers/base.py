@@ -95,10 +95,10 @@ class Layer(BaseModel):
 
     # Where the builder put this layer; one private record rather than seven private attributes, because
     # pydantic resolves each private default for every instance it makes (about 3 ms of ResNet-50's build).
-    _at: "Placement" = PrivateAttr(default_factory=lambda: Placement())
+    _at: Placement = PrivateAttr(default_factory=Placement)
 
     @property
-    def placement(self) -> "Placement":
+    def placement(self) -> Placement:
         """Where the builder put this layer (read directly: pydantic's private `__getattr__` is slow)."""
         return self.__pydantic_private__["_at"]  # type: ignore[index]
 
