@@ -75,16 +75,19 @@ def workspace_elements(row: LayerRow) -> int:
 
 
 def prepared_elements(row: LayerRow) -> int:
-    """Elements of the weight copies the executor's fast path makes for one conv at prepare time (at most): its
-    weights and bias with a batchnorm folded in, and for a 3x3 kernel Winograd's 16 filter values per 9 weights."""
+    """Elements of the weight copies the executor's fast path keeps for one conv (at most): for a 2-D 3x3 kernel of
+    stride and dilation 1, Winograd's 16 filter values per 9 weights, else its weights with a batchnorm folded in;
+    and the bias."""
     from cnncalc.layers.conv import Conv
 
     layer = row.layer
     if type(layer) is not Conv or len(row.input_shape) < 2:
         return 0
-    kernel = layer.per_dim(layer.kernel_size, len(row.input_shape) - 1, "kernel_size")
+    dims = len(row.input_shape) - 1
+    kernel = layer.per_dim(layer.kernel_size, dims, "kernel_size")
     weights = row.output_shape[0] * (row.input_shape[0] // layer.groups) * prod(kernel)
-    return weights + row.output_shape[0] + (16 * weights // 9 if kernel == (3, 3) else 0)
+    plain = layer.per_dim(layer.stride, dims, "stride") == layer.per_dim(layer.dilation, dims, "dilation") == (1, 1)
+    return row.output_shape[0] + (-(-16 * weights // 9) if kernel == (3, 3) and plain else weights)
 
 
 def forward_pass_estimate(analysis: Analysis, batch: int = 1, keep_values: bool = False) -> PassEstimate:

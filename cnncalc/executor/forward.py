@@ -46,8 +46,9 @@ class LayerRecord:
         return self.node.kind
 
 
-# A conv's weights and bias (maybe with a batchnorm folded in) and its Winograd filters, made at prepare time.
-PreparedConv = tuple[np.ndarray, np.ndarray | None, np.ndarray | None]
+# A conv's weights and bias (maybe with a batchnorm folded in), or instead of the weights its Winograd filters,
+# made at prepare time.
+PreparedConv = tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]
 
 # Ops whose result is an array of their own (never a view of an input): when one is read by a single node,
 # that node may overwrite it (relu, batchnorm, the residual add work in place).
@@ -144,7 +145,7 @@ class Executor:
                 continue
             if node.index not in convs:
                 b = ops.conv_bias(op, self)
-            convs[node.index] = (w, b, winograd.filter_transform(w))
+            convs[node.index] = (None, b, winograd.filter_transform(w))  # the filters replace a folded copy
         owned = [i > 0 and alone[i] and isinstance(n.op, FRESH_RESULT) for i, n in enumerate(graph.nodes)]
         return convs, folded, owned
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from cnncalc.errors import CnncalcError
 from cnncalc.executor import winograd
 from cnncalc.executor.resize import interpolate
 from cnncalc.executor.windows import ceil_extra, pad, reduce_separable, reduce_windows, windows
@@ -191,17 +192,20 @@ def conv_bias(layer: Conv, ctx) -> np.ndarray | None:
 
 
 def prepared_conv(
-    layer: Conv, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, filters: np.ndarray | None
+    layer: Conv, x: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None, filters: np.ndarray | None
 ) -> np.ndarray:
-    """A conv with weights the executor's fast path prepared: a following batchnorm maybe folded in, and the
-    Winograd `filters` (winograd.filter_transform) of a 3x3 conv, used when its stride and dilation are 1."""
+    """A conv with weights the executor's fast path prepared: a following batchnorm maybe folded in, or the
+    Winograd `filters` (winograd.filter_transform) that prepare makes for 2-D 3x3 convs of stride and dilation 1."""
     g = layer.geometry(x.shape[1:])
-    if filters is not None and x.ndim == 4 and g.stride == (1, 1) and g.dilation == (1, 1):
+    if filters is not None:
         (top, bottom), (left, right) = g.pads
         h, w = x.shape[2] + top + bottom - 2, x.shape[3] + left + right - 2
-        if h > 0 and w > 0:  # F(2x2, 3x3) takes even sizes: one more padding row or column for an odd one
-            y = winograd.correlate(pad(x, ((top, bottom + h % 2), (left, right + w % 2))), filters, bias)
-            return np.ascontiguousarray(y[:, :, :h, :w]) if h % 2 or w % 2 else y
+        if h <= 0 or w <= 0:  # the engine refuses such a spec before anything runs
+            raise CnncalcError(f"layer `{layer.path}`: its padded input is smaller than its 3x3 kernel.", layer.source)
+        # F(2x2, 3x3) takes even sizes: one more padding row or column for an odd one, cropped after
+        y = winograd.correlate(pad(x, ((top, bottom + h % 2), (left, right + w % 2))), filters, bias)
+        return np.ascontiguousarray(y[:, :, :h, :w]) if h % 2 or w % 2 else y
+    assert weight is not None  # prepare keeps the weights of every conv it gives no filters
     y = correlate(pad(x, g.pads), weight, g.stride, g.dilation, layer.groups)
     if bias is None:
         return y

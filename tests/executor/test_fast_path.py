@@ -8,6 +8,7 @@ import pytest
 from cnncalc.executor.forward import Executor
 from cnncalc.spec.build import load_spec
 from tests.conftest import DATA, SPECS
+from tests.executor.helpers import make_spec
 
 
 @pytest.mark.parametrize("path", [SPECS / "resnet18.yaml", DATA / "tiny_resnet.yaml", SPECS / "mobilenet_v2.yaml"])
@@ -43,3 +44,27 @@ def test_apply_alone_never_overwrites_its_input():
     before = x.copy()
     executor.apply(node, [x])
     np.testing.assert_array_equal(x, before)
+
+
+def test_a_winograd_conv_keeps_its_filters_and_bias_but_not_a_folded_copy_of_its_weights():
+    # conv 16 -> 32, 3x3, stride 1, then batchnorm: folded, then transformed for F(2x2, 3x3), whose filters are
+    # 4x4 = 16 values per 3x3 filter (Lavin & Gray, section 4.1); a 1x1 conv + batchnorm keeps its folded weights.
+    spec = make_spec(
+        (16, 8, 8),
+        [
+            {"conv": {"out_channels": 32, "kernel_size": 3, "padding": 1}},
+            {"batchnorm": {}},
+            {"conv": {"out_channels": 8, "kernel_size": 1}},
+            {"batchnorm": {}},
+        ],
+    )
+    executor = Executor(seed=0)
+    executor.prepare(spec)
+    filters_and_bias = (16 * 32 * 16 + 32) * 4
+    folded_1x1 = (8 * 32 + 8) * 4
+    assert executor.prepared_nbytes == filters_and_bias + folded_1x1
+    plain = Executor(seed=0, keep_values=True)
+    plain.prepare(spec)
+    x = executor.make_input(spec, 2)
+    y = plain.forward(spec, x)
+    np.testing.assert_allclose(executor.forward(spec, x), y, atol=1e-4 * np.abs(y).max())
