@@ -12,11 +12,56 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cnncalc.graph import Graph
 from cnncalc.layers import BlockCall, Layer, Merge, Repeat, SplitSection, Structure
+from cnncalc.layers.activations import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    Softplus,
+)
+from cnncalc.layers.conv import Conv, ConvTranspose
+from cnncalc.layers.dense import Flatten, Linear
+from cnncalc.layers.elementwise import (
+    GELU,
+    LRN,
+    Dropout,
+    Dropout2d,
+    Dropout3d,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    StochasticDepth,
+    Tanh,
+    Upsample,
+)
+from cnncalc.layers.normalization import Affine, BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LayerScale
+from cnncalc.layers.pooling import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AvgPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    LPPool,
+    MaxPool,
+    MinPool,
+)
+from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, ProductMerge
 from cnncalc.spec.model import Spec
 
@@ -190,10 +235,6 @@ class Concat(nn.Module):
 }
 
 
-def _nd(shape: tuple[int, ...]) -> int:
-    return len(shape) - 1
-
-
 def _v(value: Any) -> str:
     """A Python literal: per-dim lists as tuples."""
     if isinstance(value, (list, tuple)):
@@ -210,196 +251,317 @@ def _f_pad(pairs: Any) -> tuple[int, ...]:
     return tuple(int(n) for pair in reversed(list(pairs)) for n in pair)
 
 
-def _symmetric(pads: Any) -> Any | None:
-    """torch's `padding=` for [before, after] pairs that are equal (an int when all dims agree), else None."""
-    if any(b != a for b, a in pads):
-        return None
-    values = [b for b, _ in pads]
+def _one(values: tuple[int, ...]) -> Any:
+    """One per-dim argument as torch takes it: an int when all dims agree, else a tuple."""
     return values[0] if len(set(values)) == 1 else tuple(values)
 
 
-def _pool_code(layer: Any, nd: int, g: Any) -> tuple[str, tuple[int, ...] | None]:
-    """A max pool's constructor, and the explicit padding it needs in front (uneven or TensorFlow `same`)."""
+def _symmetric(pads: Any) -> Any | None:
+    """torch's `padding=` for [before, after] pairs that are equal, else None (uneven: an explicit Pad)."""
+    return None if any(b != a for b, a in pads) else _one(tuple(b for b, _ in pads))
+
+
+# --- one constructor function per layer class, as executor/ops.py has one forward function ---
+
+
+@dataclass
+class At:
+    """Where a leaf is built: its input shape, the helper classes the file collects, whether it is in a block."""
+
+    shape: tuple[int, ...]
+    use: set[str]
+    in_block: bool = False
+
+    @property
+    def nd(self) -> int:
+        return len(self.shape) - 1
+
+
+TorchCode = Callable[[Any, At], str]  # (layer, where) -> the constructor expression of its torch module
+FamilyCode = Callable[[str, Any, At], str]  # the same, given the torch class's name first
+TORCH_CODE: dict[type, TorchCode] = {}
+
+
+def torch_code(*classes: type) -> Callable[[TorchCode], TorchCode]:
+    """Register a constructor function for one or more layer classes."""
+
+    def register(fn: TorchCode) -> TorchCode:
+        for cls in classes:
+            TORCH_CODE[cls] = fn
+        return fn
+
+    return register
+
+
+def torch_family(names: dict[type, str]) -> Callable[[FamilyCode], FamilyCode]:
+    """Register one function for layer classes that differ only in the torch class each becomes (its first argument)."""
+
+    def register(fn: FamilyCode) -> FamilyCode:
+        for cls, name in names.items():
+            TORCH_CODE[cls] = partial(fn, name)
+        return fn
+
+    return register
+
+
+def code_for(layer: object) -> TorchCode | None:
+    """The constructor function of a leaf: its own class's, or a base class's."""
+    for cls in type(layer).__mro__:
+        if cls in TORCH_CODE:
+            return TORCH_CODE[cls]
+    return None
+
+
+def leaf_code(layer: Any, shape: tuple[int, ...], use: set[str], in_block: bool = False) -> str:
+    """The constructor expression of a leaf's torch module; `use` collects the helper classes it needs."""
+    code = code_for(layer)
+    if code is None:
+        from cnncalc.errors import CnncalcError
+
+        message = f"layer `{layer.path}`: cnncalc has no PyTorch export for the kind `{layer.kind}` yet."
+        raise CnncalcError(message, layer.source)
+    return code(layer, At(shape, use, in_block))
+
+
+def _padded(code: str, pads: Any, at: At, fill: str | None = None) -> str:
+    """`code` behind an explicit Pad: uneven padding (TensorFlow's `same` with a stride) that `padding=` cannot say."""
+    at.use.add("Pad")
+    return f"nn.Sequential(Pad({_v(_f_pad(pads))}{'' if fill is None else ', ' + fill}), {code})"
+
+
+def _eps(layer: Any) -> list[str]:
+    """`eps=` unless it is torch's default."""
+    return [f"eps={layer.eps!r}"] if layer.eps != 1e-5 else []
+
+
+def _momentum(layer: Any) -> list[str]:
+    """`momentum=` unless it is torch's default."""
+    return [f"momentum={layer.momentum!r}"] if layer.momentum != 0.1 else []
+
+
+@torch_code(Conv, ConvTranspose)
+def _conv(layer: Any, at: At) -> str:
+    g = layer.geometry(at.shape)
+    transposed = isinstance(layer, ConvTranspose)
     padding = _symmetric(g.pads)
-    args = [_v(g.kernel if len(set(g.kernel)) > 1 else g.kernel[0]), f"stride={_v(_one(g.stride))}"]
+    args = [str(at.shape[0]), str(layer.out_channels), _v(_one(g.kernel))]
+    for key, value, default in (
+        ("stride", _one(g.stride), 1),
+        ("padding", padding if padding is not None else 0, 0),
+        ("output_padding", layer.output_padding if transposed else 0, 0),
+        ("dilation", _one(g.dilation), 1),
+        ("groups", layer.groups, 1),
+        ("bias", layer.bias, True),
+    ):
+        if value != default or (at.in_block and key in ("stride", "padding", "groups")):  # a block: one form per use
+            args.append(f"{key}={_v(value)}")
+    code = f"nn.{'ConvTranspose' if transposed else 'Conv'}{at.nd}d({', '.join(args)})"
+    if padding is None and not transposed:
+        return _padded(code, g.pads, at)
+    if padding is None:  # a transposed conv's uneven padding crops its output
+        at.use.add("Crop")
+        return f"nn.Sequential({code}, Crop({_v(tuple(g.pads))}))"
+    return code
+
+
+def _window_args(layer: Any, g: Any, padding: Any) -> list[str]:
+    """A window pool's kernel, stride, even padding, dilation and ceil_mode, each only when torch needs it."""
+    args = [_v(_one(g.kernel)), f"stride={_v(_one(g.stride))}"]
     if padding not in (None, 0):
         args.append(f"padding={_v(padding)}")
     if any(d != 1 for d in g.dilation):
         args.append(f"dilation={_v(_one(g.dilation))}")
     if layer.ceil_mode:
         args.append("ceil_mode=True")
-    return f"nn.MaxPool{nd}d({', '.join(args)})", None if padding is not None else _f_pad(g.pads)
+    return args
 
 
-def _one(values: tuple[int, ...]) -> Any:
-    return values[0] if len(set(values)) == 1 else tuple(values)
+@torch_code(MaxPool, MinPool)
+def _max_pool(layer: Any, at: At) -> str:
+    g = layer.geometry(at.shape)
+    padding = _symmetric(g.pads)
+    code = f"nn.MaxPool{at.nd}d({', '.join(_window_args(layer, g, padding))})"
+    if padding is None:
+        code = _padded(code, g.pads, at, '-float("inf")')  # a padded cell never wins the max
+    if isinstance(layer, MinPool):
+        at.use.add("MinPool")
+        return f"MinPool({code})"
+    return code
 
 
-def leaf_code(layer: Any, shape: tuple[int, ...], use: set[str], full: bool = False) -> str:
-    """The constructor expression of a leaf's torch module; `use` collects the helper classes it needs."""
-    kind, nd = layer.kind, _nd(shape)
-    if kind in ("conv", "conv_transpose"):
-        g = layer.geometry(shape)
-        cls = ("Conv" if kind == "conv" else "ConvTranspose") + f"{nd}d"
-        padding = _symmetric(g.pads)
-        args = [str(shape[0]), str(layer.out_channels), _v(_one(g.kernel))]
-        for key, value, default in (
-            ("stride", _one(g.stride), 1),
-            ("padding", padding if padding is not None else 0, 0),
-            ("output_padding", getattr(layer, "output_padding", 0), 0),
-            ("dilation", _one(g.dilation), 1),
-            ("groups", layer.groups, 1),
-            ("bias", layer.bias, True),
-        ):
-            if value != default or (full and key in ("stride", "padding", "groups")):  # a block: one form per use
-                args.append(f"{key}={_v(value)}")
-        code = f"nn.{cls}({', '.join(args)})"
-        if padding is None and kind == "conv":  # uneven padding (TensorFlow's `same` with a stride)
-            use.add("Pad")
-            return f"nn.Sequential(Pad({_v(_f_pad(g.pads))}), {code})"
-        if padding is None:
-            use.add("Crop")
-            return f"nn.Sequential({code}, Crop({_v(tuple(g.pads))}))"
-        return code
-    if kind in ("maxpool", "minpool"):
-        code, pads = _pool_code(layer, nd, layer.geometry(shape))
-        if pads is not None:
-            use.add("Pad")
-            fill = '-float("inf")'  # a padded cell never wins the max
-            code = f"nn.Sequential(Pad({_v(pads)}, {fill}), {code})"
-        if kind == "minpool":
-            use.add("MinPool")
-            return f"MinPool({code})"
-        return code
-    if kind == "avgpool":
-        g = layer.geometry(shape)
-        padding = _symmetric(g.pads)
-        args = [_v(_one(g.kernel)), f"stride={_v(_one(g.stride))}"]
-        if padding not in (None, 0):
-            args.append(f"padding={_v(padding)}")
-        if layer.ceil_mode:
-            args.append("ceil_mode=True")
-        if padding is not None and not layer.counts_padding():
-            args.append("count_include_pad=False")
-        code = f"nn.AvgPool{nd}d({', '.join(args)})"
-        if padding is None and layer.counts_padding():
-            use.add("Pad")
-            return f"nn.Sequential(Pad({_v(_f_pad(g.pads))}), {code})"
-        if padding is None:
-            use.add("PadOutOfDivisor")
-            return f"PadOutOfDivisor({_v(_f_pad(g.pads))}, {code})"
-        return code
-    if kind == "lppool":
-        stride = layer.stride if layer.stride is not None else layer.kernel_size
-        ceil = ", ceil_mode=True" if layer.ceil_mode else ""
-        return f"nn.LPPool{nd}d({layer.norm_type!r}, {_v(layer.kernel_size)}, stride={_v(stride)}{ceil})"
-    if kind in ("adaptive_avgpool", "adaptive_maxpool"):
-        cls = "AdaptiveAvgPool" if kind == "adaptive_avgpool" else "AdaptiveMaxPool"
-        return f"nn.{cls}{nd}d({_v(layer.output_size)})"
-    if kind in ("global_avgpool", "global_maxpool"):
-        cls = "AdaptiveAvgPool" if kind == "global_avgpool" else "AdaptiveMaxPool"
-        return f"nn.{cls}{nd}d(1)"
-    if kind == "linear":
-        return f"nn.Linear({shape[0]}, {layer.out_features}{'' if layer.bias else ', bias=False'})"
-    if kind == "flatten":
-        return "nn.Flatten()"
-    if kind == "batchnorm":
-        c, eps = shape[0], f", eps={layer.eps!r}" if layer.eps != 1e-5 else ""
-        if layer.frozen:
-            use.add("FrozenBatchNorm")
-            return f"FrozenBatchNorm({c}{eps})"
-        if layer.affine and not (layer.scale and layer.center):
-            use.add("PartialBatchNorm")
-            return f"PartialBatchNorm({c}, {layer.eps!r}, scale={layer.scale}, center={layer.center})"
-        args = [str(c)] + ([eps[2:]] if eps else [])
-        if layer.momentum != 0.1:
-            args.append(f"momentum={layer.momentum!r}")
-        if not layer.affine:
-            args.append("affine=False")
-        return f"nn.BatchNorm{max(nd, 1)}d({', '.join(args)})"
-    if kind == "layernorm":
-        args = [str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
-        if not layer.elementwise_affine:
-            args.append("elementwise_affine=False")
-        if nd == 0:
-            return f"nn.LayerNorm({', '.join(args)})"
-        use.add("LayerNorm2d")
-        return f"LayerNorm2d({', '.join(args)})"
-    if kind == "groupnorm":
-        args = [str(layer.num_groups), str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
-        return f"nn.GroupNorm({', '.join(args + ([] if layer.affine else ['affine=False']))})"
-    if kind == "instancenorm":
-        args = [str(shape[0])] + ([f"eps={layer.eps!r}"] if layer.eps != 1e-5 else [])
-        if layer.momentum != 0.1:
-            args.append(f"momentum={layer.momentum!r}")
-        args += [f"{k}=True" for k in ("affine", "track_running_stats") if getattr(layer, k)]
-        return f"nn.InstanceNorm{nd}d({', '.join(args)})"
-    if kind == "layer_scale":
-        use.add("LayerScale")
-        return f"LayerScale({shape[0]}, {layer.init!r})"
-    if kind == "affine":
-        use.add("Affine")
-        flags = "".join(f", {k}=False" for k in ("scale", "bias") if not getattr(layer, k))
-        return f"Affine({shape[0]}{flags})"
-    if kind == "stochastic_depth":
-        use.add("StochasticDepth")
-        return f"StochasticDepth({layer.p!r}{'' if layer.mode == 'row' else ', mode=' + _v(layer.mode)})"
-    if kind == "pad":
-        pads = _f_pad(layer.pads(shape))
-        family = {"constant": "ConstantPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad"}
-        cls = family.get(layer.mode, "CircularPad") + f"{nd}d"
-        return f"nn.{cls}({_v(pads)}, {layer.value!r})" if layer.mode == "constant" else f"nn.{cls}({_v(pads)})"
-    if kind == "lrn":
-        return f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, beta={layer.beta!r}, k={layer.k!r})"
-    if kind in ("dropout", "dropout2d", "dropout3d"):
-        return f"nn.{kind.capitalize()}({layer.p!r})"
-    if kind == "leaky_relu":
-        return f"nn.LeakyReLU({layer.negative_slope!r})"
-    if kind == "gelu":
-        return "nn.GELU()" if layer.approximate == "none" else f"nn.GELU(approximate={_v(layer.approximate)})"
-    if kind in ("softmax", "log_softmax"):
-        cls = "Softmax" if kind == "softmax" else "LogSoftmax"
-        return f"nn.{cls}(dim={layer.dim + 1 if layer.dim >= 0 else layer.dim})"  # cnncalc's dims skip the batch
-    if kind in ("elu", "celu"):
-        return f"nn.{kind.upper()}({layer.alpha!r})"
-    if kind == "softplus":
-        return f"nn.Softplus({layer.beta!r}, {layer.threshold!r})"
-    if kind == "hardtanh":
-        return f"nn.Hardtanh({layer.min_val!r}, {layer.max_val!r})"
-    if kind == "prelu":
-        return f"nn.PReLU({layer.num_parameters})"
-    if kind == "channel_shuffle":
-        return f"nn.ChannelShuffle({layer.groups})"
-    if kind == "pixel_shuffle":
-        return f"nn.PixelShuffle({layer.upscale_factor})"
-    if kind == "pixel_unshuffle":
-        return f"nn.PixelUnshuffle({layer.downscale_factor})"
-    if kind == "upsample":
-        return _upsample_code(layer, use)
-    simple = {
-        "relu": "nn.ReLU()",
-        "relu6": "nn.ReLU6()",
-        "sigmoid": "nn.Sigmoid()",
-        "tanh": "nn.Tanh()",
-        "silu": "nn.SiLU()",
-        "identity": "nn.Identity()",
-        "hardswish": "nn.Hardswish()",
-        "hardsigmoid": "nn.Hardsigmoid()",
-        "mish": "nn.Mish()",
-        "selu": "nn.SELU()",
-    }
-    if kind in simple:
-        return simple[kind]
-    from cnncalc.errors import CnncalcError
-
-    raise CnncalcError(f"layer `{layer.path}`: cnncalc has no PyTorch export for the kind `{kind}` yet.", layer.source)
+@torch_code(AvgPool)
+def _avg_pool(layer: Any, at: At) -> str:
+    g = layer.geometry(at.shape)
+    padding = _symmetric(g.pads)
+    args = _window_args(layer, g, padding)
+    if padding is not None and not layer.counts_padding():
+        args.append("count_include_pad=False")
+    code = f"nn.AvgPool{at.nd}d({', '.join(args)})"
+    if padding is None and layer.counts_padding():
+        return _padded(code, g.pads, at)
+    if padding is None:
+        at.use.add("PadOutOfDivisor")
+        return f"PadOutOfDivisor({_v(_f_pad(g.pads))}, {code})"
+    return code
 
 
-def _upsample_code(layer: Any, use: set[str]) -> str:
+@torch_code(LPPool)
+def _lp_pool(layer: Any, at: At) -> str:
+    stride = layer.stride if layer.stride is not None else layer.kernel_size
+    ceil = ", ceil_mode=True" if layer.ceil_mode else ""
+    return f"nn.LPPool{at.nd}d({layer.norm_type!r}, {_v(layer.kernel_size)}, stride={_v(stride)}{ceil})"
+
+
+@torch_family({AdaptiveAvgPool: "AdaptiveAvgPool", AdaptiveMaxPool: "AdaptiveMaxPool"})
+def _adaptive_pool(name: str, layer: Any, at: At) -> str:
+    return f"nn.{name}{at.nd}d({_v(layer.output_size)})"
+
+
+@torch_family({GlobalAvgPool: "AdaptiveAvgPool", GlobalMaxPool: "AdaptiveMaxPool"})
+def _global_pool(name: str, layer: Any, at: At) -> str:
+    return f"nn.{name}{at.nd}d(1)"
+
+
+@torch_code(Linear)
+def _linear(layer: Any, at: At) -> str:
+    return f"nn.Linear({at.shape[0]}, {layer.out_features}{'' if layer.bias else ', bias=False'})"
+
+
+@torch_code(BatchNorm)
+def _batch_norm(layer: Any, at: At) -> str:
+    c = at.shape[0]
+    if layer.frozen:
+        at.use.add("FrozenBatchNorm")
+        return f"FrozenBatchNorm({', '.join([str(c), *_eps(layer)])})"
+    if layer.affine and not (layer.scale and layer.center):
+        at.use.add("PartialBatchNorm")
+        return f"PartialBatchNorm({c}, {layer.eps!r}, scale={layer.scale}, center={layer.center})"
+    args = [str(c), *_eps(layer), *_momentum(layer), *([] if layer.affine else ["affine=False"])]
+    return f"nn.BatchNorm{max(at.nd, 1)}d({', '.join(args)})"
+
+
+@torch_code(LayerNorm)
+def _layer_norm(layer: Any, at: At) -> str:
+    args = [str(at.shape[0]), *_eps(layer), *([] if layer.elementwise_affine else ["elementwise_affine=False"])]
+    if at.nd == 0:
+        return f"nn.LayerNorm({', '.join(args)})"
+    at.use.add("LayerNorm2d")
+    return f"LayerNorm2d({', '.join(args)})"
+
+
+@torch_code(GroupNorm)
+def _group_norm(layer: Any, at: At) -> str:
+    args = [str(layer.num_groups), str(at.shape[0]), *_eps(layer), *([] if layer.affine else ["affine=False"])]
+    return f"nn.GroupNorm({', '.join(args)})"
+
+
+@torch_code(InstanceNorm)
+def _instance_norm(layer: Any, at: At) -> str:
+    args = [str(at.shape[0]), *_eps(layer), *_momentum(layer)]
+    args += [f"{k}=True" for k in ("affine", "track_running_stats") if getattr(layer, k)]
+    return f"nn.InstanceNorm{at.nd}d({', '.join(args)})"
+
+
+@torch_code(LayerScale)
+def _layer_scale(layer: Any, at: At) -> str:
+    at.use.add("LayerScale")
+    return f"LayerScale({at.shape[0]}, {layer.init!r})"
+
+
+@torch_code(Affine)
+def _affine(layer: Any, at: At) -> str:
+    at.use.add("Affine")
+    flags = "".join(f", {k}=False" for k in ("scale", "bias") if not getattr(layer, k))
+    return f"Affine({at.shape[0]}{flags})"
+
+
+@torch_code(StochasticDepth)
+def _stochastic_depth(layer: Any, at: At) -> str:
+    at.use.add("StochasticDepth")
+    return f"StochasticDepth({layer.p!r}{'' if layer.mode == 'row' else ', mode=' + _v(layer.mode)})"
+
+
+_PADS = {  # the torch module of each padding mode
+    "constant": "ConstantPad",
+    "reflect": "ReflectionPad",
+    "replicate": "ReplicationPad",
+    "circular": "CircularPad",
+}
+
+
+@torch_code(Pad)
+def _pad(layer: Any, at: At) -> str:
+    pads = _v(_f_pad(layer.pads(at.shape)))
+    value = f", {layer.value!r}" if layer.mode == "constant" else ""
+    return f"nn.{_PADS[layer.mode]}{at.nd}d({pads}{value})"
+
+
+@torch_code(LRN)
+def _lrn(layer: Any, at: At) -> str:
+    return f"nn.LocalResponseNorm({layer.size}, alpha={layer.alpha!r}, beta={layer.beta!r}, k={layer.k!r})"
+
+
+@torch_family({Dropout: "Dropout", Dropout2d: "Dropout2d", Dropout3d: "Dropout3d"})
+def _dropout(name: str, layer: Any, at: At) -> str:
+    return f"nn.{name}({layer.p!r})"
+
+
+@torch_code(LeakyReLU)
+def _leaky_relu(layer: Any, at: At) -> str:
+    return f"nn.LeakyReLU({layer.negative_slope!r})"
+
+
+@torch_code(GELU)
+def _gelu(layer: Any, at: At) -> str:
+    return "nn.GELU()" if layer.approximate == "none" else f"nn.GELU(approximate={_v(layer.approximate)})"
+
+
+@torch_family({Softmax: "Softmax", LogSoftmax: "LogSoftmax"})
+def _softmax(name: str, layer: Any, at: At) -> str:
+    return f"nn.{name}(dim={layer.dim + 1 if layer.dim >= 0 else layer.dim})"  # cnncalc's dims skip the batch
+
+
+@torch_family({ELU: "ELU", CELU: "CELU"})
+def _elu(name: str, layer: Any, at: At) -> str:
+    return f"nn.{name}({layer.alpha!r})"
+
+
+@torch_code(Softplus)
+def _softplus(layer: Any, at: At) -> str:
+    return f"nn.Softplus({layer.beta!r}, {layer.threshold!r})"
+
+
+@torch_code(Hardtanh)
+def _hardtanh(layer: Any, at: At) -> str:
+    return f"nn.Hardtanh({layer.min_val!r}, {layer.max_val!r})"
+
+
+@torch_code(PReLU)
+def _prelu(layer: Any, at: At) -> str:
+    return f"nn.PReLU({layer.num_parameters})"
+
+
+@torch_code(ChannelShuffle)
+def _channel_shuffle(layer: Any, at: At) -> str:
+    return f"nn.ChannelShuffle({layer.groups})"
+
+
+@torch_code(PixelShuffle)
+def _pixel_shuffle(layer: Any, at: At) -> str:
+    return f"nn.PixelShuffle({layer.upscale_factor})"
+
+
+@torch_code(PixelUnshuffle)
+def _pixel_unshuffle(layer: Any, at: At) -> str:
+    return f"nn.PixelUnshuffle({layer.downscale_factor})"
+
+
+@torch_code(Upsample)
+def _upsample(layer: Any, at: At) -> str:
     corners = f", align_corners={layer.align_corners}" if layer.align_corners is not None else ""
     mode = f"mode={_v(layer.mode)}{corners}" if layer.mode != "nearest" else ""
     if layer.like is not None:
-        use.add("InterpolateLike")
+        at.use.add("InterpolateLike")
         return f"InterpolateLike({mode})"
     if layer.size is not None:
         target = f"size={_v(layer.size)}"
@@ -407,6 +569,25 @@ def _upsample_code(layer: Any, use: set[str]) -> str:
         scale = layer.scale_factor
         target = f"scale_factor={_v(tuple(float(s) for s in scale) if isinstance(scale, list) else float(scale))}"
     return f"nn.Upsample({target}{', ' + mode if mode else ''})"
+
+
+@torch_family(
+    {
+        Flatten: "Flatten",
+        ReLU: "ReLU",
+        ReLU6: "ReLU6",
+        Sigmoid: "Sigmoid",
+        Tanh: "Tanh",
+        SiLU: "SiLU",
+        Identity: "Identity",
+        Hardswish: "Hardswish",
+        Hardsigmoid: "Hardsigmoid",
+        Mish: "Mish",
+        SELU: "SELU",
+    }
+)
+def _no_arguments(name: str, layer: Any, at: At) -> str:
+    return f"nn.{name}()"
 
 
 def _class_name(text: str) -> str:
@@ -519,7 +700,7 @@ class _Writer:
                 self.use.add(cls_name)
                 code = f"{cls_name}()"
             else:
-                code = leaf_code(layer, self.shapes[layer.input_node], self.use, full=bool(root))
+                code = leaf_code(layer, self.shapes[layer.input_node], self.use, in_block=bool(root))
             self.holders(layer.path, scope, root)
             scope.statements[self.rel(layer.path, root)] = code
             for key, attr in (("weights", "weight"), ("bias_values", "bias")):
