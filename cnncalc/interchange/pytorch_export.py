@@ -62,7 +62,7 @@ from cnncalc.layers.pooling import (
     MinPool,
 )
 from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
-from cnncalc.layers.structure import ChannelConcat, ProductMerge
+from cnncalc.layers.structure import ChannelConcat, ProductMerge, SumMerge
 from cnncalc.spec.model import Spec
 
 # The helper modules a generated file may need; only those it uses are written into it.
@@ -305,7 +305,7 @@ def torch_family(names: dict[type, str]) -> Callable[[FamilyCode], FamilyCode]:
 
 
 def code_for(layer: object) -> TorchCode | None:
-    """The constructor function of a leaf: its own class's, or a base class's."""
+    """The constructor function of a leaf: its own class's, or a base class's (a leaf merge's rule)."""
     for cls in type(layer).__mro__:
         if cls in TORCH_CODE:
             return TORCH_CODE[cls]
@@ -571,6 +571,12 @@ def _upsample(layer: Any, at: At) -> str:
     return f"nn.Upsample({target}{', ' + mode if mode else ''})"
 
 
+@torch_family({SumMerge: "Add", ProductMerge: "Multiply", ChannelConcat: "Concat"})
+def _merge(name: str, layer: Any, at: At) -> str:
+    at.use.add(name)  # `add: {from: [a, b]}`: a helper module taking several inputs
+    return f"{name}()"
+
+
 @torch_family(
     {
         Flatten: "Flatten",
@@ -694,13 +700,7 @@ class _Writer:
                 for group in layer.groups():
                     self.tree(group, scope, root)
                 continue
-            if isinstance(layer, Merge):
-                cls_name = "Concat" if isinstance(layer, ChannelConcat) else "Multiply"
-                cls_name = cls_name if isinstance(layer, (ChannelConcat, ProductMerge)) else "Add"
-                self.use.add(cls_name)
-                code = f"{cls_name}()"
-            else:
-                code = leaf_code(layer, self.shapes[layer.input_node], self.use, in_block=bool(root))
+            code = leaf_code(layer, self.shapes[layer.input_node], self.use, in_block=bool(root))
             self.holders(layer.path, scope, root)
             scope.statements[self.rel(layer.path, root)] = code
             for key, attr in (("weights", "weight"), ("bias_values", "bias")):
