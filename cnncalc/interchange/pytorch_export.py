@@ -601,13 +601,17 @@ def _class_name(text: str) -> str:
     return name if name and name[0].isalpha() else f"Block{name}"
 
 
+def _is_attribute(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
+
+
 def _access(path: str, sequential: set[str]) -> str:
     """`self.layer1[0].res.conv1`: attributes, or an index into an nn.Sequential."""
     out, prefix = "self", ""
     for part in path.split("."):
         if prefix in sequential and part.isdigit():
             out += f"[{part}]"
-        elif part.isidentifier() and not keyword.iskeyword(part):
+        elif _is_attribute(part):
             out += f".{part}"
         else:
             return f'self.get_submodule("{path}")'
@@ -740,17 +744,19 @@ class _Writer:
         """`self.a.b = MODULE`, or add_module for a name that is not an attribute (a repeat's `0`)."""
         code, _, comment = code.partition("  # ")
         comment = f"  # {comment}" if comment else ""
+        target, name, by_name = self.child(rel, root)
+        line = f'{indent}{target}.add_module("{name}", {code})' if by_name else f"{indent}{target}.{name} = {code}"
+        if wrap and len(line) > 120:  # a deep path: name the holder first
+            holder = f'{indent}holder = self.get_submodule("{rel.rpartition(".")[0]}")'
+            line = holder + "\n" + line.replace(target, "holder", 1)
+        return line + (comment if len(line.rsplit("\n", 1)[-1]) + len(comment) <= 120 else "")
+
+    def child(self, rel: str, root: str) -> tuple[str, str, bool]:
+        """The parent module's expression, the child's name, and whether only add_module can name it (`0`)."""
         parent, _, name = rel.rpartition(".")
         absolute = f"{root}.{parent}" if root and parent else root or parent
         target = self.access(parent, root) if parent else "self"
-        if absolute in self.sequential or not (name.isidentifier() and not keyword.iskeyword(name)):
-            line = f'{indent}{target}.add_module("{name}", {code})'
-        else:
-            line = f"{indent}{target}.{name} = {code}"
-        if wrap and len(line) > 120:  # a deep path: name the holder first
-            holder = f'{indent}holder = self.get_submodule("{parent}")'
-            line = holder + "\n" + line.replace(target, "holder", 1)
-        return line + (comment if len(line.rsplit("\n", 1)[-1]) + len(comment) <= 120 else "")
+        return target, name, absolute in self.sequential or not _is_attribute(name)
 
     def access(self, rel: str, root: str) -> str:
         sequential = {
@@ -771,10 +777,8 @@ class _Writer:
             return "\n".join(parts)
         self.resolve(cls)
         kwargs = [f"{p}={_v(cls.values[index][p])}" for p in cls.params]
-        parent, _, name = rel.rpartition(".")
-        absolute = f"{root}.{parent}" if root and parent else root or parent
-        target = self.access(parent, root) if parent else "self"
-        if absolute in self.sequential or not (name.isidentifier() and not keyword.iskeyword(name)):
+        target, name, by_name = self.child(rel, root)
+        if by_name:
             return (
                 _call("block = ", cls.name, kwargs, indent, limit=limit)
                 + f'\n{indent}{target}.add_module("{name}", block)'
@@ -959,7 +963,7 @@ class _Writer:
             "",
             "",
             "def build_model() -> nn.Module:",
-            f'    """The network, taking [N, {", ".join(map(str, self.spec.input_shape))}]."""',
+            f'    """The network, taking [N, {shape}]."""',
             "    model = Network()",
             *self.weights,
             "    return model",
