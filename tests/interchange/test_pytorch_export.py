@@ -11,11 +11,16 @@ from pathlib import Path
 import pytest
 
 from cnncalc import analyze, load_spec
-from cnncalc.interchange.pytorch_export import export_pytorch
+from cnncalc.errors import CnncalcError
+from cnncalc.interchange.pytorch_export import TORCH_CODE, code_for, export_pytorch
+from cnncalc.layers import LAYER_KINDS
+from cnncalc.layers.elementwise import Tanh
 from tests.conftest import DATA, ROOT, SPECS
 
 SHIPPED = sorted(SPECS.glob("*.yaml"))
 EVERY_KIND = [*SHIPPED, DATA / "vocabulary.yaml"]  # the shipped specs and one layer of every new kind
+# Leaf kinds cnncalc deliberately does not export (refused with "no PyTorch export for the kind"): none today.
+NOT_EXPORTED: set[type] = set()
 
 
 def _module(code: str, name: str) -> types.ModuleType:
@@ -92,3 +97,23 @@ def test_a_layer_each_use_names_is_chosen_by_that_argument():
     # specs/mobilenet_v3_large.yaml's cba ends with `- $act` (relu or hardswish).
     assert '        if act == "relu":\n            self.relu1 = nn.ReLU()\n' in code
     assert "padding=k // 2" in code  # the spec's `padding: $k // 2`
+
+
+@pytest.mark.parametrize("cls", sorted(set(LAYER_KINDS.values()), key=lambda c: c.kind), ids=lambda c: c.kind)
+def test_every_leaf_kind_has_torch_code_or_is_refused_on_purpose(cls: type):
+    # A new kind needs a @torch_code function in pytorch_export.py, or an entry in NOT_EXPORTED.
+    found = code_for(cls.model_construct())  # the exporter's own lookup (the class or a base class)
+    assert (found is None) == (cls in NOT_EXPORTED), cls.kind
+
+
+def test_a_kind_without_torch_code_is_refused_at_its_layer(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delitem(TORCH_CODE, Tanh)
+    path = SPECS / "lenet5.yaml"
+    with pytest.raises(CnncalcError) as raised:
+        export_pytorch(load_spec(path))
+    # specs/lenet5.yaml: the first `- tanh` (tanh1 in the builder's numbering); the position is the item's own.
+    lines = path.read_text().splitlines()
+    row = lines.index("  - tanh")
+    assert raised.value.message == "layer `tanh1`: cnncalc has no PyTorch export for the kind `tanh` yet."
+    position = raised.value.position
+    assert position is not None and (position.line, position.column) == (row + 1, lines[row].index("tanh") + 1)
