@@ -5,7 +5,8 @@ The module tree mirrors the spec's dotted names (`layer1.0.res.conv1` is
 arguments (and what its uses resolve differently: a `when:` flag, a computed width), a `repeat` an
 `nn.Sequential`, other structures and branches plain holders. `forward` is the spec's graph
 written out node by node (as torch.fx's generated code is), so `from:`, merges and several
-outputs need no special case. Concrete `weights:` are copied in by `build_model()`.
+outputs need no special case. Concrete `weights:` are copied in by `build_model()`. Each leaf's
+torch module comes from one function per layer class (`@torch_code`), as the executor's `@op`s.
 """
 
 from __future__ import annotations
