@@ -1,8 +1,9 @@
 """ONNX in: a model file becomes a readable spec, from initializer shapes alone.
 
 Each data node maps onto a cnncalc kind (a few patterns fuse: MatMul + Add is a linear, x *
-sigmoid(x) a silu, Mul + Add by per-channel constants an affine, the ReduceMean ... Div of a
-decomposed LayerNorm a layernorm, torch's Reshape / InstanceNormalization / Reshape a groupnorm).
+sigmoid(x) a silu, Mul + Add by per-channel constants an affine, the ReduceMean ... Div (or ...
+Reciprocal, Mul) of a decomposed LayerNorm a layernorm, torch's Reshape / InstanceNormalization /
+Reshape a groupnorm).
 Params then come from the layers' own arithmetic, one count per use, whatever the exporter shared behind Identity nodes.
 Where a merge's inputs are clean chains from one fork it becomes a `residual` / `concat` / `add`
 / `multiply` structure; elsewhere the spec says `from:`. A node with no kind is an error listing
@@ -26,7 +27,7 @@ MERGE_KINDS = ("add", "multiply", "concat")
 # Ops that may read a channels-last tensor: torch's LayerNorm2d and ConvNeXt's channels-last MLP.
 CHANNELS_LAST_OK = {
     *("Transpose", "LayerNormalization", "MatMul", "Add", "Mul", "Div", "Erf", "Gelu", "Relu", "Sigmoid", "Tanh"),
-    *("ReduceMean", "Sub", "Pow", "Sqrt"),  # a LayerNorm decomposed (opset < 17) between the Transposes
+    *("ReduceMean", "Sub", "Pow", "Sqrt", "Reciprocal"),  # a LayerNorm decomposed (opset < 17) between the Transposes
     *("HardSwish", "HardSigmoid", "Mish", "Elu", "Selu", "Celu", "Softplus", "Clip", "LeakyRelu", "Identity"),
 }
 RESIZE_MODES = {("linear", 1): "linear", ("linear", 2): "bilinear", ("linear", 3): "trilinear", ("cubic", 2): "bicubic"}
@@ -421,7 +422,9 @@ class _Importer:
 
     # A LayerNorm decomposed (torch before opset 17, ConvNeXt's channels-first LayerNorm), in steps:
     # mean = ReduceMean(x), d = Sub(x, mean), Pow(d, 2), ReduceMean, Add(eps), Sqrt, Div(d, std).
-    # Each step is pending until the Div completes it; a Mul / Add by per-channel weights follows.
+    # The square may be Mul(d, d) (torch's `d * d` and `torch.square`), and the division Reciprocal(std)
+    # or Div(1, std) then Mul(d, ...) (torch's `1 / sqrt`, `rsqrt`). Each step is pending until the Div
+    # or Mul completes it; a Mul / Add by per-channel weights follows.
     def layernorm_mean(self, over: list[int]) -> bool:
         """The first or the second mean of a decomposed layer norm (both over the channels)."""
         x = self.data_inputs()[0]
@@ -448,11 +451,17 @@ class _Importer:
                 return
         raise _Refused("a subtraction (only x - mean(x) inside a layer norm has a cnncalc kind)")
 
-    def op_Pow(self) -> None:
+    def layernorm_square(self, reads: int) -> bool:
+        """Pow(d, 2) (`reads` 1) or Mul(d, d) (2) of a layer norm's deviations d = x - mean(x)."""
         centred = self.items[self.data_input()]
-        if centred.kind == "_pending" and centred.args["op"] == "ln_centred" and self.scalar() == 2.0:
-            args = {"root": centred.args["root"], "axes": centred.args["axes"], "centred": centred.index}
-            self.pending("ln_square", "a square that is not part of a layer norm", [centred.index], **args)
+        if centred.kind != "_pending" or centred.args["op"] != "ln_centred":
+            return False
+        args = {"root": centred.args["root"], "axes": centred.args["axes"], "centred": centred.index, "reads": reads}
+        self.pending("ln_square", "a square that is not part of a layer norm", [centred.index], **args)
+        return True
+
+    def op_Pow(self) -> None:
+        if self.scalar() == 2.0 and self.layernorm_square(1):
             return
         raise _Refused("a power (only the square of x - mean(x) inside a layer norm has a cnncalc kind)")
 
@@ -463,13 +472,31 @@ class _Importer:
         reason = "a standard deviation that is not part of a layer norm"
         self.pending("ln_std", reason, [var.index], **self.carried(var))
 
+    def op_Reciprocal(self) -> None:
+        if not self.layernorm_inverse():
+            raise _Refused("a reciprocal (only the one of a layer norm's standard deviation has a cnncalc kind)")
+
+    def layernorm_inverse(self) -> bool:
+        """Reciprocal(std) or Div(1, std): the layer norm's 1 / std, for a Mul by the deviations to complete."""
+        std = self.pending_source("ln_std")
+        if std is None:
+            return False
+        reason = "an inverse standard deviation that is not part of a layer norm"
+        self.pending("ln_inverse", reason, [std.index], **self.carried(std))
+        return True
+
     def layernorm_done(self) -> bool:
         """Div(x - mean, std): the decomposed layer norm is whole; its parts become one layernorm."""
         data = self.data_inputs()
         if len(data) != 2 or list(self.node.input[:2]) != data:
             return False
-        centred, std = self.items[self.producer[data[0]]], self.pending_source("ln_std", data[1])
-        if std is None or std.args["centred"] != centred.index or self.g.consumers.get(centred.tensor) != 2:
+        std = self.pending_source("ln_std", data[1])
+        return std is not None and self.layernorm_whole(data[0], std)
+
+    def layernorm_whole(self, deviations: str, std: Item) -> bool:
+        """`deviations` divided by (or times the inverse of) `std` completes the norm: its parts become one layer."""
+        centred = self.items[self.producer[deviations]]
+        if std.args["centred"] != centred.index or self.g.consumers.get(deviations) != std.args["reads"] + 1:
             return False  # the deviations feed the square and this division, nothing else
         part = std
         while part.index != std.args["root"]:
@@ -876,6 +903,9 @@ class _Importer:
         if self.layernorm_done():
             return
         c = self.scalar()
+        data = self.data_inputs()
+        if c == 1.0 and len(data) == 1 and self.node.input[1] == data[0] and self.layernorm_inverse():
+            return  # torch's legacy export of rsqrt(v): Div(1, Sqrt(v))
         if len(self.data_inputs()) != 1 or c is None or self.node.input[0] != self.data_inputs()[0] or c == 0:
             raise _Refused("a division that is not by a constant number")
         soft = self.pending_source("softplus")
@@ -1072,7 +1102,13 @@ class _Importer:
     def op_Mul(self) -> None:
         data = self.data_inputs()
         if len(data) == 2:
+            if data[0] == data[1] and self.layernorm_square(2):
+                return
             a, b = (self.items[self.producer[n]] for n in data)
+            for inverse, other in ((b, data[0]), (a, data[1])):  # (x - mean) * (1 / std), either way round
+                pending = inverse.kind == "_pending" and inverse.args["op"] == "ln_inverse"
+                if pending and self.only_reader(inverse.tensor) and self.layernorm_whole(other, inverse):
+                    return
             for gate, other in ((a, data[1]), (b, data[0])):  # x * sigmoid(x): torch's export of SiLU
                 if gate.kind == "sigmoid" and gate.inputs == [self.producer[other]] and self.only_reader(gate.tensor):
                     gate.kind, gate.name = "silu", gate.name
