@@ -468,7 +468,7 @@ class _Importer:
     def op_Sqrt(self) -> None:
         var = self.pending_source("ln_var_eps")
         if var is None:
-            raise _Refused("a square root (only the one of a layer norm's variance has a cnncalc kind)")
+            raise _Refused("a square root (only the one of a layer norm's variance plus epsilon has a cnncalc kind)")
         reason = "a standard deviation that is not part of a layer norm"
         self.pending("ln_std", reason, [var.index], **self.carried(var))
 

@@ -103,3 +103,41 @@ def test_github_format_never_lets_a_name_start_a_command(tmp_path: Path):
     done = cnncalc("diff", str(evil), "lenet5", "--format", "github")
     assert done.returncode == 1
     assert all(line.startswith(("::error ", "::notice ")) for line in done.stdout.splitlines())
+
+
+SPELLINGS = DATA / "onnx" / "layernorm_spellings.onnx"
+
+
+def test_import_reads_every_layernorm_spelling_of_both_torch_exporters(tmp_path: Path):
+    # tests/data/onnx/make_norm_fixtures.py: LayerNorms written `d * d`, `torch.square`, `1 / sqrt`, `rsqrt`,
+    # `.reciprocal()`; each equals an nn.LayerNorm (checked there), and torch 2.14.1 counts 1274 params in all.
+    spec = tmp_path / "spellings.yaml"
+    done = cnncalc("import", str(SPELLINGS), "-o", str(spec))
+    assert done.returncode == 0, done.stderr
+    text = spec.read_text()
+    assert "layernorm: {name: stem_norm, eps: 1e-06}" in text  # nn.LayerNorm(8, eps=1e-6)
+    assert "layernorm: {name: down_norm, elementwise_affine: false}" in text  # nn.LayerNorm(16, affine off)
+    assert "layernorm: {name: head_norm}" in text  # nn.LayerNorm(16): the default eps
+    # The dynamo=True export of the same model (rsqrt as Reciprocal, opset 18) is the same network.
+    dynamo = SPELLINGS.with_name("layernorm_spellings_dynamo.onnx")
+    same = cnncalc("diff", str(spec), str(dynamo), "--format", "json")
+    assert same.returncode == 0, same.stdout
+    assert json.loads(same.stdout)["totals"]["params"]["a"] == 1274
+
+
+def test_a_near_layernorm_spelling_is_one_paragraph_exit_2(tmp_path: Path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    # The real export, with down_norm's 1 / std also read by the caller: no layer norm owns it any more.
+    model = onnx.load(str(SPELLINGS))
+    model.graph.output.append(helper.make_tensor_value_info("/down_norm/Reciprocal_output_0", TensorProto.FLOAT, None))
+    near = tmp_path / "near.onnx"
+    onnx.save(model, str(near))
+    done = cnncalc("import", str(near))
+    assert done.returncode == 2 and "Traceback" not in done.stderr and done.stdout == ""
+    assert (
+        "node 27 `/down_norm/Reciprocal` (Reciprocal): an inverse standard deviation that is not part of a layer norm"
+        in done.stderr
+    )
+    assert "stem_norm" not in done.stderr  # the other three norms still read as layer norms

@@ -319,6 +319,137 @@ def test_a_pattern_only_partly_a_layernorm_is_not_misread():
     assert "layernorm" not in caught.value.render()
 
 
+# make_norm_fixtures.py's LayerNormSpellings: the figures torch 2.14.1 printed for the nn.LayerNorm each
+# hand-written norm equals (checked there to 1e-5 on random input), and for the convs and the linear.
+SPELLED = [
+    ("conv", 224, (8, 10, 10)),
+    ("layernorm", 16, (8, 10, 10)),  # nn.LayerNorm(8, eps=1e-6): `d * d`, `d / sqrt` -> Mul(d, d) ... Div
+    ("conv", 528, (16, 5, 5)),
+    ("layernorm", 0, (16, 5, 5)),  # nn.LayerNorm(16, elementwise_affine=False): `torch.square`, `1 / sqrt`
+    ("conv", 272, (16, 5, 5)),
+    ("layernorm", 32, (16, 5, 5)),  # nn.LayerNorm(16, eps=1e-6): `pow(2)`, `torch.rsqrt`
+    ("global_avgpool", 0, (16, 1, 1)),
+    ("flatten", 0, (16,)),
+    ("layernorm", 32, (16,)),  # nn.LayerNorm(16) on a vector: `d * d`, `sqrt(v).reciprocal()`
+    ("linear", 170, (10,)),
+]
+SPELLED_NORMS = [(1e-6, True), (1e-5, False), (1e-6, True), (1e-5, True)]  # (eps, elementwise_affine) as built
+
+
+@pytest.mark.parametrize("fixture", ["layernorm_spellings", "layernorm_spellings_dynamo"])
+def test_other_layernorm_spellings_are_one_layer_each_with_nn_layernorms_params(fixture):
+    # The legacy exporter (opset 16) writes the four norms with Mul(d, d) or Pow, then Div, Reciprocal -> Mul
+    # and Div(1, Sqrt) -> Mul; dynamo=True (opset 18) writes rsqrt as Reciprocal too. torch: 1274 params, [10].
+    result = import_onnx(str(FIXTURES / f"{fixture}.onnx"))
+    analysis = analyze(result.spec)
+    assert [(r.kind, r.params, r.output_shape) for r in analysis.leaves] == SPELLED
+    norms = [r.layer for r in analysis.leaves if r.kind == "layernorm"]
+    assert [(n.eps, n.elementwise_affine) for n in norms] == SPELLED_NORMS
+    assert analysis.params == 1274 and result.mismatches == []
+
+
+def test_the_legacy_spellings_read_as_their_modules():
+    result = import_onnx(str(FIXTURES / "layernorm_spellings.onnx"))
+    assert [r.name for r in analyze(result.spec).leaves if r.kind == "layernorm"] == [
+        "stem_norm",
+        "down_norm",
+        "mid_norm",
+        "head_norm",
+    ]
+    assert "layernorm: {name: down_norm, elementwise_affine: false}" in result.text
+
+
+def _spelled_graph(square="mul", inverse="reciprocal", swap=False, eps_after_sqrt=False):
+    """ConvNeXt's channels-first LayerNorm as torch's legacy exporter writes `d * d` and `d * (1 / sqrt(v))`
+    (make_norm_fixtures.py, same nodes in the same order), with one part changed for a near miss."""
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["u"], name="/norm/ReduceMean", axes=[1]),
+        helper.make_node("Sub", ["x", "u"], ["d"], name="/norm/Sub"),
+        {
+            "mul": helper.make_node("Mul", ["d", "d"], ["p"], name="/norm/Mul"),
+            "pow": helper.make_node("Pow", ["d", "two"], ["p"], name="/norm/Pow"),
+            "other": helper.make_node("Mul", ["d", "x"], ["p"], name="/norm/Mul"),  # (x - mean) * x
+        }[square],
+        helper.make_node("ReduceMean", ["p"], ["s"], name="/norm/ReduceMean_1", axes=[1]),
+    ]
+    if eps_after_sqrt:  # 1 / (sqrt(var) + eps): not torch's formula
+        nodes += [
+            helper.make_node("Sqrt", ["s"], ["sd0"], name="/norm/Sqrt"),
+            helper.make_node("Add", ["sd0", "eps"], ["sd"], name="/norm/Add"),
+        ]
+    else:
+        nodes += [
+            helper.make_node("Add", ["s", "eps"], ["se"], name="/norm/Add"),
+            helper.make_node("Sqrt", ["se"], ["sd"], name="/norm/Sqrt"),
+        ]
+    if inverse == "reciprocal":
+        nodes.append(helper.make_node("Reciprocal", ["sd"], ["r"], name="/norm/Reciprocal"))
+    elif inverse == "div_one":  # torch.rsqrt, legacy exporter
+        nodes.append(helper.make_node("Div", ["one", "sd"], ["r"], name="/norm/Div"))
+    if inverse == "div":
+        nodes.append(helper.make_node("Div", ["d", "sd"], ["y0"], name="/norm/Div"))
+    else:
+        nodes.append(helper.make_node("Mul", ["r", "d"] if swap else ["d", "r"], ["y0"], name="/norm/Mul_1"))
+    nodes += [
+        helper.make_node("Mul", ["w", "y0"], ["y1"], name="/norm/Mul_2"),
+        helper.make_node("Add", ["y1", "b"], ["y"], name="/norm/Add_1"),
+    ]
+    inits = [
+        helper.make_tensor("two", TensorProto.FLOAT, [], [2.0]),
+        helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
+        helper.make_tensor("eps", TensorProto.FLOAT, [], [1e-6]),
+        _weight("w", [8, 1, 1]),
+        _weight("b", [8, 1, 1]),
+    ]
+    return _model(nodes, [_info("x", [1, 8, 5, 5])], [_info("y", None)], inits)
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        {"square": "mul", "inverse": "div"},
+        {"square": "mul", "inverse": "reciprocal"},
+        {"square": "pow", "inverse": "reciprocal", "swap": True},  # (1 / std) * (x - mean)
+        {"square": "mul", "inverse": "div_one"},
+    ],
+)
+def test_each_spelling_by_itself_is_convnexts_layernorm(parts):
+    # torch: ConvNeXt's LayerNorm(8, eps=1e-6) = nn.LayerNorm(8, eps=1e-6) on the channels, 16 params.
+    result = import_model(_spelled_graph(**parts), "ln.onnx")
+    assert _leaves(result) == [("norm", "layernorm", 16, (8, 5, 5))]
+    assert "layernorm: {name: norm, eps: 1e-06}" in result.text
+
+
+def _refusal(model, file="near.onnx"):
+    with pytest.raises(UnsupportedOps) as caught:
+        import_model(model, file)
+    assert "layernorm" not in caught.value.render()
+    return {(u.position, u.op_type): u.reason for u in caught.value.found}
+
+
+def test_a_spelling_only_near_a_layernorm_is_refused_at_its_nodes():
+    # (x - mean) * x, not (x - mean) squared: the deviations are not a variance's.
+    found = _refusal(_spelled_graph(square="other"))
+    assert found[(1, "Sub")] == "x - mean(x) that is not part of a layer norm"
+    # The inverse standard deviation also read elsewhere (a second output): no layer norm owns it.
+    model = _spelled_graph()
+    model.graph.output.append(_info("r", None))
+    found = _refusal(model)
+    assert found[(6, "Reciprocal")] == "an inverse standard deviation that is not part of a layer norm"
+    # eps after the square root, 1 / (sqrt(var) + eps): not torch's LayerNorm, whose eps is under the root.
+    found = _refusal(_spelled_graph(eps_after_sqrt=True))
+    assert found[(4, "Sqrt")].startswith("a square root (only the one of a layer norm's variance plus epsilon")
+    assert found[(6, "Reciprocal")].startswith("a reciprocal (only the one of a layer norm's standard deviation")
+    # The deviations read a third time (also an output): the Mul by the inverse is not the layer norm's.
+    model = _spelled_graph()
+    model.graph.output.append(_info("d", None))
+    assert (1, "Sub") in _refusal(model)
+    # A reciprocal of anything else has no kind.
+    lone = [helper.make_node("Reciprocal", ["x"], ["y"], name="inv")]
+    found = _refusal(_model(lone, [_info("x", [1, 3, 4, 4])], [_info("y", None)]))
+    assert list(found) == [(0, "Reciprocal")]
+
+
 def test_a_grouped_instance_norm_not_reshaped_back_is_refused():
     # torch's GroupNorm(2, 8) export, but the second Reshape goes to [N, 8, 25]: not the input's [1, 8, 5, 5].
     nodes = [
