@@ -359,18 +359,20 @@ def test_the_legacy_spellings_read_as_their_modules():
     assert "layernorm: {name: down_norm, elementwise_affine: false}" in result.text
 
 
-def _spelled_graph(square="mul", inverse="reciprocal", swap=False, eps_after_sqrt=False):
+def _spelled_graph(square="mul", inverse="reciprocal", swap=False, eps_after_sqrt=False, last=False):
     """ConvNeXt's channels-first LayerNorm as torch's legacy exporter writes `d * d` and `d * (1 / sqrt(v))`
-    (make_norm_fixtures.py, same nodes in the same order), with one part changed for a near miss."""
+    (make_norm_fixtures.py, same nodes in the same order), with one part changed for a near miss; `last`:
+    the same over the last axis between LayerNorm2d's Transposes."""
+    axes = [3] if last else [1]
     nodes = [
-        helper.make_node("ReduceMean", ["x"], ["u"], name="/norm/ReduceMean", axes=[1]),
+        helper.make_node("ReduceMean", ["x"], ["u"], name="/norm/ReduceMean", axes=axes),
         helper.make_node("Sub", ["x", "u"], ["d"], name="/norm/Sub"),
         {
             "mul": helper.make_node("Mul", ["d", "d"], ["p"], name="/norm/Mul"),
             "pow": helper.make_node("Pow", ["d", "two"], ["p"], name="/norm/Pow"),
             "other": helper.make_node("Mul", ["d", "x"], ["p"], name="/norm/Mul"),  # (x - mean) * x
         }[square],
-        helper.make_node("ReduceMean", ["p"], ["s"], name="/norm/ReduceMean_1", axes=[1]),
+        helper.make_node("ReduceMean", ["p"], ["s"], name="/norm/ReduceMean_1", axes=axes),
     ]
     if eps_after_sqrt:  # 1 / (sqrt(var) + eps): not torch's formula
         nodes += [
@@ -398,9 +400,14 @@ def _spelled_graph(square="mul", inverse="reciprocal", swap=False, eps_after_sqr
         helper.make_tensor("two", TensorProto.FLOAT, [], [2.0]),
         helper.make_tensor("one", TensorProto.FLOAT, [], [1.0]),
         helper.make_tensor("eps", TensorProto.FLOAT, [], [1e-6]),
-        _weight("w", [8, 1, 1]),
-        _weight("b", [8, 1, 1]),
+        _weight("w", [8] if last else [8, 1, 1]),
+        _weight("b", [8] if last else [8, 1, 1]),
     ]
+    if last:
+        nodes.insert(0, helper.make_node("Transpose", ["input"], ["x"], name="/norm/Transpose", perm=[0, 2, 3, 1]))
+        nodes[-1].output[0] = "y_last"
+        nodes.append(helper.make_node("Transpose", ["y_last"], ["y"], name="/norm/Transpose_1", perm=[0, 3, 1, 2]))
+        return _model(nodes, [_info("input", [1, 8, 5, 5])], [_info("y", None)], inits)
     return _model(nodes, [_info("x", [1, 8, 5, 5])], [_info("y", None)], inits)
 
 
@@ -411,6 +418,7 @@ def _spelled_graph(square="mul", inverse="reciprocal", swap=False, eps_after_sqr
         {"square": "mul", "inverse": "reciprocal"},
         {"square": "pow", "inverse": "reciprocal", "swap": True},  # (1 / std) * (x - mean)
         {"square": "mul", "inverse": "div_one"},
+        {"square": "mul", "inverse": "reciprocal", "last": True},  # torchvision's LayerNorm2d layout
     ],
 )
 def test_each_spelling_by_itself_is_convnexts_layernorm(parts):
