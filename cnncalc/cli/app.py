@@ -85,6 +85,9 @@ def _root(
 
 def main() -> None:
     """The console script: run the command, then leave without tearing the interpreter down."""
+    from cnncalc.cli.terminal import wrap_standard_error
+
+    wrap_standard_error()
     try:
         app()
         code: object = 0

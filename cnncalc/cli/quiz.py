@@ -29,13 +29,16 @@ def quiz(
 ) -> None:
     """Write N variants of a spec: spec.yaml, problems.md, a blank answers.yaml and key.yaml each."""
     from cnncalc.classroom.quiz import generate, parse_vary, write_quiz
+    from cnncalc.cli.terminal import prose
     from cnncalc.shown import shown
     from cnncalc.zoo import resolve_spec
 
     path = resolve_spec(spec)
     made = generate(path, shown(spec), variants, seed, parse_vary(vary or []), allow_inexact)
     write_quiz(made, out, [path])
+    lines = []
     for variant in made:
         choices = ", ".join(f"{k}={v}" for k, v in variant.choices.items())
-        typer.echo(f"{shown(out / f'variant-{variant.number}')}: variant {variant.id} ({shown(choices)})")
-    typer.echo(f"Grade with: cnncalc check {shown(out)} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv")
+        lines.append(f"{shown(out / f'variant-{variant.number}')}: variant {variant.id} ({shown(choices)})")
+    lines.append(f"Grade with: cnncalc check {shown(out)} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv")
+    typer.echo(prose("\n".join(lines)))

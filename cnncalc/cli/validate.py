@@ -49,9 +49,15 @@ def validate(
         from cnncalc.report.json_text import dumps
 
         typer.echo(dumps({"files": [r.to_dict() for r in results], "summary": counts(results)}))
-    else:
+    elif format is ValidateFormat.text:
+        from cnncalc.cli.terminal import prose
+
+        typer.echo(
+            prose("\n".join([*(line for result in results for line in text_lines(result)), summary_line(results)]))
+        )
+    else:  # workflow commands stay one line each, whatever the terminal
         for result in results:
-            for line in text_lines(result) if format is ValidateFormat.text else github_lines(result):
+            for line in github_lines(result):
                 typer.echo(line)
         typer.echo(summary_line(results))
     if junit is not None:
