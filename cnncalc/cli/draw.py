@@ -19,7 +19,12 @@ def draw(
     ),
     output: Path = typer.Option(..., "--output", "-o", help="Picture file: .svg (no extra needed), .png or .pdf."),
     depth: int = typer.Option(None, min=0, help="Draw blocks nested deeper than N as one box (0 = top level)."),
-    width: int = typer.Option(1500, min=300, help="The picture's width in pixels; the network wraps into lines."),
+    width: int = typer.Option(
+        None,
+        min=300,
+        help="The picture's width in pixels (default: as wide as the network needs, at most 1500); the network "
+        "wraps into lines.",
+    ),
     max_file_size: str = max_file_size_option(),
 ) -> None:
     """Draw each volume as a box sized by its shape, the main path left to right, side paths in lanes below."""
@@ -33,6 +38,6 @@ def draw(
         from cnncalc.report.plot import import_pyplot
 
         import_pyplot()  # fail before the analysis if matplotlib is missing
-    picture = drawing.layout(analyze(load(spec)), depth, width)
+    picture = drawing.layout(analyze(load(spec)), depth, width or drawing.MAX_WIDTH, exact=width is not None)
     drawing.save(picture, output)
     typer.echo(shown(f"wrote {output}"))

@@ -702,8 +702,9 @@ def legend(units: list[Unit], connectors: bool, y: float, max_width: float) -> t
     return shapes, y + 20, right
 
 
-def layout(analysis: Analysis, depth: int | None = None, max_width: float = MAX_WIDTH) -> Picture:
-    """Lay the graph out in lines that fit `max_width` px, with a title and a legend."""
+def layout(analysis: Analysis, depth: int | None = None, max_width: float = MAX_WIDTH, exact: bool = False) -> Picture:
+    """Lay the graph out in lines that fit `max_width` px, with a title and a legend; the picture is as wide as
+    that needs, or (`exact`, a width the user asked for) `max_width` wide."""
     spec = analysis.spec
     plan = _Layout(analysis, depth, max_width)
     shapes, width, height = plan.place()
@@ -714,7 +715,7 @@ def layout(analysis: Analysis, depth: int | None = None, max_width: float = MAX_
     if len(analysis.outputs) > 1:
         title += "  outputs: " + ", ".join(f"{shown(n)} {shape_text(s)}" for n, s in analysis.outputs)
     title = clip(title, int((max_width - 2 * MARGIN) / (FONT * 0.62)))
-    width = min(max(width, MARGIN + text_width(title) + MARGIN, legend_right), max_width)
+    width = max_width if exact else min(max(width, MARGIN + text_width(title) + MARGIN, legend_right), max_width)
     title_label = Label(MARGIN, MARGIN + FONT, title, bold=True, anchor="start")
     return Picture(title, width, height + MARGIN, [title_label, *arrows, *shapes], legend_shapes)
 
@@ -798,8 +799,9 @@ def to_svg(picture: Picture) -> str:
     return "\n".join(out) + "\n"
 
 
-def save_with_matplotlib(picture: Picture, path: str, dpi: int = 150) -> None:
-    """PNG/PDF through matplotlib, drawing the same shapes (1 data unit = 1 px at 100 dpi)."""
+def save_with_matplotlib(picture: Picture, path: str, dpi: int = 100) -> None:
+    """PNG/PDF through matplotlib, drawing the same shapes (1 data unit = 1 px at 100 dpi, so a PNG is as many
+    pixels wide as the SVG)."""
     from cnncalc.report.plot import import_pyplot
 
     plt = import_pyplot()
