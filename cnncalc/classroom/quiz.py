@@ -378,20 +378,29 @@ def _slides_shape(shape: tuple[int, ...]) -> str:
     return f"{'x'.join(map(str, (*shape[1:], shape[0])))} (height x width x channels; channels first: {list(shape)})"
 
 
-def write_quiz(variants: list[Variant], out: Path, inputs: list[Path]) -> list[Path]:
-    """DIR/variant-K/{spec.yaml, problems.md, answers.yaml, key.yaml}; refuses to overwrite an input file."""
+QUIZ_FILES = ("spec.yaml", "problems.md", "answers.yaml", "key.yaml")
+
+
+def write_quiz(variants: list[Variant], out: Path, inputs: list[Path], replace: bool = False) -> list[Path]:
+    """DIR/variant-K/{spec.yaml, problems.md, answers.yaml, key.yaml}; refuses to overwrite an input file, and
+    (unless `replace`) a quiz already in DIR, whose keys may have been handed out; a replaced quiz's other
+    variants are removed, so that the folder never mixes two quizzes."""
     from cnncalc.output_file import refuse_inputs, write_atomically
 
+    old = sorted(out.glob("variant-*/key.yaml")) if out.is_dir() else []
+    if old and not replace:
+        raise SpecError(
+            f"`{shown(out)}` already holds a quiz ({len(old)} variants); writing another into it would mix the two "
+            "and `check` would grade against both.",
+            hint="Write to a new folder, or add `--replace` to replace that quiz.",
+        )
     written: list[Path] = []
     plan = []
     for variant in variants:
         folder = out / f"variant-{variant.number}"
-        texts = {
-            "spec.yaml": variant.spec_text,
-            "problems.md": problems_text(variant),
-            "answers.yaml": template_text(variant),
-            "key.yaml": key_text(variant),
-        }
+        texts = dict(
+            zip(QUIZ_FILES, (variant.spec_text, problems_text(variant), template_text(variant), key_text(variant)))
+        )
         for name, text in texts.items():
             refuse_inputs(folder / name, inputs, "the quiz")
             plan.append((folder / name, text))
@@ -402,6 +411,13 @@ def write_quiz(variants: list[Variant], out: Path, inputs: list[Path]) -> list[P
             raise SpecError(f"cannot create the folder `{shown(path.parent)}` ({exc.strerror}).") from None
         write_atomically(path, text)
         written.append(path)
+    kept = {path.parent for path in written}
+    for key in old:  # the replaced quiz's variants this one did not write again
+        if key.parent not in kept:
+            for name in QUIZ_FILES:
+                (key.parent / name).unlink(missing_ok=True)
+            if not any(key.parent.iterdir()):
+                key.parent.rmdir()
     return written
 
 

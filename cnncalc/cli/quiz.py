@@ -26,6 +26,9 @@ def quiz(
     allow_inexact: bool = typer.Option(
         False, "--allow-inexact", help="Also accept variants whose strides drop rows (a tiling warning)."
     ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Replace the quiz the folder already holds (its variant-K folders)."
+    ),
 ) -> None:
     """Write N variants of a spec: spec.yaml, problems.md, a blank answers.yaml and key.yaml each."""
     from cnncalc.classroom.quiz import generate, parse_vary, write_quiz
@@ -35,7 +38,7 @@ def quiz(
 
     path = resolve_spec(spec)
     made = generate(path, shown(spec), variants, seed, parse_vary(vary or []), allow_inexact)
-    write_quiz(made, out, [path])
+    write_quiz(made, out, [path], replace)
     lines = []
     for variant in made:
         choices = ", ".join(f"{k}={v}" for k, v in variant.choices.items())

@@ -138,6 +138,22 @@ def test_the_output_never_overwrites_the_input_spec(quiz, tmp_path):
     assert spec.read_text() == before and not (tmp_path / "variant-1" / "key.yaml").exists()
 
 
+def test_a_second_quiz_into_the_same_folder_is_refused_unless_replaced(tmp_path):
+    # QA: 30 variants at seed 2026, then 2 at seed 1 into the same folder left s1-v1, s1-v2, s2026-v3..v30.
+    out = tmp_path / "quiz"
+    assert cli("quiz", "alexnet_cs231n", "-n", "3", "--seed", "2026", "-o", str(out)).exit_code == 0
+    keys = {k: (out / f"variant-{k}" / "key.yaml").read_text() for k in (1, 2, 3)}
+    refused = cli("quiz", "alexnet_cs231n", "-n", "2", "--seed", "1", "-o", str(out))
+    assert refused.exit_code == 2 and "already holds a quiz (3 variants)" in refused.stderr
+    assert "--replace" in refused.stderr
+    assert {k: (out / f"variant-{k}" / "key.yaml").read_text() for k in (1, 2, 3)} == keys  # nothing touched
+    replaced = cli("quiz", "alexnet_cs231n", "-n", "2", "--seed", "1", "-o", str(out), "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    assert sorted(p.name for p in out.iterdir()) == ["variant-1", "variant-2"]  # variant-3 of the old quiz gone
+    ids = {yaml.safe_load((out / f"variant-{k}" / "key.yaml").read_text())["variant"] for k in (1, 2)}
+    assert all(str(i).startswith("s1-") for i in ids)
+
+
 CARRY = ROOT / "tests" / "data" / "carry_forward.yaml"  # its true figures are worked in the file's comments
 
 
