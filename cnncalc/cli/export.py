@@ -10,6 +10,7 @@ import typer
 
 from cnncalc.cli.common import handles_errors, load
 from cnncalc.errors import CnncalcError
+from cnncalc.shown import shown
 
 
 class Target(str, Enum):
@@ -37,9 +38,11 @@ def export(
             sys.stdout.write(code)
         else:
             write_output(output, code, [loaded.file])
+            typer.echo(shown(f"wrote {output}"))  # as draw and plot say
         return
     if output is None:
         raise CnncalcError("`--to onnx` writes a binary file: give it with -o model.onnx.")
     from cnncalc.interchange.onnx_export import export_onnx, save_onnx
 
     save_onnx(export_onnx(loaded, weights=not no_weights, seed=seed), str(output), [loaded.file])
+    typer.echo(shown(f"wrote {output}"))

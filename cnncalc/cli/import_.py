@@ -67,6 +67,7 @@ def import_model(
         sys.stdout.write(result.text)
     else:
         write_output(output, result.text, inputs)
+        typer.echo(shown(f"wrote {output}"))  # as draw and plot say
     for line in result.mismatches:  # the importer checks itself against ONNX shape inference
         print(f"{shown(source)}: error: shape differs from ONNX shape inference: {shown(line)}", file=sys.stderr)
     if result.mismatches:

@@ -23,10 +23,20 @@ def test_import_then_diff_against_the_model_agrees(tmp_path: Path):
     spec = tmp_path / "resnet50.yaml"
     done = cnncalc("import", str(FIXTURE), "-o", str(spec))
     assert done.returncode == 0, done.stderr
+    assert done.stdout == f"wrote {spec}\n"  # as draw and plot say what they wrote
     same = cnncalc("diff", str(spec), str(FIXTURE))
     assert same.returncode == 0 and "same: no difference" in same.stdout
     # The shipped hand-written spec still matches the exported model (the README's CI recipe).
     assert cnncalc("diff", "resnet50", str(FIXTURE)).returncode == 0
+
+
+@pytest.mark.parametrize("target", ["pytorch", "onnx"])
+def test_export_to_a_file_says_what_it_wrote_and_to_stdout_writes_only_the_code(tmp_path: Path, target: str):
+    out = tmp_path / ("lenet5.py" if target == "pytorch" else "lenet5.onnx")
+    done = cnncalc("export", "lenet5", "--to", target, "-o", str(out))
+    assert done.returncode == 0 and done.stdout == f"wrote {out}\n" and out.stat().st_size > 0
+    if target == "pytorch":
+        assert cnncalc("export", "lenet5", "--to", target).stdout == out.read_text()
 
 
 def test_diff_that_differs_exits_1_in_every_format():
