@@ -8,11 +8,11 @@ builder, the JSON schema and the graph read these declarations; nothing else ask
 """
 
 from collections.abc import Sequence
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from cnncalc.layers.base import Layer, PositiveInt, ReceptiveWindow, Shape, Structure, register
+from cnncalc.layers.base import Layer, NonNegativeInt, PositiveInt, ReceptiveWindow, Shape, Structure, register
 
 Wiring = Literal["parallel", "sequence", "sections"]
 
@@ -133,7 +133,6 @@ class ConcatLayer(ChannelConcat, _FromMerge):
 
 # --- structures -----------------------------------------------------------------------------------------
 
-LayerList = Annotated[list[Layer], Field(description="a list of layers")]
 STRUCTURE_KINDS: dict[str, type["StructureKind"]] = {}
 
 
@@ -297,7 +296,7 @@ class Repeat(StructureKind):
 
     kind = "repeat"
     summary = "the same layers N times in sequence; `$index` is the copy's number"
-    times: Annotated[int, Field(ge=0)]
+    times: NonNegativeInt
     iterations: list[list[Layer]] = Field(description="built by the loader: one list of layers per copy")
     spec_args: ClassVar[tuple[str, ...]] = ("times", "layers")
 
