@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from cnncalc.layers.base import Layer, PositiveInt, Shape, register
+from cnncalc.layers.base import Float, Int, Layer, PositiveFloat, PositiveInt, Shape, register
 
 
 class _Pointwise(Layer):
@@ -46,7 +46,7 @@ class ELU(_Pointwise):
     kind = "elu"
     summary = "exponential linear unit (nn.ELU)"
     formula = "x if x > 0 else alpha * (exp(x) - 1)"
-    alpha: float = 1.0
+    alpha: Float = 1.0
 
 
 @register
@@ -56,7 +56,7 @@ class CELU(_Pointwise):
     kind = "celu"
     summary = "continuously differentiable ELU (nn.CELU)"
     formula = "max(0, x) + min(0, alpha * (exp(x / alpha) - 1))"
-    alpha: float = Field(1.0, description="must not be 0")
+    alpha: Float = Field(1.0, description="must not be 0")
 
     @model_validator(mode="after")
     def _nonzero(self) -> "CELU":
@@ -72,8 +72,8 @@ class Softplus(_Pointwise):
     kind = "softplus"
     summary = "softplus (nn.Softplus)"
     formula = "log(1 + exp(beta*x)) / beta, or x where beta*x > threshold"
-    beta: float = Field(1.0, gt=0)
-    threshold: float = 20.0
+    beta: PositiveFloat = 1.0
+    threshold: Float = 20.0
 
 
 @register
@@ -83,8 +83,8 @@ class Hardtanh(_Pointwise):
     kind = "hardtanh"
     summary = "hard tanh (nn.Hardtanh)"
     formula = "clamp(x, min_val, max_val)"
-    min_val: float = -1.0
-    max_val: float = 1.0
+    min_val: Float = -1.0
+    max_val: Float = 1.0
 
     @model_validator(mode="after")
     def _ordered(self) -> "Hardtanh":
@@ -125,7 +125,7 @@ class LogSoftmax(_Pointwise):
     kind = "log_softmax"
     summary = "log of softmax over the channel (or feature) axis"
     formula = "x - log(sum(exp(x)) over dim)"
-    dim: int = Field(0, description="axis, batch excluded: 0 is channels/features")
+    dim: Int = Field(0, description="axis, batch excluded: 0 is channels/features")
 
     def output_shape(self, input_shape: Shape) -> Shape:
         if not -len(input_shape) <= self.dim < len(input_shape):

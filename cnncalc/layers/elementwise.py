@@ -81,7 +81,7 @@ class Dropout2d(Layer):
 
     kind = "dropout2d"
     summary = "channel dropout, 2-D (identity at inference)"
-    p: float = Field(0.5, ge=0, le=1)
+    p: Float = Field(0.5, ge=0, le=1)
 
 
 @register
@@ -90,7 +90,7 @@ class Dropout3d(Layer):
 
     kind = "dropout3d"
     summary = "channel dropout, 3-D (identity at inference)"
-    p: float = Field(0.5, ge=0, le=1)
+    p: Float = Field(0.5, ge=0, le=1)
 
 
 @register
@@ -100,7 +100,7 @@ class StochasticDepth(Layer):
     kind = "stochastic_depth"
     kind_aliases = ("drop_path",)
     summary = "stochastic depth (alias: drop_path; identity at inference)"
-    p: float = Field(description="the probability of dropping the branch", ge=0, le=1)
+    p: Float = Field(description="the probability of dropping the branch", ge=0, le=1)
     mode: Literal["row", "batch"] = "row"
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:

@@ -3,7 +3,7 @@ layer_scale and affine. Statistics and learnable vectors are per channel (index 
 
 from pydantic import Field, model_validator
 
-from cnncalc.layers.base import Layer, PositiveInt, Shape, register
+from cnncalc.layers.base import Float, Layer, PositiveFloat, PositiveInt, Shape, register
 
 
 @register
@@ -16,8 +16,11 @@ class BatchNorm(Layer):
 
     kind = "batchnorm"
     summary = "batch normalisation (inference form)"
-    eps: float = Field(1e-5, gt=0)
-    momentum: float | None = 0.1
+    # PyTorch takes eps = 0 too, but then a constant channel divides by zero.
+    eps: PositiveFloat = 1e-5
+    # Any float or None, as PyTorch (its running-average factor; 0 keeps the statistics, and 0 < m < 2 still
+    # converges): only carried to the exports, since cnncalc never updates running statistics.
+    momentum: Float | None = 0.1
     affine: bool = Field(True, description="learnable scale and shift (PyTorch's affine)")
     frozen: bool = Field(False, description="torchvision's FrozenBatchNorm2d: scale and shift are buffers")
     scale: bool = Field(True, description="Keras: learn gamma (a per-channel scale)")
@@ -57,7 +60,7 @@ class LayerNorm(Layer):
 
     kind = "layernorm"
     summary = "layer normalisation over the channels (LayerNorm2d) or features"
-    eps: float = Field(1e-5, gt=0)
+    eps: PositiveFloat = 1e-5
     elementwise_affine: bool = True
 
     def param_count(self, input_shape: Shape) -> int:
@@ -78,7 +81,7 @@ class GroupNorm(Layer):
     kind = "groupnorm"
     summary = "group normalisation (nn.GroupNorm)"
     num_groups: PositiveInt
-    eps: float = Field(1e-5, gt=0)
+    eps: PositiveFloat = 1e-5
     affine: bool = True
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -108,8 +111,8 @@ class InstanceNorm(Layer):
 
     kind = "instancenorm"
     summary = "instance normalisation (nn.InstanceNorm1d/2d/3d)"
-    eps: float = Field(1e-5, gt=0)
-    momentum: float | None = 0.1
+    eps: PositiveFloat = 1e-5
+    momentum: Float | None = 0.1
     affine: bool = False
     track_running_stats: bool = Field(False, description="keep running statistics (buffers) and use them at inference")
 
@@ -137,7 +140,7 @@ class LayerScale(Layer):
 
     kind = "layer_scale"
     summary = "learnable per-channel scale (ConvNeXt's layer scale)"
-    init: float = Field(1e-6, description="the initial value of every factor")
+    init: Float = Field(1e-6, description="the initial value of every factor")
 
     def param_count(self, input_shape: Shape) -> int:
         return input_shape[0]

@@ -4,7 +4,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from cnncalc.layers.base import DIM_NAMES, Border, Layer, NonNegativeInt, PositiveInt, ReceptiveWindow, Shape, register
+from cnncalc.layers.base import (
+    DIM_NAMES,
+    Border,
+    Float,
+    Layer,
+    NonNegativeInt,
+    PositiveInt,
+    ReceptiveWindow,
+    Shape,
+    register,
+)
 from cnncalc.layers.window import Pads, pad_text, per_dim_pads
 
 PadAmount = Annotated[
@@ -21,7 +31,8 @@ class Pad(Layer):
     summary = "padding layer (ZeroPadding2D, ReflectionPad2d, ...)"
     padding: PadAmount
     mode: Literal["constant", "reflect", "replicate", "circular"] = "constant"
-    value: float = Field(0.0, description="the fill of `constant` padding")
+    # Finite, like every number of a spec: timm's MaxPool2dSame pads with -inf, which the exports cannot write.
+    value: Float = Field(0.0, description="the fill of `constant` padding")
 
     def pads(self, input_shape: Shape) -> Pads:
         spatial = self.spatial(input_shape)
