@@ -212,11 +212,6 @@ def _glob_regex(parts: tuple[str, ...]) -> str:
     return "".join(pieces)
 
 
-def validate_paths(paths: list[str], strict: bool = False, execute: bool = False) -> list[FileResult]:
-    """Validate every spec file the paths name, in order."""
-    return [item if isinstance(item, FileResult) else validate_file(item, strict, execute) for item in discover(paths)]
-
-
 # Below this many files a pool of processes costs more than it saves (each starts in ~0.1 s).
 POOL_FROM = 8
 

@@ -6,8 +6,6 @@ from dataclasses import replace
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 
-SORT_KEYS = ("macs", "params", "flops", "activations")
-
 
 def _with_rows(analysis: Analysis, rows: list[LayerRow]) -> Analysis:
     return Analysis(analysis.spec, rows, analysis.output_shape, analysis.warnings, analysis.outputs)
