@@ -18,8 +18,6 @@ from typing import Any
 from cnncalc.errors import Position, SpecError
 from cnncalc.spec.yaml_source import YList, YMap
 
-MAX_EXPRESSION = 500  # characters, once the arguments are filled in
-MAX_VALUE = 10**30  # no size or count in a real network comes near
 _REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _PLACEHOLDER = "_cnncalc_"
 # Far beyond any real size or count, far below Python's 4,300-digit int/str conversion limit.
