@@ -60,8 +60,7 @@ class Executor:
 
     Unless the values are kept (for `run` or a backward pass), `prepare` folds each batchnorm into the conv
     before it and transforms 3x3 stride-1 filters for Winograd's algorithm, and relu, batchnorm and the
-    residual add overwrite arrays only they read. Execution details:
-    every node still gets its record, shaped by an array.
+    residual add overwrite arrays only they read; every node still gets its record, shaped by an array.
     """
 
     def __init__(

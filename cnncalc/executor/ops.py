@@ -1,8 +1,8 @@
-"""One forward function per layer class: `OPS[type(layer)](layer, x, ctx) -> y` on [N, C, *spatial] arrays.
+"""One forward function per layer class, `fn(layer, x, ctx) -> y` on [N, C, *spatial] arrays (a list for a merge);
+`op_for(layer)` finds it along the class's MRO, so a merge rule's mixin serves every structure using it.
 
-Shapes come only from the arrays; a layer's arguments are read and normalised (`per_dim`,
-`resolve_padding`), never its engine arithmetic. `ctx` is the running `Executor` (`ctx.params`
-for weights, `ctx.run(layers, x)` for structures).
+Shapes come only from the arrays; a window's arguments come standardised from `layer.geometry(x.shape[1:])`,
+the others through `per_dim`, never from the engine's arithmetic. `ctx` is the running `Executor` (`ctx.params`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Every kind is one pydantic model that owns its arithmetic (`output_shape`,
 `param_count`, `macs`, `explain`), the way Keras layers own `compute_output_shape`.
-Adding a kind means adding one class here and one forward function in the executor.
+Adding a kind means one class in a `cnncalc/layers/` module, one forward function in executor/ops.py
+and one backward function in executor/backward_ops.py.
 """
 
 # No `from __future__ import annotations` in the layer modules: pydantic would evaluate every base's
