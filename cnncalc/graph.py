@@ -120,16 +120,24 @@ class Graph:
         return seen
 
 
+def too_large(shape: Sequence[int]) -> str | None:
+    """Why no tensor can have this shape (`[...] would hold N elements; ...`), or None when one can."""
+    elements = prod(shape)
+    if elements <= MAX_SIZE:
+        return None
+    shown = "[" + ", ".join(approximate(n) for n in shape) + "]"
+    return (
+        f"{shown} would hold {approximate(elements)} elements; a tensor holds at "
+        f"most {MAX_SIZE:,} (what PyTorch and NumPy can index)."
+    )
+
+
 def check_size(op: Op, shape: Shape) -> None:
     """No tensor may hold more than MAX_SIZE elements: a clear error at the layer that makes it, before
     later layers compute with numbers too large to print or to run."""
-    elements = prod(shape)
-    if elements > MAX_SIZE:
-        shown = "[" + ", ".join(approximate(n) for n in shape) + "]"
-        message = (
-            f"its output {shown} would hold {approximate(elements)} elements; a tensor holds at "
-            f"most {MAX_SIZE:,} (what PyTorch and NumPy can index)."
-        )
+    problem = too_large(shape)
+    if problem:
+        message = f"its output {problem}"
         hint = "Check the sizes and factors of this layer and the ones before it."
         error = getattr(op, "error", None)  # a layer's own error names its kind and position
         raise error(message, hint=hint) if error else LayerError(f"layer `{op.path}`: {message}", op.source, hint)

@@ -17,11 +17,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from pydantic_core import PydanticCustomError
 
 from cnncalc.errors import LayerError, Position
+from cnncalc.graph import MAX_SIZE  # also the largest size a spec may give
 
 Shape = tuple[int, ...]
-
-# The largest size a spec may give (and a tensor may have, in elements): what PyTorch and NumPy can index.
-MAX_SIZE = 2**63 - 1
 
 
 def _not_a_boolean(value: Any) -> Any:

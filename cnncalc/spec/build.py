@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc.errors import LayerError, Position, SpecError, SpecErrors, approximate
-from cnncalc.layers.base import MAX_SIZE
+from cnncalc.errors import LayerError, Position, SpecError, SpecErrors
+from cnncalc.graph import too_large
 from cnncalc.layers.values import nested_shape
 from cnncalc.spec.blocks import parse_blocks
 from cnncalc.spec.builder import MAX_LAYERS, SpecBuilder
@@ -219,12 +219,9 @@ def parse_input(raw: Any, pos: Position) -> tuple[tuple[int, ...], Any]:
                 shape_pos,
                 "For example `input: [3, 224, 224]`.",
             )
-        if prod(shape_raw) > MAX_SIZE:
-            raise SpecError(
-                f"the input shape {shape_raw!r} holds {approximate(prod(shape_raw))} elements; a tensor holds at "
-                f"most {MAX_SIZE:,} (what PyTorch and NumPy can index).",
-                shape_pos,
-            )
+        problem = too_large(shape_raw)
+        if problem:
+            raise SpecError(f"the input shape {problem}", shape_pos)
         shape = tuple(shape_raw)
     if values is None:
         if shape is None:  # `input: {values: }` left empty

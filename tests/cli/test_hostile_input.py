@@ -267,7 +267,7 @@ def test_bad_scalars_are_clear_errors(tmp_path, layer, column, gist):
     ("text", "where", "gist"),
     [
         # A product of sizes beyond what a tensor holds (and beyond 4,300 digits after a few layers).
-        ("input: [1000000000, 1000000000, 1000000000]\nlayers: [relu]\n", "1:8", "holds 1.0e+27 elements"),
+        ("input: [1000000000, 1000000000, 1000000000]\nlayers: [relu]\n", "1:8", "would hold 1.0e+27 elements"),
         (HEADER + "  - upsample: {scale_factor: 1.0e+300}\n", "3:5", "would hold more than 1e+308 elements"),
         (
             HEADER + "  - repeat: {times: 200, layers: [{upsample: {scale_factor: 1000000}}]}\n",

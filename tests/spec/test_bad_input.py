@@ -115,6 +115,17 @@ def test_zero_input_size(tmp_path):
     assert err.startswith(f"{path}:1:8: error: the input shape must be 1 to 4 positive integers")
 
 
+def test_an_input_too_large_for_a_tensor_is_told_as_a_layer_output_is(tmp_path):
+    # One message for both (graph.too_large); 2**63 - 1 elements is what torch's int64 indexing reaches.
+    limit = "a tensor holds at most 9,223,372,036,854,775,807 (what PyTorch and NumPy can index)."
+    path, err = refused(tmp_path, "input: [3, 4000000000000000000]\nlayers:\n  - relu\n")
+    assert err == f"{path}:1:8: error: the input shape [3, 4.0e+18] would hold 1.2e+19 elements; {limit}\n"
+    path, err = refused(tmp_path, "input: [3, 8]\nlayers:\n  - upsample: {size: 4000000000000000000}\n")
+    assert err.startswith(
+        f"{path}:3:5: error: layer `upsample1` (upsample): its output [3, 4.0e+18] would hold 1.2e+19 elements; {limit}"
+    )
+
+
 def test_kernel_larger_than_the_padded_input(tmp_path):
     # (5 + 2*1 - 9)/1 + 1 = -1: PyTorch refuses it too ("Kernel size can't be greater than actual input size").
     path, err = refused(
