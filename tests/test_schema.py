@@ -117,3 +117,15 @@ def test_quiz_block_is_checked(validator):
     # the shipped alexnet_cs231n declares one (test_every_shipped_spec_validates); a misspelt key fails
     assert errors(validator, "input: [3, 8, 8]\nlayers: [relu]\nquiz: {vary: {input_size: [8, 16]}}\n") == []
     assert errors(validator, "input: [3, 8, 8]\nlayers: [relu]\nquiz: {vray: {input_size: [8, 16]}}\n")
+
+
+@pytest.mark.parametrize(("loss", "target"), [("sum", None), ("mse", "[0.5]"), ("cross_entropy", "1")])
+def test_the_losses_the_schema_offers_are_the_ones_the_loader_and_the_backward_pass_take(validator, loss, target):
+    from cnncalc import parse_spec
+    from cnncalc.executor.backward import parse_loss
+
+    text = f"input: [3]\nlayers: [relu]\nloss: {loss}\n" + (f"target: {target}\n" if target else "")
+    assert errors(validator, text) == []
+    spec = parse_spec(text, "t.yaml")
+    assert parse_loss(spec.loss, spec.target).kind == loss
+    assert errors(validator, text.replace(loss, "hinge"))

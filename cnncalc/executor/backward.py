@@ -22,9 +22,8 @@ from cnncalc.executor.forward import ExecutionError, Executor
 from cnncalc.executor.ops import op_input
 from cnncalc.graph import Node
 from cnncalc.layers import Layer
-from cnncalc.spec.model import Spec
+from cnncalc.spec.model import LOSSES, Spec
 
-LOSSES = ("sum", "mse", "cross_entropy")
 # The ParamStore's names -> the names reports use (dL/dW, dL/db).
 PARAM_ROLES = {"weights": "weights", "weight": "weights", "bias_values": "bias", "bias": "bias"}
 BUFFERS = ("running_mean", "running_var")  # state, never a gradient

@@ -15,14 +15,13 @@ from cnncalc.spec.blocks import parse_blocks
 from cnncalc.spec.builder import MAX_LAYERS, SpecBuilder
 from cnncalc.spec.layer_count import LayerCounter
 from cnncalc.spec.messages import did_you_mean, validation_error
-from cnncalc.spec.model import Expect, Spec
+from cnncalc.spec.model import LOSSES, Expect, Spec
 from cnncalc.spec.scope import Scope
 from cnncalc.spec.yaml_source import YList, YMap, child_position, load_yaml_file, parse_yaml
 
 MAX_ERRORS = 10  # problems of one spec shown at once
 
 TOP_LEVEL_KEYS = ("name", "description", "input", "blocks", "layers", "outputs", "expect", "quiz", "loss", "target")
-LOSSES = ("sum", "mse", "cross_entropy")  # `loss:`, read by the backward pass (cnncalc/executor/backward.py)
 
 
 def load_spec(path: str | Path, display: str | None = None) -> Spec:

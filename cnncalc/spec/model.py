@@ -18,6 +18,9 @@ MAX_COUNT = 10**30
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT), NotBoolean]
 Bound = Annotated[float, Field(ge=0), NotBoolean]
 ShapeList = Annotated[list[PositiveInt], Field(min_length=1, description="channels-first shape")]
+# `loss:` and `--loss`: what the backward pass (executor/backward.py) can differentiate; here, free of NumPy,
+# for the loader and the schema too.
+LOSSES = ("sum", "mse", "cross_entropy")
 
 
 class LayerExpect(BaseModel):

@@ -21,7 +21,7 @@ _HOISTED = ("title", "description", "default")
 
 def spec_schema() -> dict[str, Any]:
     """The whole schema: top-level keys, the layer item (bare kind or one-key mapping), structures, blocks."""
-    from cnncalc.spec.model import Expect
+    from cnncalc.spec.model import LOSSES, Expect
 
     defs: dict[str, Any] = {
         "argument": {
@@ -131,7 +131,7 @@ def spec_schema() -> dict[str, Any]:
             "expect": {"$ref": "#/$defs/expect"},
             "loss": {
                 "description": "the loss of `cnncalc run --backward` (default sum)",
-                "enum": ["sum", "mse", "cross_entropy"],
+                "enum": list(LOSSES),
             },
             "target": {
                 "description": "the loss's target: numbers for mse (one, or one per output value), "
