@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-import glob
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnncalc.checking.answers import load_sheet
 from cnncalc.checking.compare import CheckResult, _whole
 from cnncalc.checking.grading import Rules, grade, load_rules
 from cnncalc.engine.propagate import Analysis
 from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, SpecError
+from cnncalc.globs import glob_paths, is_pattern
 from cnncalc.shown import shown
 
-GLOB_CHARS = set("*?[")
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cnncalc.spec.model import Spec
+
+Found = list[tuple[Path, str] | CheckResult]  # expand_answers: each file (path, display name), or a bad pattern
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
 
 
-def expand_answers(patterns: list[str]) -> list[tuple[Path, str] | CheckResult]:
+def expand_answers(patterns: list[str]) -> Found:
     """(path, display name) for every file the patterns name, globs expanded here, each file once;
-    a pattern that matches nothing becomes an unreadable result in its place."""
-    found: list[tuple[Path, str] | CheckResult] = []
+    a pattern that matches nothing becomes an unreadable result in its place.
+
+    Expand once: what is graded and what `--gradebook` refuses to overwrite (`answer_files`) must be the same files.
+    """
+    found: Found = []
     seen: set[Path] = set()
     for given in patterns:
         path = Path(given)
-        if path.exists() or not GLOB_CHARS & set(given):
+        if path.exists() or not is_pattern(given):
             matches = [path]
         else:
-            matches = [Path(m) for m in sorted(glob.glob(given, recursive=True)) if Path(m).is_file()]
+            matches = [match for match in glob_paths(given) if match.is_file()]
             if not matches:
                 found.append(unreadable(given, f"{shown(given)}: error: the pattern matches no files."))
         for match in matches:
@@ -38,6 +46,11 @@ def expand_answers(patterns: list[str]) -> list[tuple[Path, str] | CheckResult]:
                 seen.add(key)
                 found.append((match, shown(match)))
     return found
+
+
+def answer_files(found: Found) -> list[Path]:
+    """The files `expand_answers` found: the inputs an output must not replace."""
+    return [item[0] for item in found if not isinstance(item, CheckResult)]
 
 
 def unreadable(display: str, why: str, name: str = "") -> CheckResult:
@@ -61,6 +74,10 @@ class Grader:
 
     def target(self, variant: str | None) -> tuple[Analysis, Rules]:
         return self.analysis, self.rules
+
+    def inputs(self) -> list[Path]:
+        """The files grading reads besides the answers (the spec), which no output may replace."""
+        return [Path(self.analysis.spec.file)]
 
 
 class QuizGrader(Grader):
@@ -91,10 +108,55 @@ class QuizGrader(Grader):
             self.loaded[variant] = analysis, rules
         return self.loaded[variant]
 
+    def inputs(self) -> list[Path]:
+        return [folder / name for folder in self.variants.values() for name in ("spec.yaml", "key.yaml")]
 
-def grade_all(grader: Grader, patterns: list[str]) -> list[CheckResult]:
-    """One result per answers file, in the order given (globs sorted)."""
-    return [item if isinstance(item, CheckResult) else grader.grade(*item) for item in expand_answers(patterns)]
+
+def grader_for(
+    spec: str,
+    key: Path | None,
+    overrides: dict[str, Any],
+    layout: str,
+    own: bool,
+    load: Callable[[str], Spec],
+) -> Grader:
+    """One spec analysed once (with its key's rules), or a quiz folder's variants; `load` reads a spec by name."""
+    folder = Path(spec)
+    if folder.is_dir() and any(folder.glob("variant-*/key.yaml")):
+        if own or key is not None:
+            raise SpecError(
+                f"`{shown(spec)}` is a folder: a quiz folder grades answers files against each variant's key.",
+                hint="Give `--answers 'submissions/*.yaml'` (and no --key: each variant has its own).",
+            )
+        return QuizGrader(folder, overrides, layout)
+    from cnncalc.engine.propagate import analyze
+
+    analysis = analyze(load(spec))
+    rules = load_rules(key, shown(key), analysis) if key is not None else Rules()
+    for name, value in overrides.items():
+        setattr(rules, name, value)
+    return Grader(analysis, rules, layout)
+
+
+def grade_own_expect(grader: Grader) -> CheckResult:
+    """The spec's own `expect:` block, graded like an answers file."""
+    from cnncalc.checking.answers import read_sheet
+
+    loaded = grader.analysis.spec
+    if loaded.expect_raw is None:
+        raise SpecError(
+            f"`{loaded.name}` has no `expect:` block and no answers file was given.",
+            loaded.source,
+            "Pass `--answers answers.yaml`, or add `expect:` to the spec.",
+        )
+    result = grade(grader.analysis, read_sheet(loaded.expect_raw, loaded.file, grader.layout), grader.rules)
+    result.file = None  # the output stays the spec check it always was
+    return result
+
+
+def grade_all(grader: Grader, found: Found) -> list[CheckResult]:
+    """One result per answers file `expand_answers` found, in the order given (globs sorted)."""
+    return [item if isinstance(item, CheckResult) else grader.grade(*item) for item in found]
 
 
 def exit_code(results: list[CheckResult]) -> int:

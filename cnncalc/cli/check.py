@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 
 from cnncalc.cli.common import Layout, handles_errors, load, max_file_size_option
-from cnncalc.errors import SpecError
 
 
 class CheckFormat(str, Enum):
@@ -45,15 +44,11 @@ def check(
     from cnncalc.checking import classroom
 
     overrides = {k: v for k, v in (("carry_forward", carry_forward), ("tolerance", tolerance)) if v is not None}
-    grader = _grader(spec, key, overrides, layout.value, not answers)
-    patterns = answers or []
-    if not patterns:
-        loaded = grader.analysis.spec
-        results = [_own_expect(grader, loaded)]
-    else:
-        results = classroom.grade_all(grader, patterns)
+    grader = classroom.grader_for(spec, key, overrides, layout.value, not answers, load)
+    found = classroom.expand_answers(answers or [])  # once: the files graded are the files the outputs refuse
+    results = classroom.grade_all(grader, found) if answers else [classroom.grade_own_expect(grader)]
     if gradebook is not None:
-        inputs = [Path(spec), *([key] if key else []), *_files(patterns)]
+        inputs = [Path(spec), *([key] if key else []), *grader.inputs(), *classroom.answer_files(found)]
         classroom.write_gradebook(results, gradebook, inputs)
     several = len(results) > 1
     if not several and results[0].error:  # one unreadable file: the usual one-paragraph error
@@ -93,48 +88,3 @@ def _print_error(result) -> int:
 
     print(result.error, file=sys.stderr)
     return EXIT_BAD_INPUT
-
-
-def _grader(spec: str, key: Path | None, overrides: dict, layout: str, own: bool):
-    """One spec analysed once (with its key's rules), or a quiz folder's variants."""
-    from cnncalc.checking import classroom
-    from cnncalc.checking.grading import Rules, load_rules
-    from cnncalc.shown import shown
-
-    folder = Path(spec)
-    if folder.is_dir() and any(folder.glob("variant-*/key.yaml")):
-        if own or key is not None:
-            raise SpecError(
-                f"`{shown(spec)}` is a folder: a quiz folder grades answers files against each variant's key.",
-                hint="Give `--answers 'submissions/*.yaml'` (and no --key: each variant has its own).",
-            )
-        return classroom.QuizGrader(folder, overrides, layout)
-    from cnncalc.engine.propagate import analyze
-
-    analysis = analyze(load(spec))
-    rules = load_rules(key, shown(key), analysis) if key is not None else Rules()
-    for name, value in overrides.items():
-        setattr(rules, name, value)
-    return classroom.Grader(analysis, rules, layout)
-
-
-def _own_expect(grader, loaded):
-    """The spec's own `expect:` block, graded like an answers file."""
-    from cnncalc.checking.answers import read_sheet
-    from cnncalc.checking.grading import grade
-
-    if loaded.expect_raw is None:
-        raise SpecError(
-            f"`{loaded.name}` has no `expect:` block and no answers file was given.",
-            loaded.source,
-            "Pass `--answers answers.yaml`, or add `expect:` to the spec.",
-        )
-    result = grade(grader.analysis, read_sheet(loaded.expect_raw, loaded.file, grader.layout), grader.rules)
-    result.file = None  # the output stays the spec check it always was
-    return result
-
-
-def _files(patterns: list[str]) -> list[Path]:
-    import glob
-
-    return [Path(m) for p in patterns for m in (glob.glob(p) or [p])]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.checking.classroom import Grader, grade_all, gradebook_rows
+from cnncalc.checking.classroom import Grader, expand_answers, grade_all, gradebook_rows
 from cnncalc.checking.grading import load_rules
 from cnncalc.cli import app
 from cnncalc.engine.propagate import analyze
@@ -164,6 +164,49 @@ def test_the_gradebook_never_overwrites_an_input(klass):
     assert bob.read_text() == before
 
 
+def test_the_gradebook_never_overwrites_a_file_a_recursive_glob_matched(klass, monkeypatch):
+    # The reviewer's data loss: `**` expanded recursively for grading but not for the output guard, so
+    # `-a 'subs/**/*.yaml' --gradebook subs/a/b/s1.yaml` passed the guard and replaced the student's file.
+    monkeypatch.chdir(klass)
+    deep = klass / "subs" / "a" / "b"
+    deep.mkdir(parents=True)
+    (deep / "s1.yaml").write_text(SUBMISSIONS["alice"][0])
+    before = (deep / "s1.yaml").read_bytes()
+    result = check(ALEXNET, "-a", "subs/**/*.yaml", "--gradebook", "subs/a/b/s1.yaml")
+    assert result.exit_code == 2 and "it is the input `subs/a/b/s1.yaml`" in result.stderr
+    assert (deep / "s1.yaml").read_bytes() == before
+    # check's only output option; the same through a link to the matched file
+    (klass / "link.csv").symlink_to(deep / "s1.yaml")
+    result = check(ALEXNET, "-a", "subs/**/*.yaml", "--gradebook", "link.csv")
+    assert result.exit_code == 2 and "through a symbolic link" in result.stderr
+    assert (deep / "s1.yaml").read_bytes() == before
+
+
+def test_the_gradebook_never_overwrites_a_quiz_folders_spec_or_key(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["quiz", ALEXNET, "--variants", "1", "--seed", "1", "-o", "quiz"]).exit_code == 0
+    (tmp_path / "sub.yaml").write_text((tmp_path / "quiz" / "variant-1" / "answers.yaml").read_text())
+    for name in ("key.yaml", "spec.yaml"):
+        target = tmp_path / "quiz" / "variant-1" / name
+        before = target.read_bytes()
+        result = check("quiz", "-a", "sub.yaml", "--gradebook", str(target))
+        assert result.exit_code == 2 and "it is the input" in result.stderr, result.output
+        assert target.read_bytes() == before
+
+
+def test_check_and_validate_expand_a_pattern_to_the_same_files(tmp_path, monkeypatch):
+    from cnncalc.checking.classroom import answer_files
+    from cnncalc.validation import discover
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.yaml", "x/b.yaml", "x/y/c.yaml", ".hidden/d.yaml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("layers: {}\n")
+    for pattern in ("**/*.yaml", "x/**/*.yaml", "*/*.yaml"):
+        assert answer_files(expand_answers([pattern])) == discover([pattern]), pattern
+    assert [str(p) for p in discover(["**/*.yaml"])] == ["a.yaml", "x/b.yaml", "x/y/c.yaml"]
+
+
 def test_gradebook_cells_are_not_formulas(klass, monkeypatch):
     monkeypatch.chdir(klass)
     (klass / "=HYPERLINK(1).yaml").write_text(SUBMISSIONS["alice"][0])
@@ -198,7 +241,7 @@ def test_150_files_are_graded_in_a_few_seconds(klass):
 def test_the_library_api_grades_without_the_cli(klass):
     analysis = analyze(load_spec(ALEXNET))
     rules = load_rules(klass / "key.yaml", "key.yaml", analysis)
-    results = grade_all(Grader(analysis, rules), [str(klass / "subs" / "frank.yaml")])
+    results = grade_all(Grader(analysis, rules), expand_answers([str(klass / "subs" / "frank.yaml")]))
     assert results[0].score == 5 and gradebook_rows(results)[1][1:3] == ["5", "7"]
 
 
