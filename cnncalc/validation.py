@@ -192,8 +192,8 @@ def validate_file(path: Path, strict: bool = False, execute: bool = False) -> Fi
                 hint = f" {answer.hint}" if answer.hint else ""
                 result.fail(
                     "failed",
-                    f"expect `{answer.key}`: {_show(answer.expected)} given, but cnncalc computes "
-                    f"{_show(answer.actual)}.{hint}",
+                    f"expect `{answer.key}`: {_show(answer.given)} given, but cnncalc computes "
+                    f"{_show(answer.correct_value)}.{hint}",
                     answer.position,
                 )
         if execute and result.status != "error":

@@ -48,7 +48,7 @@ def test_readme_answers_example_is_judged_as_the_readme_says():
     # conv2 with pad 2 keeps 27 (slide: [27x27x256] CONV2); 23 is the padding-forgotten answer.
     assert not verdicts["layers.conv2.output_shape"].correct
     # 447,897,600 = 27*27*(5*5*96)*256 is conv2's MAC count; as FLOPs (2 per MAC) it is half the answer.
-    assert not verdicts["layers.conv2.flops"].correct and verdicts["layers.conv2.flops"].actual == 2 * 447897600
+    assert not verdicts["layers.conv2.flops"].correct and verdicts["layers.conv2.flops"].correct_value == 2 * 447897600
     assert "MAC" in verdicts["layers.conv2.flops"].hint
     assert str(verdicts["layers.conv1.params"].position) == "answers.yaml:3:47"
     assert "(`answers.yaml:3:47`)" in README

@@ -24,8 +24,8 @@ class Answer:
     """One judged answer: what was given, the right value, and why when wrong."""
 
     key: str  # e.g. `layers.conv1.output_shape`, `params`, `max_macs`
-    expected: Any  # the answer given (JSON `given`; `expected` kept for compatibility)
-    actual: Any  # the right value (JSON `correct_value`; `actual` kept for compatibility)
+    given: Any  # the student's answer
+    correct_value: Any  # cnncalc's value (`correct` is the verdict)
     correct: bool
     formula: list[str] = field(default_factory=list)
     hint: str | None = None
@@ -42,10 +42,12 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
-            "expected": self.expected,
-            "actual": self.actual,
-            "given": self.expected,
-            "correct_value": self.actual,
+            # The legacy keys are backwards (`expected` was the answer given, `actual` the right value) and kept
+            # as they were for scripts that read them; `given` and `correct_value` say what they hold.
+            "expected": self.given,
+            "actual": self.correct_value,
+            "given": self.given,
+            "correct_value": self.correct_value,
             "correct": self.correct,
             "status": self.state,
             "points": self.points,

@@ -104,7 +104,7 @@ def judge(analysis: Analysis, given: Given, layout: str, shapes: dict[str, Any],
         answer.formula = [f"{actual:,} is within {rules.tolerance:.0%} of {given.written}"]
         return answer
     answer = _judge(analysis, row, given.quantity, given.key, given.value, given.position)
-    answer.expected, answer.actual = given.written, shown_value
+    answer.given, answer.correct_value = given.written, shown_value
     if answer.correct:
         return answer
     if given.rounded and not answer.hint:
@@ -269,7 +269,7 @@ def load_rules(path: Path, display: str, analysis: Analysis | None = None) -> Ru
     problems += _read_rule_values(raw, rules)
     if analysis is not None and not problems:
         problems += [
-            f"{a.position}: the key says {a.expected} for `{a.key}`, but cnncalc computes {a.actual}."
+            f"{a.position}: the key says {a.given} for `{a.key}`, but cnncalc computes {a.correct_value}."
             for a, g in zip(grade(analysis, sheet).answers, sheet.givens)
             if not g.blank and not a.correct
         ]

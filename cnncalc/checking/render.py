@@ -47,7 +47,7 @@ def render_check(result: CheckResult) -> RenderableType:
     for answer in result.answers:
         mark, style = MARKS[answer.state]
         cells = [Text(mark, style=style), Text(shown(answer.key))]
-        cells += [Text(show(answer.expected)), Text(show(answer.actual))]
+        cells += [Text(show(answer.given)), Text(show(answer.correct_value))]
         if with_points:
             cells.append(Text(f"{_number(answer.points)}/{_number(answer.max_points)}"))
         table.add_row(*cells)
@@ -58,7 +58,9 @@ def render_check(result: CheckResult) -> RenderableType:
         where = f" ({answer.position})" if answer.position else ""
         block = Text()
         block.append(f"{mark} ", style=style)
-        block.append(f"{shown(answer.key)}{where}: you gave {show(answer.expected)}, correct is {show(answer.actual)}")
+        block.append(
+            f"{shown(answer.key)}{where}: you gave {show(answer.given)}, correct is {show(answer.correct_value)}"
+        )
         for line in answer.formula:
             block.append(f"\n    {shown(line)}")
         if answer.hint:

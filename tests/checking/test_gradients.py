@@ -25,7 +25,7 @@ def test_right_values_with_size_1_axes_left_out_and_a_wrong_one_with_its_formula
     )
     assert answers["layers.conv1.grad_values"].correct
     wrong = answers["layers.relu1.grad_values"]
-    assert not wrong.correct and wrong.actual == [[-16, 0, 16, 0, -8]]
+    assert not wrong.correct and wrong.correct_value == [[-16, 0, 16, 0, -8]]
     assert wrong.formula and "relu backward" in wrong.formula[0]
 
 

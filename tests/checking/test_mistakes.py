@@ -147,14 +147,14 @@ def test_dilation_forgotten():
     # dilation 2 makes a 3x3 kernel span 5: (32 - 5)/1 + 1 = 28; without it (32 - 3)/1 + 1 = 30.
     spec = parse_spec("input: [3, 32, 32]\nlayers:\n  - conv: {out_channels: 8, kernel_size: 3, dilation: 2}\n")
     answer = judge(analyze(spec), {"layers": {"conv1": {"output_shape": [8, 30, 30]}}})
-    assert answer.actual == [8, 28, 28] and answer.mistake == "dilation-forgotten"
+    assert answer.correct_value == [8, 28, 28] and answer.mistake == "dilation-forgotten"
 
 
 def test_batchnorm_running_statistics_counted_as_params():
     # BatchNorm2d(64): 2*64 = 128 parameters (weight, bias) and 128 buffer values (running mean, var).
     spec = parse_spec("input: [64, 8, 8]\nlayers:\n  - batchnorm\n")
     answer = judge(analyze(spec), {"params": 256})
-    assert answer.actual == 128 and answer.mistake == "buffers-counted"
+    assert answer.correct_value == 128 and answer.mistake == "buffers-counted"
 
 
 def test_bias_additions_counted_in_macs(alexnet):
