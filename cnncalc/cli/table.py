@@ -196,14 +196,14 @@ def _print_rich(
         for line in warning_lines(analysis):
             errors.print(Text(line, style="yellow"), crop=False)
         if footer and estimate is not None:
-            from cnncalc.engine import memory as memory_estimate
+            from cnncalc.report.notes import MEMORY_EXPLANATION, memory_footer
 
-            console.print(Text(estimate.footer()))
-            conventions[memory_estimate.EXPLANATION] = None
+            console.print(Text(memory_footer(estimate)))
+            conventions[MEMORY_EXPLANATION] = None
         if fields is not None:
-            from cnncalc.engine import receptive_field
+            from cnncalc.report.notes import RF_CONVENTION
 
-            conventions[receptive_field.CONVENTION] = None
+            conventions[RF_CONVENTION] = None
             for warning in fields.warnings:
                 errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
     for note in conventions:

@@ -1,6 +1,6 @@
 """Memory estimates: activations and parameters per layer, inference peak and training totals.
 
-Definitions (also printed by `cnncalc table --memory`):
+Definitions (also printed by `cnncalc table --memory`, in report/notes.py):
 - activations of a layer: the elements of its output, times the batch; every leaf output counts
   as its own tensor (no in-place ReLU, no views), so figures are upper estimates.
 - inference: params + the peak of activations alive at once, for a framework that frees a
@@ -23,14 +23,6 @@ from cnncalc.layers import SplitSection
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 OPTIMIZER_COPIES = {"sgd": 0, "sgd_momentum": 1, "adam": 2}
-
-EXPLANATION = (
-    "Memory: activations = output elements x batch, every layer output counted as its own tensor (upper estimate). "
-    "Inference = params + peak of activations alive at once (a layer's input and output, plus the block input and "
-    "finished branches waiting inside residual/concat blocks). Training = input + params + gradients + optimizer "
-    "state (SGD momentum: 1 copy of the params, Adam: 2) + all activations, kept for the backward pass. "
-    "torchinfo's 'Forward/backward pass size' is 2 x the outputs of layers with parameters, shown for comparison."
-)
 
 
 @dataclass(frozen=True)
@@ -83,25 +75,6 @@ class MemoryEstimate:
             "torchinfo_forward_backward_bytes": self.torchinfo_forward_backward_bytes,
             "torchinfo_total_bytes": self.torchinfo_total_bytes,
         }
-
-    def footer(self) -> str:
-        """One line in torchinfo's spirit, in MB (10^6 bytes, as torchinfo)."""
-        return (
-            f"Memory ({self.dtype}, batch {self.batch}): input {mb(self.input_bytes)} | params "
-            f"{mb(self.param_bytes)} | all activations {mb(self.activation_bytes)} | inference "
-            f"{mb(self.inference_bytes)} (peak activations {mb(self.peak_activation_bytes)}) | training "
-            f"SGD-momentum {mb(self.training_bytes('sgd_momentum'))}, Adam {mb(self.training_bytes('adam'))} | "
-            f"torchinfo's forward/backward pass size {mb(self.torchinfo_forward_backward_bytes)} "
-            f"(its estimated total {mb(self.torchinfo_total_bytes)})"
-        )
-
-
-def mb(n_bytes: int) -> str:
-    """Bytes in torchinfo's units (MB = 10^6 bytes), smaller units for small nets."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n_bytes >= scale:
-            return f"{n_bytes / scale:,.2f} {unit}"
-    return f"{n_bytes} B"
 
 
 def estimate(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> MemoryEstimate:

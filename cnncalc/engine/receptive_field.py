@@ -14,6 +14,7 @@ from typing import Literal
 
 from cnncalc.engine.propagate import Analysis
 from cnncalc.layers import Layer, Merge, Shape
+from cnncalc.report.notes import format_dims  # for the warnings' text
 
 Status = Literal["window", "global", "n/a"]
 
@@ -71,21 +72,6 @@ def annotate(analysis: Analysis) -> ReceptiveFields:
     for row in analysis.rows:
         row.receptive_field = result.by_name.get(row.name, UNCOVERED)
     return result
-
-
-def format_dims(values: tuple[float, ...] | None) -> str:
-    """`163` when every dim agrees, else `163x99` (H x W)."""
-    if values is None:
-        return "n/a"
-    if not values:
-        return "-"
-    shown = [f"{v:g}" for v in values]
-    return shown[0] if len(set(shown)) == 1 else "x".join(shown)
-
-
-def format_size(rf: ReceptiveField) -> str:
-    text = format_dims(rf.size)
-    return f"{text} (all)" if rf.status == "global" and rf.size else text
 
 
 class _Walker:
@@ -162,10 +148,3 @@ def _widest(paths: list[ReceptiveField], dim: int) -> ReceptiveField:
     """The path whose field is largest in dimension `dim`."""
     return max(paths, key=lambda path: (path.size or ())[dim])
 
-
-CONVENTION = (
-    "RF: receptive field size per spatial dim (Araujo et al., Distill 2019); '(all)' = sees the whole input; "
-    "n/a = not covered (transposed conv, upsampling, unequal adaptive bins). Jump: effective stride in input "
-    "pixels. RF start: input coordinate where the first output unit's field begins (negative = in the padding); "
-    "centre = start + (RF - 1)/2."
-)

@@ -123,7 +123,7 @@ DEFAULT_COLUMNS = ("name", "kind", "output", "params", "macs")
 
 def _rf_cell(attr: str) -> Callable[[LayerRow, Layout], str]:
     def cell(row: LayerRow, _: Layout) -> str:
-        from cnncalc.engine.receptive_field import format_dims, format_size
+        from cnncalc.report.notes import format_dims, format_size
 
         rf = row.receptive_field
         if rf is None:
@@ -142,7 +142,7 @@ column(Column("center", "RF centre", _rf_cell("center"), numeric=True))
 
 
 def format_bytes(n: int) -> str:
-    from cnncalc.engine.memory import mb
+    from cnncalc.report.notes import mb
 
     if _UNITS.get() == "human":  # three significant digits, in torchinfo's MB (10^6 bytes)
         return human(n, ((" GB", 1e9), (" MB", 1e6), (" kB", 1e3))) if n >= 1e3 else f"{n} B"
