@@ -120,3 +120,14 @@ def test_depth_and_sort_together_rank_whole_blocks():
         ("layer4.1", 4462592),
         ("layer4.2", 4462592),
     ]
+
+
+def test_every_dtype_the_memory_estimate_knows_is_a_dtype_choice():
+    # The option's choices are built from engine/dtypes.py DTYPE_BYTES: a dtype added there is offered here.
+    from cnncalc.engine.dtypes import DTYPE_BYTES
+
+    help_page = runner.invoke(app, ["table", "--help"], env={"COLUMNS": "200"}).output
+    for dtype, size in DTYPE_BYTES.items():
+        memory = json.loads(invoke("lenet5", "--format", "json", "--dtype", dtype))["totals"]["memory"]
+        assert memory["param_bytes"] == 61706 * size  # LeNet-5's 61,706 params (tests/reference/lenet5.json)
+        assert dtype in help_page

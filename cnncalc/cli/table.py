@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from cnncalc.cli.common import STDIN, Layout, OutputFormat, handles_errors, load, max_file_size_option
+from cnncalc.engine.dtypes import DTYPE_BYTES
 from cnncalc.errors import SpecError
 
 if TYPE_CHECKING:
@@ -27,11 +28,9 @@ class Units(str, Enum):
     human = "human"
 
 
-class DType(str, Enum):
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
+# The choices are the memory estimate's own list, so the option can offer no dtype it does not know.
+DType = Enum("DType", [(name, name) for name in DTYPE_BYTES], type=str)  # type: ignore[misc]
+*_OTHERS, _LAST = DTYPE_BYTES
 
 
 def parse_columns(text: str | None, default: tuple[str, ...]) -> list[str]:
@@ -84,10 +83,10 @@ def table(
         help="Sort the layers by this figure (macs, params, flops or activations), largest first (blocks hidden).",
     ),
     depth: int = typer.Option(None, min=0, help="Collapse blocks nested deeper than N into one row (0 = top level)."),
-    dtype: DType = typer.Option(
-        DType.float32,
+    dtype: DType = typer.Option(  # type: ignore[valid-type]
+        DType("float32"),
         metavar="DTYPE",
-        help="Bytes per value for the memory figures: float32, float16, bfloat16 or int8.",
+        help=f"Bytes per value for the memory figures: {', '.join(_OTHERS)} or {_LAST}.",
     ),
     batch: int = typer.Option(1, min=1, help="Batch size for the activation memory."),
     memory: bool = typer.Option(False, "--memory", help="Show the memory estimate (inference, training) footer."),

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
+from cnncalc.engine.dtypes import DTYPE_BYTES
 from cnncalc.engine.propagate import Analysis
 from cnncalc.graph import Graph
 from cnncalc.layers import SplitSection
 
-DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 OPTIMIZER_COPIES = {"sgd": 0, "sgd_momentum": 1, "adam": 2}
 
 

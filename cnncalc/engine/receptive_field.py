@@ -147,4 +147,3 @@ class _Walker:
 def _widest(paths: list[ReceptiveField], dim: int) -> ReceptiveField:
     """The path whose field is largest in dimension `dim`."""
     return max(paths, key=lambda path: (path.size or ())[dim])
-
