@@ -50,41 +50,6 @@ def check(
     if gradebook is not None:
         inputs = [Path(spec), *([key] if key else []), *grader.inputs(), *classroom.answer_files(found)]
         classroom.write_gradebook(results, gradebook, inputs)
-    several = len(results) > 1
-    if not several and results[0].error:  # one unreadable file: the usual one-paragraph error
-        raise typer.Exit(_print_error(results[0]))
-    if format is CheckFormat.json:
-        import json  # here, not at the top: every command module loads at start-up
+    from cnncalc.report.check import print_check
 
-        for result in results:
-            if result.error:
-                _print_error(result)
-
-        if several:
-            report = {"results": [r.to_dict() for r in results], "summary": classroom.summarize(results).to_dict()}
-        else:
-            report = results[0].to_dict()
-        typer.echo(json.dumps(report, indent=2))
-    else:
-        from rich.console import Console
-
-        from cnncalc.checking.render import render_check, render_summary, result_line
-
-        console = Console(highlight=False)
-        for result in results:
-            if result.error:
-                _print_error(result)
-            else:
-                console.print(render_check(result) if details or not several else result_line(result))
-        if several:
-            console.print(render_summary(classroom.summarize(results)))
-    raise typer.Exit(classroom.exit_code(results))
-
-
-def _print_error(result) -> int:
-    import sys
-
-    from cnncalc.errors import EXIT_BAD_INPUT
-
-    print(result.error, file=sys.stderr)
-    return EXIT_BAD_INPUT
+    raise typer.Exit(print_check(results, format is CheckFormat.json, details))

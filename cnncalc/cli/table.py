@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Any
 
 import typer
 
 from cnncalc.cli.common import STDIN, Layout, OutputFormat, handles_errors, load, max_file_size_option
 from cnncalc.engine.dtypes import DTYPE_BYTES
 from cnncalc.errors import SpecError
-
-if TYPE_CHECKING:
-    from cnncalc.engine.propagate import Analysis
-    from cnncalc.report.columns import Layout as ShapeOrder
 
 
 class SortKey(str, Enum):
@@ -31,35 +26,6 @@ class Units(str, Enum):
 # The choices are the memory estimate's own list, so the option can offer no dtype it does not know.
 DType = Enum("DType", [(name, name) for name in DTYPE_BYTES], type=str)  # type: ignore[misc]
 *_OTHERS, _LAST = DTYPE_BYTES
-
-
-def parse_columns(text: str | None, default: tuple[str, ...]) -> list[str]:
-    from cnncalc.report.columns import COLUMNS
-    from cnncalc.spec.messages import did_you_mean
-
-    if not text:
-        return list(default)
-    chosen = [c.strip() for c in text.split(",") if c.strip()]
-    for key in chosen:
-        if key not in COLUMNS:
-            guess = did_you_mean(key, COLUMNS)
-            raise SpecError(
-                f"unknown column `{key}`.",
-                hint=f"Did you mean `{guess}`?" if guess else f"Columns: {', '.join(COLUMNS)}.",
-            )
-    return chosen
-
-
-def _warn_channels_last(loaded) -> None:
-    """To stderr, so that JSON, markdown and CSV on stdout stay clean."""
-    import sys
-
-    from cnncalc.shown import shown
-    from cnncalc.spec.messages import channels_last_hint
-
-    hint = channels_last_hint(loaded.input_shape)
-    if hint:
-        print(f"{shown(loaded.file)}: warning: {hint}", file=sys.stderr)
 
 
 @handles_errors
@@ -97,113 +63,32 @@ def table(
     max_file_size: str = max_file_size_option(),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals; one table per spec."""
+    import sys
+
     from cnncalc.engine.propagate import analyze
-    from cnncalc.report.columns import BACKWARD_COLUMNS, DEFAULT_COLUMNS, MEMORY_COLUMNS, RF_COLUMNS
+    from cnncalc.report.table_output import TableOptions, channels_last_warnings, parse_columns, print_tables
 
     if specs.count(STDIN) > 1:
         raise SpecError("standard input (`-`) can be read once; give it once.")
-    chosen = parse_columns(columns, DEFAULT_COLUMNS)
+    options = TableOptions(
+        parse_columns(columns),
+        layout.value,
+        explain,
+        sort.value if sort is not None else None,
+        depth,
+        dtype.value,
+        batch,
+        memory,
+        wide,
+        units.value,
+    )
     loaded = [load(spec) for spec in specs]  # every file is checked before anything is printed
-    for spec in loaded:
-        _warn_channels_last(spec)
+    for line in channels_last_warnings(loaded):
+        print(line, file=sys.stderr)  # so that JSON, markdown and CSV on stdout stay clean
     analyses = [analyze(spec, strict=strict) for spec in loaded]
-    if format is OutputFormat.json:
-        from cnncalc.report.json_report import render_json, render_json_list
+    if format is OutputFormat.table:
+        print_tables(analyses, options)
+    else:
+        from cnncalc.report.table_output import render_text
 
-        typer.echo(
-            render_json(analyses[0], dtype.value, batch)
-            if len(analyses) == 1
-            else render_json_list(analyses, dtype.value, batch)
-        )
-        return
-    # Receptive fields and memory are computed only when something shows them (start-up time).
-    show_rf = any(key in RF_COLUMNS for key in chosen)
-    show_memory = memory or sort is SortKey.activations or any(key in MEMORY_COLUMNS for key in chosen)
-    views: list[tuple[Analysis, Any, Any]] = []
-    for analysis in analyses:
-        if any(key in BACKWARD_COLUMNS for key in chosen):
-            from cnncalc.engine import backward_cost
-
-            backward_cost.annotate(analysis)
-        fields = estimate = None
-        if show_rf:
-            from cnncalc.engine import receptive_field
-
-            fields = receptive_field.annotate(analysis)
-        if show_memory:
-            from cnncalc.engine import memory as memory_estimate
-
-            estimate = memory_estimate.annotate(analysis, dtype.value, batch)
-        if depth is not None or sort is not None:
-            from cnncalc.report import row_views
-
-            if depth is not None:
-                analysis = row_views.collapse_below(analysis, depth)
-            if sort is not None:
-                analysis = row_views.sort_leaves(analysis, sort.value)
-        views.append((analysis, fields, estimate))
-    from cnncalc.report.columns import display_units
-
-    with display_units(units.value):  # counts and bytes in the rendered table (CSV and JSON stay exact)
-        if format is OutputFormat.markdown:
-            from cnncalc.report.text_formats import render_markdown
-
-            titled = len(views) > 1
-            text = "\n".join(render_markdown(analysis, chosen, layout.value, titled) for analysis, _, _ in views)
-            typer.echo(text, nl=False)
-        elif format is OutputFormat.csv:
-            from cnncalc.report.text_formats import render_csv
-
-            typer.echo(render_csv([analysis for analysis, _, _ in views], chosen, layout.value), nl=False)
-        else:
-            _print_rich(
-                views,
-                chosen,
-                layout.value,
-                explain,
-                wide,
-                show_memory and (memory or any(key in MEMORY_COLUMNS for key in chosen)),
-            )
-
-
-def _print_rich(
-    views: list[tuple[Analysis, Any, Any]],
-    chosen: list[str],
-    layout: ShapeOrder,
-    explain: bool,
-    wide: bool,
-    footer: bool,
-) -> None:
-    """Each spec's table, its warnings (to stderr) and memory footer; the notes once, after the last table."""
-    from rich.console import Console
-    from rich.text import Text
-
-    from cnncalc.report.table import render_table, warning_lines
-    from cnncalc.shown import shown
-
-    console = Console()
-    errors = Console(stderr=True)  # warnings to stderr: stdout holds the tables only
-    fit = None if wide or not console.is_terminal else console.width  # piped output keeps full names
-    conventions: dict[str, None] = {}  # the notes explaining what is shown, each once, in order
-    for number, (analysis, fields, estimate) in enumerate(views):
-        if number:
-            console.print()
-        last = number == len(views) - 1  # the FLOPs note follows the last table's summary line only
-        console.print(
-            render_table(analysis, chosen, layout, explain, fit, with_warnings=False, with_note=last), crop=False
-        )
-        for line in warning_lines(analysis):
-            errors.print(Text(line, style="yellow"), crop=False)
-        if footer and estimate is not None:
-            from cnncalc.report.notes import MEMORY_EXPLANATION, memory_footer
-
-            console.print(Text(memory_footer(estimate)))
-            conventions[MEMORY_EXPLANATION] = None
-        if fields is not None:
-            from cnncalc.report.notes import RF_CONVENTION
-
-            conventions[RF_CONVENTION] = None
-            for warning in fields.warnings:
-                errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
-    for note in conventions:
-        console.print(Text(note, style="dim"))
+        typer.echo(render_text(analyses, format.value, options), nl=False)

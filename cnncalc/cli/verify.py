@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 
 import typer
 
 from cnncalc.cli.common import handles_errors, load, max_file_size_option, max_memory_option
-from cnncalc.report.verify import shape_text as _shape
-from cnncalc.shown import shown
 
 
 class VerifyFormat(str, Enum):
@@ -104,58 +101,19 @@ def verify(
             )
             progress.remove_task(task)
             reports.append(report)
-    if format is VerifyFormat.json:
-        from cnncalc.report.json_text import dumps
+    from cnncalc.report.verify import print_forward
 
-        dumped = [report.to_dict() for report in reports]
-        typer.echo(dumps(dumped[0] if len(dumped) == 1 else dumped, depth=2 if len(dumped) == 1 else 3))
-    else:
-        from cnncalc.report.verify import render_report
-
-        out = Console()
-        fit = out.width if out.is_terminal else None  # piped output keeps full names
-        for report in reports:
-            out.print(render_report(report, fit), crop=False)
-    failed = [(report, layer) for report in reports for layer in report.mismatches]
-    for report, layer in failed:
-        print(
-            shown(
-                f"error: {report.name}: layer `{layer.name}` ({layer.kind}): the forward pass gave shape "
-                f"{_shape(layer.executed_shape)} and {layer.executed_params} params, the engine says "
-                f"{_shape(layer.expected_shape)} and {layer.expected_params} params."
-            ),
-            file=sys.stderr,
-        )
-    if failed:
-        raise typer.Exit(1)
+    raise typer.Exit(print_forward(reports, format is VerifyFormat.json))
 
 
 def _verify_backward(specs: list[str], seed: int, batch: int, samples: int, format: VerifyFormat) -> None:
-    from rich.console import Console
-
     from cnncalc.engine.pass_memory import check_forward_pass
     from cnncalc.engine.propagate import analyze
     from cnncalc.executor.verify_backward import verify_backward
-    from cnncalc.report.gradients import render_backward_report
+    from cnncalc.report.verify import print_backward
 
     loaded = [load(name) for name in specs]
     for spec in loaded:  # refuse what the engine refuses, and passes too big for memory (backward keeps every
         check_forward_pass(analyze(spec), batch, keep_values=True)  # activation), before anything is allocated
     reports = [verify_backward(spec, seed=seed, batch=batch, samples=samples) for spec in loaded]
-    if format is VerifyFormat.json:
-        import json
-
-        dumped = [report.model_dump() for report in reports]
-        typer.echo(json.dumps(dumped[0] if len(dumped) == 1 else dumped, indent=2))
-    else:
-        out = Console()
-        for report in reports:
-            out.print(render_backward_report(report), crop=False)
-    failed = [(report, layer) for report in reports for layer in report.failures]
-    for report, layer in failed:
-        problem = "; ".join(layer.shape_problems) or (
-            f"relative error {layer.worst_relative_error:.2g} against finite differences"
-        )
-        print(shown(f"error: {report.name}: layer `{layer.name}` ({layer.kind}): {problem}."), file=sys.stderr)
-    if failed:
-        raise typer.Exit(1)
+    raise typer.Exit(print_backward(reports, format is VerifyFormat.json))

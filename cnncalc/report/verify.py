@@ -1,8 +1,81 @@
-"""`cnncalc verify`'s table: one row per layer, engine against forward pass, then time and memory."""
+"""`cnncalc verify`'s output: one row per layer, engine against forward pass, then time and memory (or the JSON);
+each mismatch (forward) or failed gradient check (`--backward`) as an error line on stderr."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+from cnncalc.errors import EXIT_CHECK_FAILED, EXIT_OK
+from cnncalc.shown import shown
+
+
+def print_forward(reports: list[Any], as_json: bool = False) -> int:
+    """Print the forward-pass reports (the table fitted to a terminal's width), then the mismatches to stderr;
+    1 if any layer differs."""
+    if as_json:
+        print(reports_json([report.to_dict() for report in reports]))
+    else:
+        from rich.console import Console
+
+        out = Console()
+        fit = out.width if out.is_terminal else None  # piped output keeps full names
+        for report in reports:
+            out.print(render_report(report, fit), crop=False)
+    return _errors(mismatch_lines(reports))
+
+
+def print_backward(reports: list[Any], as_json: bool = False) -> int:
+    """Print the backward-pass reports, then the failed checks to stderr; 1 if any layer failed."""
+    if as_json:
+        print(reports_json([report.model_dump() for report in reports]))
+    else:
+        from rich.console import Console
+
+        from cnncalc.report.gradients import render_backward_report
+
+        out = Console()
+        for report in reports:
+            out.print(render_backward_report(report), crop=False)
+    return _errors(backward_failure_lines(reports))
+
+
+def reports_json(dumped: list[dict[str, Any]]) -> str:
+    """One report as an object, several as a list; indented down to each layer, a layer on one line."""
+    from cnncalc.report.json_text import dumps
+
+    return dumps(dumped[0] if len(dumped) == 1 else dumped, depth=2 if len(dumped) == 1 else 3)
+
+
+def mismatch_lines(reports: list[Any]) -> list[str]:
+    """`error: SPEC: layer `NAME` (KIND): ...` for every layer whose shape or params differ, escaped."""
+    return [
+        shown(
+            f"error: {report.name}: layer `{layer.name}` ({layer.kind}): the forward pass gave shape "
+            f"{shape_text(layer.executed_shape)} and {layer.executed_params} params, the engine says "
+            f"{shape_text(layer.expected_shape)} and {layer.expected_params} params."
+        )
+        for report in reports
+        for layer in report.mismatches
+    ]
+
+
+def backward_failure_lines(reports: list[Any]) -> list[str]:
+    """An error line for every layer whose gradient shapes or values failed, escaped."""
+    lines = []
+    for report in reports:
+        for layer in report.failures:
+            problem = "; ".join(layer.shape_problems) or (
+                f"relative error {layer.worst_relative_error:.2g} against finite differences"
+            )
+            lines.append(shown(f"error: {report.name}: layer `{layer.name}` ({layer.kind}): {problem}."))
+    return lines
+
+
+def _errors(lines: list[str]) -> int:
+    for line in lines:
+        print(line, file=sys.stderr)
+    return EXIT_CHECK_FAILED if lines else EXIT_OK
 
 
 def shape_text(shape: list[int] | None) -> str:

@@ -1,16 +1,19 @@
-"""The rich rendering of a CheckResult (one row per answer, the working for wrong ones) and of a class."""
+"""`cnncalc check`'s output: a CheckResult's table (one row per answer, the working for wrong ones), one line
+per file and the class summary, or the JSON; unreadable files to stderr. rich is imported for the table only."""
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Group, RenderableType
-from rich.table import Table
-from rich.text import Text
-
-from cnncalc.checking.classroom import ClassSummary
+from cnncalc.checking.classroom import ClassSummary, exit_code, summarize
 from cnncalc.checking.compare import CheckResult
+from cnncalc.errors import EXIT_BAD_INPUT
 from cnncalc.shown import shown
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.text import Text
 
 MARKS = {
     "right": ("✓", "green"),
@@ -19,6 +22,49 @@ MARKS = {
     "unanswered": ("✗", "bold red"),
 }
 MAX_LISTED = 8  # wrong answers named on a file's one-line result
+
+
+def print_check(results: list[CheckResult], as_json: bool = False, details: bool = False) -> int:
+    """Print the results (JSON or the table; each unreadable file's error to stderr) and give the exit code.
+
+    One file: its full table (or its JSON, as it always was); several: a line each (`details`: each table), then
+    the class summary. A single unreadable file is the usual one-paragraph error, nothing else."""
+    several = len(results) > 1
+    if not several and results[0].error:
+        return _print_error(results[0])
+    if as_json:
+        for result in results:
+            if result.error:
+                _print_error(result)
+        print(check_json(results))
+    else:
+        from rich.console import Console
+
+        console = Console(highlight=False)
+        for result in results:
+            if result.error:
+                _print_error(result)
+            else:
+                console.print(render_check(result) if details or not several else result_line(result))
+        if several:
+            console.print(render_summary(summarize(results)))
+    return exit_code(results)
+
+
+def check_json(results: list[CheckResult]) -> str:
+    """One file's report, or `{"results": [...], "summary": {...}}` for several."""
+    import json  # here, not at the top: the table never needs it
+
+    if len(results) > 1:
+        report = {"results": [r.to_dict() for r in results], "summary": summarize(results).to_dict()}
+    else:
+        report = results[0].to_dict()
+    return json.dumps(report, indent=2)
+
+
+def _print_error(result: CheckResult) -> int:
+    print(result.error, file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def show(value: Any) -> str:
@@ -33,6 +79,10 @@ def show(value: Any) -> str:
 
 def render_check(result: CheckResult) -> RenderableType:
     """✓/✗ per answer in a table; below it, each wrong answer's formula and hint."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     if result.error:
         return Text(f"✗ {result.error}", style="bold red")
     title = f"Answers in {result.file} for {shown(result.name)}" if result.file else f"Answers for {shown(result.name)}"
@@ -75,6 +125,8 @@ def render_check(result: CheckResult) -> RenderableType:
 
 def result_line(result: CheckResult) -> Text:
     """One line per file: its score and which answers are wrong, with the mistake recognised."""
+    from rich.text import Text
+
     if result.error:
         return Text(f"✗ {result.error}", style="bold red")
     mark, style = ("✓", "green") if result.passed else ("✗", "bold red")
@@ -101,6 +153,10 @@ def _why(state: str, mistake: str | None) -> str:
 
 def render_summary(summary: ClassSummary) -> RenderableType:
     """The class at a glance: mean score, then how many students made each classic mistake."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     lines: list[RenderableType] = [
         Text(
             f"Class: {summary.files} file{'s' if summary.files != 1 else ''}, {summary.graded} graded, "
