@@ -189,7 +189,9 @@ def summarize(results: list[CheckResult]) -> ClassSummary:
     mistakes: Counter[str] = Counter()
     wrong: Counter[str] = Counter()
     for result in graded:
-        mistakes.update({a.mistake for a in result.answers if a.mistake})
+        # each mistake once per file, in answer order: a set's order changed from run to run (string hashing),
+        # and with it the order of tied counts in the summary
+        mistakes.update(list(dict.fromkeys(a.mistake for a in result.answers if a.mistake)))
         wrong.update(a.key for a in result.answers if not a.correct)
     mean = _whole(sum(r.score or 0 for r in graded) / len(graded)) if graded else None
     mean_max = _whole(sum(r.max_score or 0 for r in graded) / len(graded)) if graded else None

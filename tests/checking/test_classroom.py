@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -274,3 +277,20 @@ def test_an_empty_submission_is_graded_not_passed(klass):
     result = check(ALEXNET, "-a", str(empty), "--key", str(klass / "key.yaml"), "-f", "json")
     report = json.loads(result.stdout)
     assert result.exit_code == 1 and report["score"] == 0 and report["max_score"] == 7
+
+
+def test_the_class_summary_is_the_same_on_every_run(klass):
+    # Tied mistake counts were ordered by a set's iteration, which string hashing changes from process to process.
+    args = ["-m", "cnncalc", "check", ALEXNET, "-a", str(klass / "subs" / "*.yaml"), "-f", "json"]
+    runs = [
+        subprocess.run(
+            [sys.executable, *args], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}
+        )
+        for seed in ("1", "2", "3", "4")
+    ]
+    assert all(run.returncode == 1 for run in runs), runs[0].stderr  # bob and carol are wrong
+    outputs = {run.stdout for run in runs}
+    assert len(outputs) == 1
+    mistakes = json.loads(outputs.pop())["summary"]["mistakes"]
+    # carol's hwc-order comes before her bias-forgotten (answer order); each is made by one student
+    assert list(mistakes).index("hwc-order") < list(mistakes).index("bias-forgotten")
