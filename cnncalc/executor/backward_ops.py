@@ -76,29 +76,13 @@ from cnncalc.layers.pooling import (
 )
 from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SplitSection, SumMerge
+from cnncalc.registry import ClassRegistry
 
 Grads = dict[str, np.ndarray]
 Backward = Callable[[Any, Any, np.ndarray, np.ndarray, Any], tuple[Any, Grads]]
-BACKWARD: dict[type, Backward] = {}
-
-
-def backward(*classes: type) -> Callable[[Backward], Backward]:
-    """Register a backward function for one or more layer classes."""
-
-    def register(fn: Backward) -> Backward:
-        for cls in classes:
-            BACKWARD[cls] = fn
-        return fn
-
-    return register
-
-
-def backward_for(layer: object) -> Backward | None:
-    """The backward function of a node's op: its own class's, or a base class's (merge rules)."""
-    for cls in type(layer).__mro__:
-        if cls in BACKWARD:
-            return BACKWARD[cls]
-    return None
+BACKWARD: ClassRegistry[Backward] = ClassRegistry()
+backward = BACKWARD.register  # `@backward(Conv)`: the backward function of one or more layer classes
+backward_for = BACKWARD.for_  # a node's op's backward function: its own class's, or a base class's (merge rules)
 
 
 def param(ctx, layer: Layer, name: str) -> np.ndarray:

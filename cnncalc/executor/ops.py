@@ -63,20 +63,11 @@ from cnncalc.layers.pooling import (
 )
 from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, Merge, ProductMerge, SplitSection, SumMerge
+from cnncalc.registry import ClassRegistry
 
 Op = Callable[[Any, Any, Any], np.ndarray]  # (layer, one array or a list of them, executor)
-OPS: dict[type, Op] = {}
-
-
-def op(*classes: type) -> Callable[[Op], Op]:
-    """Register a forward function for one or more layer classes."""
-
-    def register(fn: Op) -> Op:
-        for cls in classes:
-            OPS[cls] = fn
-        return fn
-
-    return register
+OPS: ClassRegistry[Op] = ClassRegistry()
+op = OPS.register  # `@op(Conv)`: the forward function of one or more layer classes
 
 
 def spatial_dims(layer: Layer, x: np.ndarray) -> int:
@@ -795,9 +786,4 @@ def op_input(op: object, inputs: list[np.ndarray]) -> Any:
     return inputs if isinstance(op, Merge) or getattr(op, "reads_several", False) else inputs[0]
 
 
-def op_for(layer: object) -> Op | None:
-    """The forward function of a node's op: its own class's, or a base class's (merge rules)."""
-    for cls in type(layer).__mro__:
-        if cls in OPS:
-            return OPS[cls]
-    return None
+op_for = OPS.for_  # a node's op's forward function: its own class's, or a base class's (merge rules)

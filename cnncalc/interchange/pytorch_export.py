@@ -64,6 +64,7 @@ from cnncalc.layers.pooling import (
 )
 from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SumMerge
+from cnncalc.registry import ClassRegistry
 from cnncalc.spec.model import Spec
 
 # The helper modules a generated file may need; only those it uses are written into it.
@@ -280,18 +281,8 @@ class At:
 
 TorchCode = Callable[[Any, At], str]  # (layer, where) -> the constructor expression of its torch module
 FamilyCode = Callable[[str, Any, At], str]  # the same, given the torch class's name first
-TORCH_CODE: dict[type, TorchCode] = {}
-
-
-def torch_code(*classes: type) -> Callable[[TorchCode], TorchCode]:
-    """Register a constructor function for one or more layer classes."""
-
-    def register(fn: TorchCode) -> TorchCode:
-        for cls in classes:
-            TORCH_CODE[cls] = fn
-        return fn
-
-    return register
+TORCH_CODE: ClassRegistry[TorchCode] = ClassRegistry()
+torch_code = TORCH_CODE.register  # `@torch_code(Conv)`: the constructor function of one or more layer classes
 
 
 def torch_family(names: dict[type, str]) -> Callable[[FamilyCode], FamilyCode]:
@@ -305,12 +296,7 @@ def torch_family(names: dict[type, str]) -> Callable[[FamilyCode], FamilyCode]:
     return register
 
 
-def code_for(layer: object) -> TorchCode | None:
-    """The constructor function of a leaf: its own class's, or a base class's (a leaf merge's rule)."""
-    for cls in type(layer).__mro__:
-        if cls in TORCH_CODE:
-            return TORCH_CODE[cls]
-    return None
+code_for = TORCH_CODE.for_  # a leaf's constructor function: its own class's, or a base class's (a leaf merge's rule)
 
 
 def leaf_code(layer: Any, shape: tuple[int, ...], use: set[str], in_block: bool = False) -> str:
