@@ -11,6 +11,7 @@ batchnorm's buffers, a layer scale rather than an affine), the node's doc_string
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,60 @@ from cnncalc.errors import CnncalcError
 from cnncalc.graph import Node
 from cnncalc.interchange.onnx_support import require_onnx
 from cnncalc.layers import Layer, SplitSection
-from cnncalc.layers.structure import ChannelConcat, ProductMerge, SumMerge
+from cnncalc.layers.activations import (
+    CELU,
+    ELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    Softplus,
+)
+from cnncalc.layers.conv import Conv, ConvTranspose
+from cnncalc.layers.dense import Flatten, Linear
+from cnncalc.layers.elementwise import (
+    GELU,
+    LRN,
+    Dropout,
+    Dropout2d,
+    Dropout3d,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    StochasticDepth,
+    Tanh,
+    Upsample,
+)
+from cnncalc.layers.normalization import Affine, BatchNorm, GroupNorm, InstanceNorm, LayerNorm, LayerScale
+from cnncalc.layers.pooling import (
+    AdaptiveAvgPool,
+    AdaptiveMaxPool,
+    AvgPool,
+    GlobalAvgPool,
+    GlobalMaxPool,
+    LPPool,
+    MaxPool,
+    MinPool,
+)
+from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
+from cnncalc.layers.structure import ChannelConcat, Merge, ProductMerge, SumMerge
+from cnncalc.registry import ClassRegistry
 from cnncalc.spec.model import Spec
 
 OPSET = 21  # GroupNormalization with per-channel scale and bias (opset 18-20 scale per group)
 HINT = "cnncalc "  # the doc_string prefix of the arguments ONNX cannot carry
+
+
+OnnxNode = Callable[["_Builder", Any, str, str, tuple[int, ...]], None]  # (builder, op, input, output, input shape)
+ONNX_NODES: ClassRegistry[OnnxNode] = ClassRegistry()
+onnx_node = ONNX_NODES.register  # `@onnx_node(Conv)`: the ONNX nodes of one or more op classes
 
 
 class _Builder:
@@ -36,6 +86,8 @@ class _Builder:
         self.weight_inputs: list[Any] = []
         self.shapes = spec.graph.shapes()
         self.declared: list[Any] = []  # value_info for the tensors onnx's shape inference cannot type
+        self.ins: list[str] = []  # the current node's input tensors and their shapes
+        self.in_shapes: list[tuple[int, ...]] = []
 
     def tensor(self, index: int) -> str:
         return "input" if index == 0 else self.spec.graph.nodes[index].name
@@ -102,29 +154,9 @@ class _Builder:
     def node(self, node: Node) -> None:
         op = node.op
         out, ins = self.tensor(node.index), [self.tensor(i) for i in node.inputs]
-        shape_in = self.shapes[node.inputs[0]]
-        if isinstance(op, SplitSection):
-            start, stop = op.split.section_bounds(shape_in[0])[op.index]
-            starts, ends = self.constant(f"{out}.starts", [start]), self.constant(f"{out}.ends", [stop])
-            self.add("Slice", [ins[0], starts, ends, self.constant(f"{out}.axes", [1])], out, out)
-            return
-        if isinstance(op, ChannelConcat):
-            self.add("Concat", ins, out, out, axis=1)
-            return
-        if isinstance(op, (SumMerge, ProductMerge)):
-            kind = "Add" if isinstance(op, SumMerge) else "Mul"
-            if len(ins) == 1:
-                self.add("Identity", ins, out, out)
-                return
-            current = ins[0]
-            for i, other in enumerate(ins[1:]):
-                target = out if i == len(ins) - 2 else f"{out}.{kind.lower()}{i}"
-                self.add(kind, [current, other], target, target if target != out else out)
-                current = target
-            return
-        assert isinstance(op, Layer)
-        handler = getattr(self, f"kind_{op.kind}", None)
+        handler = ONNX_NODES.for_(op)
         if handler is None:
+            assert isinstance(op, Layer)  # merges and split sections all have one
             raise CnncalcError(
                 f"layer `{op.path}`: cnncalc has no ONNX export for the kind `{op.kind}` yet.",
                 op.source,
@@ -132,10 +164,43 @@ class _Builder:
             )
         self.ins, self.in_shapes = ins, [self.shapes[i] for i in node.inputs]
         start = len(self.nodes)
-        handler(op, ins[0], out, shape_in)
-        if not op.trainable:  # `trainable: false` (a frozen stage): ONNX has no such notion
+        handler(self, op, ins[0], out, self.in_shapes[0])
+        if isinstance(op, Layer) and not isinstance(op, Merge) and not op.trainable:
+            # `trainable: false` (a frozen stage): ONNX has no such notion; a merge has nothing to freeze
             for written in self.nodes[start:]:
                 self.hint(op.kind, written, trainable=False)
+
+    # --- one handler per op class, as executor/ops.py has one forward function: (op, input, output, input shape) ---
+
+    @onnx_node(SplitSection)
+    def split_section(self, section: SplitSection, x: str, out: str, shape: tuple[int, ...]) -> None:
+        start, stop = section.split.section_bounds(shape[0])[section.index]
+        starts, ends = self.constant(f"{out}.starts", [start]), self.constant(f"{out}.ends", [stop])
+        self.add("Slice", [x, starts, ends, self.constant(f"{out}.axes", [1])], out, out)
+
+    @onnx_node(ChannelConcat)
+    def concat_merge(self, merge: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.add("Concat", self.ins, out, out, axis=1)
+
+    @onnx_node(SumMerge)
+    def sum_merge(self, merge: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.chain("Add", out)
+
+    @onnx_node(ProductMerge)
+    def product_merge(self, merge: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.chain("Mul", out)
+
+    def chain(self, op: str, out: str) -> None:
+        """A merge of n inputs as n - 1 binary `op` nodes (one input: an Identity)."""
+        ins = self.ins
+        if len(ins) == 1:
+            self.add("Identity", ins, out, out)
+            return
+        current = ins[0]
+        for i, other in enumerate(ins[1:]):
+            target = out if i == len(ins) - 2 else f"{out}.{op.lower()}{i}"
+            self.add(op, [current, other], target, target if target != out else out)
+            current = target
 
     def window_attrs(self, layer: Any, shape: tuple[int, ...], dilation: bool = True) -> dict[str, Any]:
         g = layer.geometry(shape)
@@ -148,13 +213,15 @@ class _Builder:
             attrs["dilations"] = list(g.dilation)
         return attrs
 
-    def kind_conv(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Conv)
+    def conv(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         g = layer.geometry(shape)
         w = self.init("", (layer.out_channels, shape[0] // layer.groups, *g.kernel), layer, "weights")
         inputs = [x, w] + ([self.init("", (layer.out_channels,), layer, "bias_values")] if layer.bias else [])
         self.add("Conv", inputs, out, out, group=layer.groups, **self.window_attrs(layer, shape))
 
-    def kind_conv_transpose(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(ConvTranspose)
+    def conv_transpose(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         g = layer.geometry(shape)
         w = self.init("", (shape[0], layer.out_channels // layer.groups, *g.kernel), layer, "weights")
         inputs = [x, w] + ([self.init("", (layer.out_channels,), layer, "bias_values")] if layer.bias else [])
@@ -162,16 +229,19 @@ class _Builder:
         attrs = self.window_attrs(layer, shape)
         self.add("ConvTranspose", inputs, out, out, group=layer.groups, output_padding=extra, **attrs)
 
-    def kind_maxpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(MaxPool)
+    def maxpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("MaxPool", [x], out, out, ceil_mode=int(layer.ceil_mode), **self.window_attrs(layer, shape))
 
-    def kind_minpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(MinPool)
+    def minpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Neg", [x], f"{out}.neg", f"{out}.neg")
         attrs = self.window_attrs(layer, shape)
         self.add("MaxPool", [f"{out}.neg"], f"{out}.max", f"{out}.max", ceil_mode=int(layer.ceil_mode), **attrs)
         self.add("Neg", [f"{out}.max"], out, out)
 
-    def kind_avgpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(AvgPool)
+    def avgpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         attrs = self.window_attrs(layer, shape, dilation=False)
         self.add(
             "AveragePool",
@@ -183,7 +253,8 @@ class _Builder:
             **attrs,
         )
 
-    def kind_lppool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(LPPool)
+    def lppool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         if layer.norm_type != int(layer.norm_type):
             raise CnncalcError(f"layer `{layer.path}`: ONNX's LpPool takes a whole power p, not {layer.norm_type}.")
         attrs = self.window_attrs(layer, shape, dilation=False)
@@ -203,27 +274,34 @@ class _Builder:
         kernel = [size // n for size, n in zip(shape[1:], target)]
         self.add(f"{op}Pool", [x], out, out, kernel_shape=kernel, strides=kernel)
 
-    def kind_adaptive_avgpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(AdaptiveAvgPool)
+    def adaptive_avgpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.adaptive(layer, x, out, shape, "Average")
 
-    def kind_adaptive_maxpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(AdaptiveMaxPool)
+    def adaptive_maxpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.adaptive(layer, x, out, shape, "Max")
 
-    def kind_global_avgpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(GlobalAvgPool)
+    def global_avgpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("GlobalAveragePool", [x], out, out)
 
-    def kind_global_maxpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(GlobalMaxPool)
+    def global_maxpool(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("GlobalMaxPool", [x], out, out)
 
-    def kind_flatten(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Flatten)
+    def flatten(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Flatten", [x], out, out, axis=1)
 
-    def kind_linear(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Linear)
+    def linear(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         w = self.init("", (layer.out_features, shape[0]), layer, "weights")
         inputs = [x, w] + ([self.init("", (layer.out_features,), layer, "bias_values")] if layer.bias else [])
         self.add("Gemm", inputs, out, out, transB=1)
 
-    def kind_batchnorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(BatchNorm)
+    def batchnorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         c = (shape[0],)
         gamma, beta = layer.parts()
         scale = self.init("", c, layer, "weight") if gamma else self.fixed(f"{out}.scale", c, 1.0)
@@ -234,49 +312,69 @@ class _Builder:
         if layer.frozen or not (gamma and beta):
             self.hint("batchnorm", affine=layer.affine, frozen=layer.frozen, scale=layer.scale, center=layer.center)
 
-    def kind_lrn(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(LRN)
+    def lrn(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("LRN", [x], out, out, size=layer.size, alpha=layer.alpha, beta=layer.beta, bias=layer.k)
 
-    def kind_dropout(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    def dropout_node(self, layer: Any, x: str, out: str) -> None:
+        """ONNX's one Dropout, for every dropping kind (a hint tells the others from plain dropout)."""
         ratio = self.constant(f"{out}.ratio", layer.p, np.float32)
         self.add("Dropout", [x, ratio], out, out)  # no training_mode input: the identity at inference
-        if layer.kind == "stochastic_depth":
-            self.hint(layer.kind, p=layer.p, mode=layer.mode)
-        elif layer.kind != "dropout":
-            self.hint(layer.kind, p=layer.p)
 
-    kind_dropout2d = kind_dropout3d = kind_stochastic_depth = kind_dropout
+    @onnx_node(Dropout)
+    def dropout(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.dropout_node(layer, x, out)
 
-    def kind_relu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Dropout2d, Dropout3d)
+    def channel_dropout(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.dropout_node(layer, x, out)
+        self.hint(layer.kind, p=layer.p)
+
+    @onnx_node(StochasticDepth)
+    def stochastic_depth(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+        self.dropout_node(layer, x, out)
+        self.hint(layer.kind, p=layer.p, mode=layer.mode)
+
+    @onnx_node(ReLU)
+    def relu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Relu", [x], out, out)
 
-    def kind_relu6(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(ReLU6)
+    def relu6(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         low, high = self.constant(f"{out}.min", 0.0, np.float32), self.constant(f"{out}.max", 6.0, np.float32)
         self.add("Clip", [x, low, high], out, out)
 
-    def kind_leaky_relu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(LeakyReLU)
+    def leaky_relu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("LeakyRelu", [x], out, out, alpha=layer.negative_slope)
 
-    def kind_sigmoid(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Sigmoid)
+    def sigmoid(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Sigmoid", [x], out, out)
 
-    def kind_tanh(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Tanh)
+    def tanh(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Tanh", [x], out, out)
 
-    def kind_gelu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(GELU)
+    def gelu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Gelu", [x], out, out, approximate=layer.approximate)
 
-    def kind_silu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(SiLU)
+    def silu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Sigmoid", [x], f"{out}.sigmoid", f"{out}.sigmoid")
         self.add("Mul", [x, f"{out}.sigmoid"], out, out)
 
-    def kind_softmax(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Softmax)
+    def softmax(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Softmax", [x], out, out, axis=layer.dim + 1 if layer.dim >= 0 else layer.dim)
 
-    def kind_identity(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Identity)
+    def identity(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Identity", [x], out, out)
 
-    def kind_upsample(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Upsample)
+    def upsample(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         """Resize as torch exports F.interpolate: nearest is asymmetric/floor, the linear modes half-pixel."""
         ndim = len(shape) - 1
         attrs: dict[str, Any] = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric"}
@@ -298,25 +396,28 @@ class _Builder:
 
     # --- the kinds of the modern vocabulary ---
 
-    def unary(op: str, **fixed: Any) -> Any:  # type: ignore[misc]
+    def unary(cls: type, op: str, **fixed: Any) -> Any:  # type: ignore[misc]
         def handler(self: _Builder, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
             self.add(op, [x], out, out, **fixed)
 
-        return handler
+        return onnx_node(cls)(handler)
 
-    kind_hardswish = unary("HardSwish")
-    kind_hardsigmoid = unary("HardSigmoid", alpha=1 / 6, beta=0.5)  # torch's; ONNX's default alpha is 0.2
-    kind_mish = unary("Mish")
-    kind_selu = unary("Selu", alpha=1.6732632423543772, gamma=1.0507009873554805)  # torch's constants
+    hardswish = unary(Hardswish, "HardSwish")
+    hardsigmoid = unary(Hardsigmoid, "HardSigmoid", alpha=1 / 6, beta=0.5)  # torch's; ONNX's default alpha is 0.2
+    mish = unary(Mish, "Mish")
+    selu = unary(SELU, "Selu", alpha=1.6732632423543772, gamma=1.0507009873554805)  # torch's constants
     del unary
 
-    def kind_elu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(ELU)
+    def elu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Elu", [x], out, out, alpha=layer.alpha)
 
-    def kind_celu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(CELU)
+    def celu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Celu", [x], out, out, alpha=layer.alpha)
 
-    def kind_softplus(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Softplus)
+    def softplus(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         """ONNX's Softplus has no beta: torch's export, Mul(beta), Softplus, Div(beta), for beta != 1."""
         if layer.beta == 1:
             self.add("Softplus", [x], out, out)
@@ -326,17 +427,20 @@ class _Builder:
         self.add("Softplus", [f"{out}.scaled"], f"{out}.soft", f"{out}.soft")
         self.add("Div", [f"{out}.soft", beta], out, out)
 
-    def kind_hardtanh(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Hardtanh)
+    def hardtanh(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         low = self.constant(f"{out}.min", layer.min_val, np.float32)
         high = self.constant(f"{out}.max", layer.max_val, np.float32)
         self.add("Clip", [x, low, high], out, out)
 
-    def kind_prelu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(PReLU)
+    def prelu(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         # the slope broadcasts over [N, C, *spatial] from [C, 1, ...] (one per channel) or [1]
         slope_shape = (layer.num_parameters, *(1,) * (len(shape) - 1)) if layer.num_parameters > 1 else (1,)
         self.add("PRelu", [x, self.init("", slope_shape, layer, "weight")], out, out)
 
-    def kind_log_softmax(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(LogSoftmax)
+    def log_softmax(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("LogSoftmax", [x], out, out, axis=layer.dim + 1 if layer.dim >= 0 else layer.dim)
 
     def channels_last(self, x: str, out: str, shape: tuple[int, ...], body: Any) -> None:
@@ -349,7 +453,8 @@ class _Builder:
         body(f"{out}.last", f"{out}.normed")
         self.add("Transpose", [f"{out}.normed"], out, out, perm=[0, rank - 1, *range(1, rank - 1)])
 
-    def kind_layernorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(LayerNorm)
+    def layernorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         c = (shape[0],)
         affine = layer.elementwise_affine
         scale = self.init("", c, layer, "weight") if affine else self.fixed(f"{out}.scale", c, 1.0)
@@ -362,7 +467,8 @@ class _Builder:
 
         self.channels_last(x, out, shape, body)
 
-    def kind_groupnorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(GroupNorm)
+    def groupnorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         c = (shape[0],)
         scale = self.init("", c, layer, "weight") if layer.affine else self.fixed(f"{out}.scale", c, 1.0)
         shift = self.init("", c, layer, "bias") if layer.affine else self.fixed(f"{out}.shift", c, 0.0)
@@ -373,7 +479,8 @@ class _Builder:
         if not layer.affine:
             self.hint("groupnorm", affine=False)
 
-    def kind_instancenorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(InstanceNorm)
+    def instancenorm(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         c = (shape[0],)
         scale = self.init("", c, layer, "weight") if layer.affine else self.fixed(f"{out}.scale", c, 1.0)
         shift = self.init("", c, layer, "bias") if layer.affine else self.fixed(f"{out}.shift", c, 0.0)
@@ -388,11 +495,13 @@ class _Builder:
         """A per-channel vector stored as [C, 1, ...], broadcasting over [N, C, *spatial] (torch's own layout)."""
         return self.init("", (shape[0], *(1,) * (len(shape) - 1)), layer, key)
 
-    def kind_layer_scale(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(LayerScale)
+    def layer_scale(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("Mul", [x, self.per_channel(layer, shape, "gamma")], out, out)
         self.hint("layer_scale", init=layer.init)
 
-    def kind_affine(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Affine)
+    def affine(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         if layer.scale and layer.bias:
             self.add("Mul", [x, self.per_channel(layer, shape, "weight")], f"{out}.scaled", f"{out}.scaled")
             self.add("Add", [f"{out}.scaled", self.per_channel(layer, shape, "bias")], out, out)
@@ -402,7 +511,8 @@ class _Builder:
             self.add("Add", [x, self.per_channel(layer, shape, "bias")], out, out)
         self.hint("affine", scale=layer.scale, bias=layer.bias)  # a scale-only affine then a shift-only one stay two
 
-    def kind_pad(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(Pad)
+    def pad(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         pairs = layer.pads(shape)
         pads = self.constant(f"{out}.pads", [0, 0, *(b for b, _ in pairs), 0, 0, *(a for _, a in pairs)])
         mode = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}[layer.mode]
@@ -418,15 +528,18 @@ class _Builder:
         self.add("Transpose", [f"{out}.split_view"], f"{out}.moved", f"{out}.moved", perm=perm)
         self.add("Reshape", [f"{out}.moved", self.constant(f"{out}.final", [0, *final])], out, out)
 
-    def kind_channel_shuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(ChannelShuffle)
+    def channel_shuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         c, g, rest = shape[0], layer.groups, list(shape[1:])
         perm = [0, 2, 1, *range(3, 3 + len(rest))]
         self.rearranged(x, out, [g, c // g, *rest], perm, [c, *rest])
 
-    def kind_pixel_shuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(PixelShuffle)
+    def pixel_shuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         self.add("DepthToSpace", [x], out, out, blocksize=layer.upscale_factor, mode="CRD")  # torch's channel order
 
-    def kind_pixel_unshuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
+    @onnx_node(PixelUnshuffle)
+    def pixel_unshuffle(self, layer: Any, x: str, out: str, shape: tuple[int, ...]) -> None:
         # Not SpaceToDepth: ONNX's puts the block offsets before the channels, torch after.
         c, h, w = shape
         r = layer.downscale_factor

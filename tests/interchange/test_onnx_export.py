@@ -10,8 +10,12 @@ onnx = pytest.importorskip("onnx")
 
 from cnncalc import analyze, load_spec  # noqa: E402
 from cnncalc.engine.diff import diff  # noqa: E402
-from cnncalc.interchange.onnx_export import export_onnx  # noqa: E402
+from cnncalc.errors import CnncalcError  # noqa: E402
+from cnncalc.interchange.onnx_export import ONNX_NODES, export_onnx  # noqa: E402
 from cnncalc.interchange.onnx_import import import_model, import_onnx  # noqa: E402
+from cnncalc.layers import LAYER_KINDS  # noqa: E402
+from cnncalc.layers.elementwise import Tanh  # noqa: E402
+from cnncalc.spec.build import parse_spec  # noqa: E402
 from tests.conftest import DATA, SPECS  # noqa: E402
 
 SHIPPED = sorted(SPECS.glob("*.yaml"))
@@ -119,3 +123,46 @@ def test_onnxruntime_agrees_with_the_executor_on_every_new_kind():
         if record.values is not None and record.name in got:
             np.testing.assert_allclose(got[record.name], record.values, rtol=1e-3, atol=1e-4, err_msg=record.name)
     np.testing.assert_allclose(got[names[-1]], expected, rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("cls", sorted(set(LAYER_KINDS.values()), key=lambda c: c.kind), ids=lambda c: c.kind)
+def test_every_leaf_kind_has_an_onnx_handler(cls: type):
+    # A new kind needs an @onnx_node handler in onnx_export.py (a leaf merge finds its merge rule's).
+    assert ONNX_NODES.for_(cls.model_construct()) is not None, cls.kind
+
+
+def test_a_kind_without_an_onnx_handler_is_refused_at_its_layer(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delitem(ONNX_NODES, Tanh)
+    path = SPECS / "lenet5.yaml"
+    with pytest.raises(CnncalcError) as raised:
+        export_onnx(load_spec(path), weights=False)
+    # specs/lenet5.yaml: the first `- tanh` (tanh1 in the builder's numbering); the position is the item's own.
+    lines = path.read_text().splitlines()
+    row = lines.index("  - tanh")
+    assert raised.value.message == "layer `tanh1`: cnncalc has no ONNX export for the kind `tanh` yet."
+    position = raised.value.position
+    assert position is not None and (position.line, position.column) == (row + 1, lines[row].index("tanh") + 1)
+
+
+def test_each_dropping_kind_is_one_dropout_node_and_comes_back_as_itself():
+    spec = parse_spec(
+        "name: drops\ninput: [4, 2, 6, 6]\nlayers:\n  - dropout: {p: 0.1}\n  - dropout2d: {p: 0.2}\n"
+        "  - dropout3d: {p: 0.3}\n  - stochastic_depth: {p: 0.4, mode: batch}\n"
+    )
+    model = export_onnx(spec, weights=False)
+    assert [node.op_type for node in model.graph.node] == ["Dropout"] * 4
+    # ONNX has one Dropout: plain dropout needs no hint, the others keep their kind (and the depth's mode).
+    assert [node.doc_string for node in model.graph.node] == [
+        "",
+        'cnncalc {"kind": "dropout2d", "p": 0.2}',
+        'cnncalc {"kind": "dropout3d", "p": 0.3}',
+        'cnncalc {"kind": "stochastic_depth", "mode": "batch", "p": 0.4}',
+    ]
+    back = import_model(model, "drops.onnx").spec
+    assert [(row.kind, row.layer.p) for row in analyze(back).leaves] == [
+        ("dropout", 0.1),
+        ("dropout2d", 0.2),
+        ("dropout3d", 0.3),
+        ("stochastic_depth", 0.4),
+    ]
+    assert analyze(back).leaves[-1].layer.mode == "batch"
