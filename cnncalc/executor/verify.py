@@ -35,6 +35,8 @@ class LayerCheck:
     expected_params: int
     executed_params: int | None
     match: bool
+    depth: int = field(default=0, repr=False)  # nesting, and the name within the enclosing layer: for a
+    short_name: str = field(default="", repr=False)  # terminal's indented table, not the JSON
 
 
 @dataclass
@@ -56,6 +58,8 @@ class VerifyReport:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         del data["times"]
+        for layer in data["layers"]:
+            del layer["depth"], layer["short_name"]
         return data
 
     @property
@@ -88,6 +92,9 @@ def verify_spec(
         times.append(time.perf_counter() - start)
     peak = traced_peak(executor, spec, x)
     checks = [_check(row.name, row.kind, row.output_shape, row.params, executed.get(row.name)) for row in analysis.rows]
+    for check, row in zip(checks, analysis.rows):
+        check.depth = row.depth
+        check.short_name = row.name[len(row.parent.name) + 1 :] if row.parent is not None else row.name
     return VerifyReport(
         name=spec.name,
         match=all(check.match for check in checks),

@@ -80,6 +80,7 @@ def warning_lines(analysis: Analysis) -> list[str]:
 
 
 MIN_SHRUNK = 10  # a shortened column keeps at least this many cells
+MIN_NAME = 10  # a shortened name keeps at least this many cells beside its indentation
 
 
 def ellipsized(text: str, width: int) -> str:
@@ -130,9 +131,12 @@ def fitted_name(cell: str, width: int) -> str:
     indent = len(cell) - len(name)
     if indent + cell_len(name) <= width:
         return cell
-    if cell_len(name) < width:  # the deepest rows lose some indentation, never their name
+    if cell_len(name) <= width:  # the deepest rows lose some indentation, never their name
         return " " * (width - cell_len(name)) + name if indent else name
-    return ellipsized(name, width)
+    # Too long even alone: it keeps some indentation (else a nested row reads as a top-level one), the
+    # name at least MIN_NAME cells, shortened in the middle.
+    keep = min(indent, max(0, width - MIN_NAME))
+    return " " * keep + ellipsized(name, width - keep)
 
 
 def column_widths(headers: list[str], body: list[tuple[list[str], str | None]], footer: list[str] | None) -> list[int]:
@@ -193,9 +197,11 @@ def draw_grid(
     right_aligned: list[bool],
     max_width: int | None = None,
     shrinks: list[bool] | None = None,
+    name_column: int = 0,
 ) -> Text:
     """A heavy-headed box table as Text; lines are never wrapped (a grid too wide for `max_width` has its
-    shrinkable text columns shortened with an ellipsis; without `max_width`, wide tables scroll, not fold).
+    shrinkable text columns shortened with an ellipsis, the indented names of `name_column` by fitted_name;
+    without `max_width`, wide tables scroll, not fold).
 
     Every cell and the title are shown with control characters escaped (cnncalc.shown).
     """
@@ -207,7 +213,13 @@ def draw_grid(
     if max_width is not None and shrinks is not None:
         widths = fitted_widths(widths, shrinks, max_width)
         body = [
-            ([fitted_name(c, w) if i == 0 else ellipsized(c, w) for i, (c, w) in enumerate(zip(cells, widths))], style)
+            (
+                [
+                    fitted_name(c, w) if i == name_column else ellipsized(c, w)
+                    for i, (c, w) in enumerate(zip(cells, widths))
+                ],
+                style,
+            )
             for cells, style in body
         ]
         headers = [ellipsized(c, w) for c, w in zip(headers, widths)]

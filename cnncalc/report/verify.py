@@ -93,9 +93,12 @@ def render_report(report: Any, max_width: int | None = None) -> object:
     body = []
     for layer in report.layers:
         executed = "-" if layer.executed_params is None else f"{layer.executed_params:,}"
+        # In a terminal, as `table` names them: within the enclosing layer, indented by depth (`layer4…s.bn1`
+        # said little); piped output keeps the full dotted names, for grep.
+        name = layer.name if max_width is None else "  " * layer.depth + (layer.short_name or layer.name)
         cells = [
             "✓" if layer.match else "✗",
-            layer.name,
+            name,
             layer.kind,
             shape_text(layer.expected_shape),
             shape_text(layer.executed_shape),
@@ -112,7 +115,7 @@ def render_report(report: Any, max_width: int | None = None) -> object:
         if sum(w + 3 for w in widths) + 1 > max_width:  # still too wide: the kind goes, the figures stay
             headers, shrinks, right = (_without(items, 2) for items in (headers, shrinks, right))
             body = [(_without(cells, 2), style) for cells, style in body]
-    grid = draw_grid(f"{report.name}: forward pass vs engine", headers, body, None, right, max_width, shrinks)
+    grid = draw_grid(f"{report.name}: forward pass vs engine", headers, body, None, right, max_width, shrinks, 1)
     verdict = "all layers match" if report.match else f"{len(report.mismatches)} layer(s) differ"
     timing = f"forward pass {report.forward_seconds * 1000:.1f} ms"
     if report.runs > 1:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from cnncalc import analyze, load_spec
 from cnncalc.cli import app
-from cnncalc.report.table import ellipsized, render_table
+from cnncalc.report.table import ellipsized, fitted_name, render_table
 from tests.conftest import SPECS
 
 WIDE = ["name", "kind", "input", "output", "params", "macs", "flops", "rf", "activations"]
@@ -61,6 +61,14 @@ def test_ellipsis_keeps_both_ends_of_a_dotted_name():
     assert ellipsized("layer3.5.res.conv2", 11) == "layer…conv2"
     assert ellipsized("short", 11) == "short"
     assert len(ellipsized("深い層の名前です", 7)) <= 7  # wide characters take two cells each
+
+
+def test_a_name_too_long_for_its_column_keeps_some_of_its_indentation():
+    # QA: EfficientNet's `1.global_avgpool1`, 5 levels deep in an SE gate, came out flush left at 80
+    # columns, reading as a top-level layer; in 14 cells it keeps 4 of its 5 spaces, the name 10 cells.
+    assert fitted_name("     1.global_avgpool1", 14) == "    1.glo…ool1"
+    assert fitted_name("  fits", 12) == "  fits"
+    assert fitted_name("     twelve_cells", 12) == "twelve_cells"  # just fits alone: the indentation goes
 
 
 def test_piped_output_keeps_full_names():
