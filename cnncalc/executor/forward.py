@@ -159,14 +159,17 @@ class Executor:
             for i, end in enumerate(graph.last_use()):
                 frees.setdefault(end, []).append(i)
         fast = self._fast if self._fast is not None and self._fast[0] is graph and x.shape[0] else None
-        for node in graph.nodes[1:]:
-            inputs = [values[i] for i in node.inputs]
-            if fast is not None:
-                values.append(self._apply_fast(node, inputs, *fast[1:]))  # type: ignore[arg-type]
-            else:
-                values.append(self.apply(node, inputs))  # type: ignore[arg-type]
-            for i in frees.get(node.index, ()):
-                values[i] = None
+        # IEEE arithmetic without NumPy's warnings, as torch computes: a -inf pad or a huge weight gives
+        # inf or NaN values in the output, not RuntimeWarnings on stderr.
+        with np.errstate(all="ignore"):
+            for node in graph.nodes[1:]:
+                inputs = [values[i] for i in node.inputs]
+                if fast is not None:
+                    values.append(self._apply_fast(node, inputs, *fast[1:]))  # type: ignore[arg-type]
+                else:
+                    values.append(self.apply(node, inputs))  # type: ignore[arg-type]
+                for i in frees.get(node.index, ()):
+                    values[i] = None
         self.outputs = [values[i] for _, i in graph.outputs]  # type: ignore[misc]
         return self.outputs[0]
 

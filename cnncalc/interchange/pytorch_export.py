@@ -245,6 +245,8 @@ def _v(value: Any) -> str:
         import json
 
         return json.dumps(value)  # double quotes, as ruff format writes them
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return f'{"-" if value < 0 else ""}float("inf")'  # repr's `inf` is no Python literal
     return repr(value)
 
 
@@ -479,7 +481,7 @@ _PADS = {  # the torch module of each padding mode
 @torch_code(Pad)
 def _pad(layer: Any, at: At) -> str:
     pads = _v(_f_pad(layer.pads(at.shape)))
-    value = f", {layer.value!r}" if layer.mode == "constant" else ""
+    value = f", {_v(layer.value)}" if layer.mode == "constant" else ""
     return f"nn.{_PADS[layer.mode]}{at.nd}d({pads}{value})"
 
 

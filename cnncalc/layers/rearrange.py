@@ -1,15 +1,17 @@
 """Kinds that move values rather than compute them: padding, channel shuffle, pixel (un)shuffle."""
 
+import math
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from cnncalc.layers.base import (
     DIM_NAMES,
     Border,
-    Float,
     Layer,
     NonNegativeInt,
+    NotBoolean,
     PositiveInt,
     ReceptiveWindow,
     Shape,
@@ -17,6 +19,15 @@ from cnncalc.layers.base import (
 )
 from cnncalc.layers.window import Pads, pad_text, per_dim_pads
 
+
+def _not_nan(value: float) -> float:
+    if math.isnan(value):
+        raise PydanticCustomError("nan_fill", "NaN is no fill")
+    return value
+
+
+NO_NAN = AfterValidator(_not_nan)
+FillValue = Annotated[float, NotBoolean, NO_NAN]
 PadAmount = Annotated[
     NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]],
     Field(description="an integer, one per spatial dimension, or one [before, after] pair per dimension"),
@@ -31,8 +42,9 @@ class Pad(Layer):
     summary = "padding layer (ZeroPadding2D, ReflectionPad2d, ...)"
     padding: PadAmount
     mode: Literal["constant", "reflect", "replicate", "circular"] = "constant"
-    # Finite, like every number of a spec: timm's MaxPool2dSame pads with -inf, which the exports cannot write.
-    value: Float = Field(0.0, description="the fill of `constant` padding")
+    # The one number that may be infinite: F.pad(value=-inf) before a max pool is TensorFlow's `same` (timm's
+    # MaxPool2dSame), and an ONNX Pad imports as it. NaN is still refused.
+    value: FillValue = Field(0.0, description="the fill of `constant` padding (.inf and -.inf allowed)")
 
     def pads(self, input_shape: Shape) -> Pads:
         spatial = self.spatial(input_shape)

@@ -22,13 +22,28 @@ def plain_number(value: float) -> int | float:
     return float(f"{value:.7g}")
 
 
-def plain_values(values: np.ndarray) -> Any:
+def plain_values(values: np.ndarray, number: Any = plain_number) -> Any:
     """An array as nested lists of plain numbers (see `plain_number`)."""
 
     def plain(item: Any) -> Any:
-        return [plain(inner) for inner in item] if isinstance(item, list) else plain_number(item)
+        return [plain(inner) for inner in item] if isinstance(item, list) else number(item)
 
     return plain(values.tolist())
+
+
+def json_number(value: float) -> int | float | str:
+    """`plain_number`, but infinities and NaN as the strings "inf", "-inf" and "nan": JSON has no such numbers
+    (Python would write -Infinity, which strict parsers such as jq refuse)."""
+    if value != value:
+        return "nan"
+    if abs(value) == float("inf"):
+        return "inf" if value > 0 else "-inf"
+    return plain_number(value)
+
+
+def json_values(values: np.ndarray) -> Any:
+    """An array as nested lists for JSON (see `json_number`)."""
+    return plain_values(values, json_number)
 
 
 def _cell(value: Any) -> str:
@@ -58,10 +73,11 @@ def render_layer(console: Any, name: str, kind: str, values: np.ndarray) -> None
     channels = shape[0] if len(shape) > 1 else 1
     per_channel = values.size // max(channels, 1)
     if channels > MAX_CHANNELS or per_channel > MAX_VALUES_PER_CHANNEL:
-        console.print(
-            f"  min {values.min():.4g}  max {values.max():.4g}  mean {values.mean():.4g}  std {values.std():.4g}"
-            f"  ({values.size:,} values; too many to print)"
-        )
+        import numpy as np
+
+        with np.errstate(all="ignore"):  # a -inf pad's mean is -inf and its std NaN, not a RuntimeWarning
+            stats = f"min {values.min():.4g}  max {values.max():.4g}  mean {values.mean():.4g}  std {values.std():.4g}"
+        console.print(f"  {stats}  ({values.size:,} values; too many to print)")
         return
     if len(shape) == 1:
         console.print(_matrix(plain_values(values)))
@@ -75,7 +91,7 @@ def render_layer(console: Any, name: str, kind: str, values: np.ndarray) -> None
 def run_report(name: str, executor: Executor, gradients: Gradients | None) -> dict[str, Any]:
     """The JSON of `cnncalc run --format json`: every node's values (and gradients with --backward)."""
     layers = [
-        {"name": r.name, "kind": r.kind, "output_shape": list(r.shape), "values": plain_values(_values(r.values))}
+        {"name": r.name, "kind": r.kind, "output_shape": list(r.shape), "values": json_values(_values(r.values))}
         for r in executor.records
     ]
     report: dict[str, Any] = {"name": name, "layers": layers}
@@ -84,8 +100,8 @@ def run_report(name: str, executor: Executor, gradients: Gradients | None) -> di
 
         by_node = {g.node.index: g for g in gradients.records}
         for layer, record in zip(layers, executor.records):
-            layer.update(gradient_fields(by_node.get(record.node.index), plain_values))
-        report["loss"] = {"kind": gradients.loss.kind, "value": plain_number(gradients.loss_value)}
+            layer.update(gradient_fields(by_node.get(record.node.index), json_values))
+        report["loss"] = {"kind": gradients.loss.kind, "value": json_number(gradients.loss_value)}
     return report
 
 

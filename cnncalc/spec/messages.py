@@ -133,6 +133,7 @@ _REQUIREMENTS = {
     "too_long": "must have at most {max_length} item(s)",
     "literal_error": "must be {expected}",
     "bool_not_number": "must be a number, not true or false",
+    "nan_fill": "must be a number or .inf or -.inf, not NaN",
 }
 
 
