@@ -21,9 +21,10 @@ from typing import Any
 from cnncalc.errors import CnncalcError
 from cnncalc.interchange.onnx_graph import OnnxGraph, attribute, read_graph
 from cnncalc.interchange.spec_writer import Entry, write_spec
+from cnncalc.layers import LAYER_KINDS
 from cnncalc.shown import shown
 
-MERGE_KINDS = ("add", "multiply", "concat")
+MERGE_KINDS = tuple(kind for kind, cls in LAYER_KINDS.items() if cls.takes_from_list)  # `add: {from: [a, b]}`
 # Ops that may read a channels-last tensor: torch's LayerNorm2d and ConvNeXt's channels-last MLP.
 CHANNELS_LAST_OK = {
     *("Transpose", "LayerNormalization", "MatMul", "Add", "Mul", "Div", "Erf", "Gelu", "Relu", "Sigmoid", "Tanh"),

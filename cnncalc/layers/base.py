@@ -11,6 +11,7 @@ and one backward function in executor/backward_ops.py.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from math import prod
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
@@ -89,6 +90,12 @@ class Layer(BaseModel):
     # True when the op reads all of its graph node's inputs (a list of arrays in the executor), as a
     # merge does; `upsample` with `like:` reads a second one for its size.
     reads_several: ClassVar[bool] = False
+    # True for the leaf merges written `add: {from: [a, b]}`: `from:` names several layers, all inputs.
+    takes_from_list: ClassVar[bool] = False
+    # The questions a quiz sheet asks about a layer of this kind (keys of classroom/quiz.py's QUESTION_TEXT).
+    asked: ClassVar[tuple[str, ...]] = ()
+    # How a quiz sheet names the kind when its arguments do not matter (`batch norm`); default: the kind.
+    slides_name: ClassVar[str | None] = None
 
     name: str | None = Field(None, description="row name; default `<kind><n>`")
 
@@ -174,6 +181,31 @@ class Layer(BaseModel):
     def receptive_window(self, input_shape: Shape) -> ReceptiveWindow:
         """(k_eff, stride, pad_before) per spatial dim; None for an elementwise layer."""
         return None
+
+    def extra_inputs(self) -> dict[str, str]:
+        """Layers read besides the input, as {argument: layer name} (`upsample`'s `like:`); the builder wires them."""
+        return {}
+
+    # --- the forward pass's memory estimate (engine/pass_memory.py), per batch item ---
+
+    def workspace_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        """Elements of the working copies the executor makes besides the input and output: at most one temporary
+        the size of the larger."""
+        return max(prod(input_shape), prod(output_shape))
+
+    def prepared_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        """Elements of the weight copies the executor's fast path prepares for this layer, at most."""
+        return 0
+
+    # --- what the classroom tools write about a layer ---
+
+    def slides_text(self) -> str:
+        """The layer as lecture slides write it, for a quiz sheet (`96 11x11 filters at stride 4, pad 0`)."""
+        return self.slides_name or self.kind_label
+
+    def backward_formula(self, input_shape: Shape, with_weights: bool) -> list[str]:
+        """`check`'s worked formula for the gradient: of the weights if `with_weights`, else of the input."""
+        return [f"dL/dX = the {self.kind_label} backward of G = dL/dY (`cnncalc run --backward` shows every step)"]
 
     # --- helpers shared by the kinds ---
 

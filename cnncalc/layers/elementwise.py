@@ -178,6 +178,9 @@ class Upsample(Layer):
             )
         return spatial
 
+    def extra_inputs(self) -> dict[str, str]:
+        return {} if self.like is None else {"like": self.like}
+
     def infer(self, inputs: Sequence[Shape]) -> Shape:
         if self.like is None:
             return self.output_shape(inputs[0])

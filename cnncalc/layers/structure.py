@@ -94,7 +94,7 @@ class ChannelConcat(Merge):
 class _FromMerge(Layer):
     """A leaf with several inputs, named by `from:`; 0 params, 0 MACs."""
 
-    takes_from_list: ClassVar[bool] = True
+    takes_from_list = True
 
     def infer(self, inputs: Sequence[Shape]) -> Shape:
         assert isinstance(self, Merge)
@@ -152,6 +152,9 @@ class StructureKind(Structure):
     # How a layer_args group is named under the structure's path: None puts its layers right under it
     # (`body` -> `res1.conv1`), a word adds a level (`shortcut` -> `res1.shortcut`); branch i is always `path.i`.
     group_paths: ClassVar[dict[str, str | None]] = {}
+    # Where a list written right after the kind (`residual: [...]`) belongs, for the builder's hint; None when
+    # unclear (`add: [a, b]` may mean `from: [a, b]`).
+    list_arg: ClassVar[str | None] = None
 
     def groups(self) -> list[list[Layer]]:
         """The layer lists, in execution order."""
@@ -179,6 +182,7 @@ class Residual(SumMerge, StructureKind):
     summary = "output = body(x) + shortcut(x); the shortcut defaults to the identity"
     wiring = "parallel"
     layer_args = ("body", "shortcut")
+    list_arg = "body"
     group_paths = {"body": None, "shortcut": "shortcut"}
     body: list[Layer] = Field(description="layers of the main path")
     # default=[] (pydantic copies it per instance): default_factory=list costs ~2.5 ms of inspect.signature at start-up
@@ -212,6 +216,7 @@ class Concat(ChannelConcat, _Branches):
 
     kind = "concat"
     summary = "concatenate branches along the channels"
+    list_arg = "branches"
 
 
 @structure
@@ -238,6 +243,7 @@ class Split(ChannelConcat, StructureKind):
     summary = "channel sections, one branch each, concatenated (ShuffleNetV2, CSP)"
     wiring = "sections"
     branch_args = ("branches",)
+    list_arg = "branches"
     sections: PositiveInt | list[PositiveInt] = Field(description="how many equal sections, or each section's size")
     branches: list[list[Layer]] = Field(min_length=1, description="one list of layers per section")
 
@@ -299,6 +305,7 @@ class Repeat(StructureKind):
     times: NonNegativeInt
     iterations: list[list[Layer]] = Field(description="built by the loader: one list of layers per copy")
     spec_args: ClassVar[tuple[str, ...]] = ("times", "layers")
+    list_arg = "layers"
 
     def groups(self) -> list[list[Layer]]:
         return self.iterations

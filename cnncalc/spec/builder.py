@@ -29,8 +29,12 @@ MAX_REPEAT = 10_000
 MAX_NESTING = 64  # ResNet-50 nests 4 deep (block > residual > body > conv)
 # Keys any layer, structure or block use may carry besides its kind's own arguments.
 COMMON_KEYS = ("name", "from", "when", "trainable")
-# Kinds that are a leaf with a `from:` list of inputs, and a structure over `branches:` otherwise.
-MERGE_KINDS = ("add", "multiply", "concat")
+
+
+def takes_from_list(kind: str) -> bool:
+    """Whether `kind` is a leaf merge, which `from: [a, b]` makes (a structure over `branches:` otherwise)."""
+    cls = LAYER_KINDS.get(kind)
+    return cls is not None and cls.takes_from_list
 
 
 @dataclass
@@ -46,7 +50,7 @@ class _Entry:
 
     @property
     def is_from_merge(self) -> bool:
-        return self.kind in MERGE_KINDS and isinstance(self.common.get("from"), list)
+        return takes_from_list(self.kind) and isinstance(self.common.get("from"), list)
 
 
 class SpecBuilder:
@@ -163,9 +167,8 @@ class SpecBuilder:
                 args = _empty_map(item.value_pos[kind])
             if not isinstance(args, YMap):
                 # `residual: [...]` / `repeat: [...]`: the list belongs under the structure's own key.
-                list_key = {"residual": "body", "concat": "branches", "repeat": "layers", "split": "branches"}.get(
-                    str(kind)
-                )
+                structure_kind = STRUCTURE_KINDS.get(str(kind))
+                list_key = structure_kind.list_arg if structure_kind is not None else None
                 raise SpecError(
                     f"the arguments of `{kind}` must be a mapping, e.g. `- {kind}: {{...}}`; got {args!r}.",
                     item.value_pos[kind],
@@ -202,9 +205,11 @@ class SpecBuilder:
             raise SpecError(f"`trainable` must be true or false; got {common['trainable']!r}.", common_pos["trainable"])
         if "from" in common:
             names = common["from"]
-            if isinstance(names, list) and not (kind in MERGE_KINDS and kind not in self.blocks):
+            if isinstance(names, list) and not (takes_from_list(kind) and kind not in self.blocks):
+                merges = [k for k, cls in LAYER_KINDS.items() if cls.takes_from_list]
                 raise SpecError(
-                    f"`from:` of `{kind}` takes one layer name; a list of names is for add, multiply and concat.",
+                    f"`from:` of `{kind}` takes one layer name; a list of names is for "
+                    f"{', '.join(merges[:-1])} and {merges[-1]}.",
                     common_pos["from"],
                 )
             if isinstance(names, list) and len(names) < 2:
@@ -268,9 +273,8 @@ class SpecBuilder:
             data, positions = canonical_args(cls, substitute(e.args, env, e.args.pos), e.kind, e.pos)
             data["name"] = local_name
             layer = _validated(cls, data, e, path, positions)
-            like = getattr(layer, "like", None)
-            if like is not None:  # `upsample: {like: NAME}` reads NAME's shape: a second graph input
-                inputs.append(scope.resolve(like, positions.get("like", e.pos), "like"))
+            for arg, name in layer.extra_inputs().items():  # `upsample: {like: NAME}`: more graph inputs
+                inputs.append(scope.resolve(name, positions.get(arg, e.pos), arg))
             out = self.graph.add(layer, inputs)
         at = layer.placement
         from_names = e.common["from"] if e.is_from_merge else [e.common["from"]] if "from" in e.common else []
