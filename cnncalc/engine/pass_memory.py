@@ -5,13 +5,14 @@ than the memory available (or than `--max-memory`) is refused with exit 2, namin
 needs the most, instead of allocating until the machine swaps or NumPy gives up.
 
 Estimate, in bytes of the executor's dtype (float32):
-    weights (params + buffers), and unless every value is kept, the fast path's prepared copies (convs with
-    a batchnorm folded in, Winograd filters of 3x3 convs)
+    weights (params + buffers), and unless every value is kept, the fast path's prepared copies (each kind's
+    `prepared_elements`: convs with a batchnorm folded in, Winograd filters)
   + the activations alive at once (engine/memory.py's inference peak, times the batch), or every
-    layer's output when they are all kept (`cnncalc run` prints them)
-  + the largest working copy one layer makes: a convolution's padded input and im2col columns
-    (input channels x kernel taps x output positions; Winograd's tiles for a 3x3 one, if more), a
-    pooling's padded input and window copy, a temporary of the input's size for the others.
+    graph node's output when they are all kept (`cnncalc run` prints them)
+  + the largest working copy one layer makes (each kind's `workspace_elements`): a convolution's padded
+    input and im2col columns (input channels x kernel taps x output positions; Winograd's tiles where the
+    fast path uses it, if more), a pooling's padded input and window copy, a temporary of the input's size
+    for the others.
 """
 
 from __future__ import annotations
@@ -37,57 +38,12 @@ class PassEstimate:
 
 def workspace_elements(row: LayerRow) -> int:
     """Elements (per batch item) of the working copies one leaf layer makes besides its input and output."""
-    from cnncalc.layers.conv import ConvTranspose, _ConvBase
-    from cnncalc.layers.pooling import _WindowPool
-
-    layer, x, y = row.layer, prod(row.input_shape), prod(row.output_shape)
-    if isinstance(layer, _ConvBase) and len(row.input_shape) > 1:
-        channels, spatial, out_spatial = row.input_shape[0], row.input_shape[1:], row.output_shape[1:]
-        kernel = layer.per_dim(layer.kernel_size, len(spatial), "kernel_size")
-        dilation = layer.per_dim(layer.dilation, len(spatial), "dilation")
-        transpose = isinstance(layer, ConvTranspose)  # correlated at stride 1 once zero-stuffed
-        if transpose:  # zero-stuffed, then padded by dilation * (kernel - 1)
-            padded_sizes = tuple(o + d * (k - 1) for o, k, d in zip(out_spatial, kernel, dilation))
-        else:
-            padded_sizes = tuple(n + 2 * d * (k - 1) for n, k, d in zip(spatial, kernel, dilation))
-        padded = channels * prod(padded_sizes)
-        columns = channels * prod(kernel) * prod(out_spatial)
-        stride = (1,) * len(spatial) if transpose else layer.per_dim(layer.stride, len(spatial), "stride")
-        if len(spatial) == 2 and layer.groups == channels == row.output_shape[0]:
-            # depthwise by flat offsets (ops.depthwise_flat): its stride phases, each tap's run and the wide
-            # output, rows a phase wide (at most the output's width plus the kernel's overhang over the stride)
-            width = out_spatial[1] + dilation[1] * (kernel[1] - 1) // stride[1] + 1
-            phases = channels * prod(-(-n // s) * s for n, s in zip(padded_sizes, stride)) if max(stride) > 1 else 0
-            return padded + phases + (prod(kernel) + 1) * channels * out_spatial[0] * width
-        if kernel == (3, 3) and not transpose:  # maybe Winograd's (executor/winograd.py): its 4x4 input and
-            # product tiles, their row temporaries and an odd size's cropped copy, over the output rounded up
-            # to even sizes: at most 8 (C + C_out) values per position.
-            even = prod(o + o % 2 for o in out_spatial)
-            columns = max(columns, 8 * (channels + row.output_shape[0]) * even)
-        return padded + columns
-    if isinstance(layer, _WindowPool) and len(row.input_shape) > 1:
-        # the padded input (ceil_mode's extra end padding is under a stride), then for max and min pools
-        # (windows.reduce_separable) the input reduced over the first dim, else the window copy
-        g = layer.geometry(row.input_shape)
-        sizes = [n + before + after + s for n, s, (before, after) in zip(row.input_shape[1:], g.stride, g.pads)]
-        return row.input_shape[0] * (prod(sizes) + row.output_shape[1] * prod(sizes[1:])) + y
-    return max(x, y)
+    return row.layer.workspace_elements(row.input_shape, row.output_shape)
 
 
 def prepared_elements(row: LayerRow) -> int:
-    """Elements of the weight copies the executor's fast path keeps for one conv (at most): for a 2-D 3x3 kernel of
-    stride and dilation 1, Winograd's 16 filter values per 9 weights, else its weights with a batchnorm folded in;
-    and the bias."""
-    from cnncalc.layers.conv import Conv
-
-    layer = row.layer
-    if type(layer) is not Conv or len(row.input_shape) < 2:
-        return 0
-    dims = len(row.input_shape) - 1
-    kernel = layer.per_dim(layer.kernel_size, dims, "kernel_size")
-    weights = row.output_shape[0] * (row.input_shape[0] // layer.groups) * prod(kernel)
-    plain = layer.per_dim(layer.stride, dims, "stride") == layer.per_dim(layer.dilation, dims, "dilation") == (1, 1)
-    return row.output_shape[0] + (-(-16 * weights // 9) if kernel == (3, 3) and plain else weights)
+    """Elements of the weight copies the executor's fast path keeps for one leaf (at most)."""
+    return row.layer.prepared_elements(row.input_shape, row.output_shape)
 
 
 def forward_pass_estimate(analysis: Analysis, batch: int = 1, keep_values: bool = False) -> PassEstimate:
@@ -95,7 +51,10 @@ def forward_pass_estimate(analysis: Analysis, batch: int = 1, keep_values: bool 
     weights = (analysis.params + analysis.buffers) * ITEM_BYTES
     if not keep_values:  # the fast path's folded weights and Winograd filters
         weights += sum(prepared_elements(row) for row in analysis.leaves) * ITEM_BYTES
-    activations = memory.input_bytes + memory.activation_bytes if keep_values else memory.peak_activation_bytes
+    if keep_values:  # every node's array is kept: the leaves' outputs and the merges' of structures (a residual's sum)
+        activations = batch * sum(prod(shape) for shape in analysis.graph.shapes()) * ITEM_BYTES
+    else:
+        activations = memory.peak_activation_bytes
     largest_row, largest, workspace, tensor = None, 0, 0, memory.input_bytes
     for row in analysis.leaves:
         extra = workspace_elements(row) * batch * ITEM_BYTES

@@ -133,14 +133,14 @@ class Executor:
             b = (shift if bias is None else bias * scale + shift).astype(self.dtype)
             convs[source.index] = (w, b, None)
             folded.add(node.index)
+        shapes = {record.node.index: record.shape for record in self.records}  # of prepare's empty batch
+        shapes[0] = tuple(spec.input_shape)
         for node in graph.nodes[1:]:
             op = node.op
-            if type(op) is not Conv:
+            if type(op) is not Conv or not op.uses_winograd(shapes[node.inputs[0]]):
                 continue
             w, b, _ = convs.get(node.index) or (self.params.arrays.get((op.path, "weights")), None, None)
-            if w is None or not winograd.applies(w, op.groups):
-                continue
-            if op.per_dim(op.stride, 2, "stride") != (1, 1) or op.per_dim(op.dilation, 2, "dilation") != (1, 1):
+            if w is None:
                 continue
             if node.index not in convs:
                 b = ops.conv_bias(op, self)

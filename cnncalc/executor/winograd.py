@@ -1,5 +1,6 @@
 """Winograd's F(2x2, 3x3) for 3x3, stride-1, ungrouped 2-D convolutions (Lavin & Gray, "Fast Algorithms for
-Convolutional Neural Networks", 2016): 16 multiplies per 2x2 output tile instead of 36.
+Convolutional Neural Networks", 2016): 16 multiplies per 2x2 output tile instead of 36. Which convs it runs is
+`Conv.uses_winograd` (numpy-free, so the memory estimate reads the same rule).
 
 Each overlapping 4x4 input tile d becomes V = B^T d B, each 3x3 filter g becomes U = G g G^T (once, at
 prepare time), the 16 positions of the 4x4 transform domain are 16 GEMMs [C_out, C] @ [C, tiles], and each
@@ -15,19 +16,10 @@ import numpy as np
 # The F(2x2, 3x3) filter transform (Lavin & Gray, section 4.1).
 G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
 
-# Fewer input channels than this gain nothing: im2col's one GEMM is faster (measured: 3 -> 64 at 224x224
-# takes 3 ms by im2col, 7-12 ms here).
-MIN_CHANNELS = 16
-
 # Tiles per band of tile rows (batch included): enough GEMM columns for BLAS to run at speed on two threads,
 # few enough that a band's transforms stay in cache. Measured on VGG-16's convs: 256-512 alike, 2048 is 1.2-1.4x
 # slower, and a band sized by bytes (3 MB) was too short for the 28x28 layers' GEMMs.
 BAND_TILES = 384
-
-
-def applies(weight: np.ndarray, groups: int) -> bool:
-    """Whether a conv weight [C_out, C/groups, *k] is one this routine computes (given stride 1, dilation 1)."""
-    return weight.ndim == 4 and weight.shape[2:] == (3, 3) and groups == 1 and weight.shape[1] >= MIN_CHANNELS
 
 
 def filter_transform(weight: np.ndarray) -> np.ndarray:

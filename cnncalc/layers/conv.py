@@ -29,6 +29,11 @@ from cnncalc.layers.window import (
     tf_same_pads,
 )
 
+# The executor's fast path computes a conv by Winograd's F(2x2, 3x3) (executor/winograd.py) only from this many
+# input channels: fewer gain nothing, im2col's one GEMM is faster (measured: 3 -> 64 at 224x224 takes 3 ms by
+# im2col, 7-12 ms by Winograd).
+WINOGRAD_MIN_CHANNELS = 16
+
 Padding = Annotated[
     NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"],
     Field(
@@ -80,6 +85,19 @@ class _ConvBase(SlidingWindow):
 
     def weight_shape(self, in_channels: int, g: WindowGeometry) -> Shape:
         raise NotImplementedError
+
+    def correlation_elements(
+        self, channels: int, out_channels: int, sizes: Shape, kernel: Shape, stride: Shape, dilation: Shape, out: Shape
+    ) -> int:
+        """What ops.correlate copies from a padded input of spatial `sizes`: im2col's columns (input channels x
+        kernel taps x output positions), or for a depthwise 2-D conv (ops.depthwise_flat) its stride phases, each
+        tap's run and the wide output, rows a phase wide (at most the output's width plus the kernel's overhang)."""
+        if len(out) == 2 and self.groups == channels == out_channels:
+            (kh, kw), (sh, sw) = kernel, stride
+            width = out[1] + dilation[1] * (kw - 1) // sw + 1
+            phases = channels * prod(-(-n // s) * s for n, s in zip(sizes, stride)) if max(sh, sw) > 1 else 0
+            return phases + (kh * kw + 1) * channels * out[0] * width
+        return channels * prod(kernel) * prod(out)
 
     def param_count(self, input_shape: Shape) -> int:
         g = self.geometry(input_shape)
@@ -143,6 +161,33 @@ class Conv(_ConvBase):
             f"= {self.macs(input_shape, output_shape):,}"
         )
         return lines
+
+    def uses_winograd(self, input_shape: Shape) -> bool:
+        """Whether the executor's fast path runs this conv by Winograd's F(2x2, 3x3): a 2-D 3x3 kernel of stride and
+        dilation 1, ungrouped, with at least WINOGRAD_MIN_CHANNELS input channels."""
+        g = self.geometry(input_shape)
+        plain = g.kernel == (3, 3) and g.stride == g.dilation == (1, 1)
+        return plain and self.groups == 1 and input_shape[0] >= WINOGRAD_MIN_CHANNELS
+
+    def workspace_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        """The padded input, then what correlating it copies, or Winograd's tiles where it runs, if more."""
+        g = self.geometry(input_shape)
+        channels, out_channels, out = input_shape[0], output_shape[0], output_shape[1:]
+        winograd = self.uses_winograd(input_shape)
+        sizes = tuple(n + before + after for n, (before, after) in zip(g.spatial, g.pads))
+        if winograd:  # F(2x2, 3x3) takes even sizes: one more padding row or column for an odd one
+            sizes = tuple(n + n % 2 for n in sizes)
+        work = self.correlation_elements(channels, out_channels, sizes, g.kernel, g.stride, g.dilation, out)
+        if winograd:  # its 4x4 input and product tiles, their row temporaries and an odd size's cropped copy, over
+            # the output rounded up to even sizes: at most 8 (C + C_out) values per position
+            work = max(work, 8 * (channels + out_channels) * prod(o + o % 2 for o in out))
+        return channels * prod(sizes) + work
+
+    def prepared_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        """Winograd's 16 filter values per 9 weights where it runs, else the weights with a batchnorm folded in;
+        and the bias."""
+        weights = prod(self.weight_shape(input_shape[0], self.geometry(input_shape)))
+        return output_shape[0] + (-(-16 * weights // 9) if self.uses_winograd(input_shape) else weights)
 
 
 @register
@@ -230,3 +275,16 @@ class ConvTranspose(_ConvBase):
             f"= {self.macs(input_shape, output_shape):,}  (counted per input position)"
         )
         return lines
+
+    def workspace_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        """The input zero-stuffed by the stride, that padded by dilation * (kernel - 1) (the output's size plus the
+        kernel's reach), what correlating it at stride 1 copies, and the weights regrouped and flipped into a
+        conv's layout (two copies when grouped)."""
+        g = self.geometry(input_shape)
+        channels, out = input_shape[0], output_shape[1:]
+        stuffed = channels * prod((n - 1) * s + 1 for n, s in zip(g.spatial, g.stride))
+        sizes = tuple(o + d * (k - 1) for o, k, d in zip(out, g.kernel, g.dilation))
+        ones = (1,) * len(out)
+        work = self.correlation_elements(channels, output_shape[0], sizes, g.kernel, ones, g.dilation, out)
+        weights = prod(self.weight_shape(channels, g)) * (2 if self.groups > 1 else 1)
+        return stuffed + channels * prod(sizes) + work + weights

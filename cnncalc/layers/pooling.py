@@ -1,5 +1,6 @@
 """Pooling kinds: max/avg/min/LP windows, adaptive and global pooling."""
 
+from math import prod
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
@@ -85,6 +86,13 @@ class _WindowPool(SlidingWindow):
         lines.append(f"C = {input_shape[0]} (pooling keeps the channels)")
         lines.append("params = 0 (pooling has no weights)")
         return lines
+
+    def workspace_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        """The padded input (ceil_mode's extra end padding is under a stride), then for max and min pools
+        (windows.reduce_separable) the input reduced over the first dim, else the window copy."""
+        g = self.geometry(input_shape)
+        sizes = [n + before + after + s for n, s, (before, after) in zip(g.spatial, g.stride, g.pads)]
+        return input_shape[0] * (prod(sizes) + output_shape[1] * prod(sizes[1:])) + prod(output_shape)
 
 
 @register

@@ -8,6 +8,7 @@ import pytest
 from cnncalc.executor import ops, winograd
 from cnncalc.executor.forward import Executor
 from cnncalc.executor.windows import pad
+from cnncalc.layers.conv import WINOGRAD_MIN_CHANNELS as MIN_CHANNELS
 from tests.executor.helpers import make_spec
 
 # (batch, channels, out channels, height, width, [[top, bottom], [left, right]] padding)
@@ -33,7 +34,7 @@ def test_winograd_gives_im2col_values(n, c, co, h, w, padding, dtype):
     weight = (rng.standard_normal((co, c, 3, 3)) / np.sqrt(9 * c)).astype(dtype)
     bias = rng.standard_normal(co).astype(dtype)
     layer = conv_layer(c, co, padding)
-    assert winograd.applies(weight, 1)
+    assert layer.uses_winograd((c, h, w))
     ours = ops.prepared_conv(layer, x, weight, bias, winograd.filter_transform(weight))
     padded = pad(x.astype(np.float64), tuple(map(tuple, padding)))
     exact = ops.correlate(padded, weight.astype(np.float64), (1, 1), (1, 1), 1) + bias[:, None, None]
@@ -59,13 +60,25 @@ def test_winograd_equals_torch_conv2d():
     np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
-def test_only_3x3_ungrouped_convs_with_enough_channels_qualify():
-    w = np.zeros((16, 16, 3, 3))
-    assert winograd.applies(w, 1)
-    assert not winograd.applies(w, 2)  # grouped
-    assert not winograd.applies(np.zeros((16, 16, 5, 5)), 1)
-    assert not winograd.applies(np.zeros((16, 16, 3)), 1)  # 1-D
-    assert not winograd.applies(np.zeros((64, winograd.MIN_CHANNELS - 1, 3, 3)), 1)  # im2col is faster
+@pytest.mark.parametrize(
+    ("input_shape", "conv", "qualifies"),
+    [
+        ((16, 8, 8), {}, True),
+        ((16, 8, 8), {"padding": "same"}, True),  # the padding does not matter
+        ((16, 8, 8), {"groups": 2}, False),
+        ((16, 8, 8), {"kernel_size": 5}, False),
+        ((16, 8, 8), {"kernel_size": [3, 1]}, False),
+        ((16, 8, 8), {"stride": 2}, False),
+        ((16, 8, 8), {"stride": [1, 2]}, False),
+        ((16, 8, 8), {"dilation": 2}, False),
+        ((16, 8), {}, False),  # 1-D
+        ((16, 8, 8, 8), {}, False),  # 3-D
+        ((MIN_CHANNELS - 1, 8, 8), {}, False),  # im2col is faster
+    ],
+)
+def test_only_2d_3x3_ungrouped_stride_1_convs_with_enough_channels_qualify(input_shape, conv, qualifies):
+    spec = make_spec(input_shape, [{"conv": {"out_channels": 16, "kernel_size": 3, **conv}}])
+    assert spec.layers[0].uses_winograd(input_shape) is qualifies
 
 
 def test_the_fast_path_uses_winograd_only_where_it_applies_and_agrees_with_the_plain_path():
