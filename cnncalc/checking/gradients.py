@@ -142,30 +142,9 @@ def _plain(array) -> Any:
 
 
 def formula_for(row: LayerRow, quantity: str, has_weights: bool) -> list[str]:
-    """The worked formula: seed 000's dW as a sum over positions, seed 004's g and h for a strided conv."""
-    from cnncalc.layers.conv import Conv
-    from cnncalc.layers.dense import Linear
-
-    layer = row.layer
+    """The worked formula: the shapes here, the gradient's own from the layer's kind (`Layer.backward_formula`)."""
     if quantity == "grad_shape":
         return [f"dL/dX has the shape of the layer's input X: {list(row.input_shape)}"]
     if quantity == "grad_weights_shape":
         return ["dL/dW has the shape of W", *[line for line in row.explain() if line.startswith("params")]]
-    if isinstance(layer, Conv):
-        g = layer.geometry(row.input_shape)
-        stride = ",".join(map(str, g.stride))
-        if all(s == 1 for s in g.stride) and all(d == 1 for d in g.dilation):
-            dw = "dL/dW[i] = Σ_positions G[p] · X[p + i]"
-            dx = "dL/dX[j] = Σ_(p, i: p + i = j) W[i] · G[p]"
-        else:
-            dw = f"dL/dW[i] = Σ_positions G[p] · X[s·p + d·i]  (s = {stride})"
-            dx = f"dL/dX[j] = Σ_(p, i: s·p + d·i = j) W[i] · G[p]  (s = {stride})"
-        pads = "" if not any(b or a for b, a in g.pads) else " (X padded; dL/dX drops the padding)"
-        lines = [
-            "G = dL/dY, the gradient arriving from the layer above",
-            (dw if has_weights and quantity == "grad_values" else dx) + pads,
-        ]
-        return [*lines, "summed over the batch and, per output channel o, over its input channels c"]
-    if isinstance(layer, Linear):
-        return ["G = dL/dY", "dL/dW = Gᵀ · X  (out_features x in_features)" if has_weights else "dL/dX = G · W"]
-    return [f"dL/dX = the {row.kind} backward of G = dL/dY (`cnncalc run --backward` shows every step)"]
+    return row.layer.backward_formula(row.input_shape, has_weights and quantity == "grad_values")

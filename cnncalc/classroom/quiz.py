@@ -20,15 +20,7 @@ from cnncalc.spec.yaml_source import YList, YMap
 
 MAX_VARIANTS = 1000
 ATTEMPTS_PER_VARIANT = 50  # random draws tried per variant before giving up on finding a distinct valid one
-ASKED = {  # kind -> the layer questions a problem sheet asks
-    "conv": ("output_shape", "params", "macs"),
-    "linear": ("output_shape", "params"),
-    "maxpool": ("output_shape",),
-    "avgpool": ("output_shape",),
-    "minpool": ("output_shape",),
-    "flatten": ("output_shape",),
-}
-QUESTION_TEXT = {
+QUESTION_TEXT = {  # each kind's class says which it asks (`Layer.asked`)
     "output_shape": "What is the output volume of {layer}?",
     "params": "How many parameters (weights and biases) does {layer} have?",
     "macs": "How many multiply-accumulates (MACs) does {layer} compute?",
@@ -277,7 +269,7 @@ def questions(variant: Variant) -> list[tuple[str, LayerRow | None, str]]:
         (f"layers.{row.name}.{quantity}", row, quantity)
         for row in variant.analysis.rows
         if row.leaf and (row.depth == 0 or row.name in varied)
-        for quantity in ASKED.get(row.kind, ())
+        for quantity in row.layer.asked
     ]
     return [*asked, ("output_shape", None, "output_shape"), ("params", None, "params")]
 
@@ -327,9 +319,9 @@ def problems_text(variant: Variant) -> str:
     analysis = variant.analysis
     lines = [f"# {analysis.spec.name}", "", f"Input volume: {_slides_shape(analysis.spec.input_shape)}", ""]
     for number, top in enumerate((r for r in analysis.rows if r.depth == 0), start=1):
-        lines.append(f"{number}. {top.name.upper()}: {describe(top)}")
+        lines.append(f"{number}. {top.name.upper()}: {top.layer.slides_text()}")
         inside = [r for r in top.leaves() if r is not top] if not top.leaf else []
-        lines += [f"   - {r.name.upper()}: {describe(r)}" for r in inside]  # what a block holds, varied or not
+        lines += [f"   - {r.name.upper()}: {r.layer.slides_text()}" for r in inside]  # a block's, varied or not
     lines += ["", "## Questions", "", "Write your answers in `answers.yaml` (shapes channels first, `[C, H, W]`).", ""]
     for number, (key, row, quantity) in enumerate(questions(variant), start=1):
         if row is None:
@@ -339,36 +331,6 @@ def problems_text(variant: Variant) -> str:
             text = QUESTION_TEXT[quantity].format(layer=row.name.upper())
         lines.append(f"{number}. {text} (`{key}`)")
     return "\n".join(lines) + "\n"
-
-
-def describe(row: LayerRow) -> str:
-    """One layer as the slides write it: `96 11x11 filters at stride 4, pad 0`."""
-    layer: Any = row.layer
-    kind = row.kind
-    if kind in ("conv", "conv_transpose"):
-        return (
-            f"{layer.out_channels} {_size(layer.kernel_size)} filters at stride {_plain_size(layer.stride)}, "
-            f"pad {_plain_size(layer.padding)}"
-        )
-    if kind in ("maxpool", "avgpool", "minpool"):
-        stride = layer.kernel_size if layer.stride is None else layer.stride
-        padding = getattr(layer, "padding", 0)
-        pad = f", pad {_plain_size(padding)}" if padding else ""
-        return f"{_size(layer.kernel_size)} {kind[:-4]} pooling at stride {_plain_size(stride)}{pad}"
-    if kind == "linear":
-        return f"fully connected, {layer.out_features} neurons"
-    if kind == "lrn":
-        return "normalization (local response)"
-    names = {"relu": "ReLU", "flatten": "flatten to a vector", "dropout": "dropout", "batchnorm": "batch norm"}
-    return names.get(kind, kind)
-
-
-def _size(value: Any) -> str:
-    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else f"{value}x{value}"
-
-
-def _plain_size(value: Any) -> str:
-    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
 
 
 def _slides_shape(shape: tuple[int, ...]) -> str:

@@ -26,6 +26,8 @@ from cnncalc.layers.window import (
     pad_text,
     per_dim_pads,
     same_explained,
+    slides_plain,
+    slides_size,
     tf_same_pads,
 )
 
@@ -119,6 +121,12 @@ class _ConvBase(SlidingWindow):
         total = prod(g.kernel) * per_group * self.out_channels + (self.out_channels if self.bias else 0)
         return f"params = ({kernel}*{channels})*{self.out_channels}{bias} = {total:,}"
 
+    def slides_text(self) -> str:
+        return (
+            f"{self.out_channels} {slides_size(self.kernel_size)} filters at stride {slides_plain(self.stride)}, "
+            f"pad {slides_plain(self.padding)}"
+        )
+
 
 @register
 class Conv(_ConvBase):
@@ -126,6 +134,7 @@ class Conv(_ConvBase):
 
     kind = "conv"
     summary = "convolution (Conv1d/2d/3d)"
+    asked = ("output_shape", "params", "macs")
 
     def weight_shape(self, in_channels: int, g: WindowGeometry) -> Shape:
         return (self.out_channels, in_channels // self.groups, *g.kernel)
@@ -188,6 +197,23 @@ class Conv(_ConvBase):
         and the bias."""
         weights = prod(self.weight_shape(input_shape[0], self.geometry(input_shape)))
         return output_shape[0] + (-(-16 * weights // 9) if self.uses_winograd(input_shape) else weights)
+
+    def backward_formula(self, input_shape: Shape, with_weights: bool) -> list[str]:
+        """Seed 000's dW as a sum over positions; seed 004's strided form, with s and d."""
+        g = self.geometry(input_shape)
+        stride = ",".join(map(str, g.stride))
+        if all(s == 1 for s in g.stride) and all(d == 1 for d in g.dilation):
+            dw = "dL/dW[i] = Σ_positions G[p] · X[p + i]"
+            dx = "dL/dX[j] = Σ_(p, i: p + i = j) W[i] · G[p]"
+        else:
+            dw = f"dL/dW[i] = Σ_positions G[p] · X[s·p + d·i]  (s = {stride})"
+            dx = f"dL/dX[j] = Σ_(p, i: s·p + d·i = j) W[i] · G[p]  (s = {stride})"
+        pads = "" if not any(b or a for b, a in g.pads) else " (X padded; dL/dX drops the padding)"
+        return [
+            "G = dL/dY, the gradient arriving from the layer above",
+            (dw if with_weights else dx) + pads,
+            "summed over the batch and, per output channel o, over its input channels c",
+        ]
 
 
 @register

@@ -14,6 +14,8 @@ class Flatten(Layer):
 
     kind = "flatten"
     summary = "flatten a volume to a vector (channels first)"
+    asked = ("output_shape",)
+    slides_name = "flatten to a vector"
 
     def output_shape(self, input_shape: Shape) -> Shape:
         return (prod(input_shape),)
@@ -28,6 +30,7 @@ class Linear(Layer):
 
     kind = "linear"
     kind_aliases = ("fc", "dense")
+    asked = ("output_shape", "params")
     arg_aliases = {"units": "out_features"}
     summary = "fully connected layer (aliases: fc, dense)"
 
@@ -71,3 +74,9 @@ class Linear(Layer):
             f"params = {n_in}*{self.out_features}{bias} = {self.param_count(input_shape):,}",
             f"macs = {n_in}*{self.out_features} = {self.macs(input_shape, output_shape):,}",
         ]
+
+    def slides_text(self) -> str:
+        return f"fully connected, {self.out_features} neurons"
+
+    def backward_formula(self, input_shape: Shape, with_weights: bool) -> list[str]:
+        return ["G = dL/dY", "dL/dW = Gᵀ · X  (out_features x in_features)" if with_weights else "dL/dX = G · W"]

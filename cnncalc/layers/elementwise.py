@@ -20,13 +20,13 @@ from cnncalc.layers.base import (
 )
 
 
-def _activation(kind_name: str, doc: str) -> type[Layer]:
-    namespace = {"__doc__": doc, "__module__": __name__, "kind": kind_name, "summary": doc}
+def _activation(kind_name: str, doc: str, slides_name: str | None = None) -> type[Layer]:
+    namespace = {"__doc__": doc, "__module__": __name__, "kind": kind_name, "summary": doc, "slides_name": slides_name}
     cls = type(kind_name.title().replace("_", ""), (Layer,), namespace)
     return register(cls)
 
 
-ReLU = _activation("relu", "max(0, x)")
+ReLU = _activation("relu", "max(0, x)", "ReLU")
 ReLU6 = _activation("relu6", "min(max(0, x), 6)")
 Sigmoid = _activation("sigmoid", "1 / (1 + exp(-x))")
 Tanh = _activation("tanh", "hyperbolic tangent")
@@ -113,6 +113,7 @@ class LRN(Layer):
 
     kind = "lrn"
     kind_aliases = ("norm",)
+    slides_name = "normalization (local response)"
     summary = "local response normalisation (alias: norm)"
     size: PositiveInt = Field(5, description="channels in the neighbourhood (AlexNet: 5)")
     alpha: Float = 1e-4

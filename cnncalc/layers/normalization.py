@@ -15,6 +15,7 @@ class BatchNorm(Layer):
     """
 
     kind = "batchnorm"
+    slides_name = "batch norm"
     summary = "batch normalisation (inference form)"
     # PyTorch takes eps = 0 too, but then a constant channel divides by zero.
     eps: PositiveFloat = 1e-5

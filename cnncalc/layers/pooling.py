@@ -16,7 +16,16 @@ from cnncalc.layers.base import (
     SpatialInts,
     register,
 )
-from cnncalc.layers.window import SlidingWindow, WindowGeometry, pad_text, per_dim_pads, same_explained, tf_same_pads
+from cnncalc.layers.window import (
+    SlidingWindow,
+    WindowGeometry,
+    pad_text,
+    per_dim_pads,
+    same_explained,
+    slides_plain,
+    slides_size,
+    tf_same_pads,
+)
 
 PoolPadding = Annotated[
     NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"],
@@ -31,6 +40,7 @@ class _WindowPool(SlidingWindow):
     """A window slid over each channel; PyTorch's pooling_output_shape."""
 
     arg_aliases = {"kernel": "kernel_size", "size": "kernel_size"}
+    asked: ClassVar[tuple[str, ...]] = ("output_shape",)
 
     kernel_size: SpatialInts
     stride: SpatialInts | None = Field(None, description="defaults to kernel_size, as in PyTorch")
@@ -81,8 +91,6 @@ class _WindowPool(SlidingWindow):
             lines.append(f"{line} = {n}")
         if getattr(self, "padding", 0) == "same":
             lines[:0] = same_explained(g)
-            if isinstance(self, AvgPool):
-                lines.append("the padding is left out of each window's divisor, as in TensorFlow")
         lines.append(f"C = {input_shape[0]} (pooling keeps the channels)")
         lines.append("params = 0 (pooling has no weights)")
         return lines
@@ -93,6 +101,13 @@ class _WindowPool(SlidingWindow):
         g = self.geometry(input_shape)
         sizes = [n + before + after + s for n, s, (before, after) in zip(g.spatial, g.stride, g.pads)]
         return input_shape[0] * (prod(sizes) + output_shape[1] * prod(sizes[1:])) + prod(output_shape)
+
+    def slides_text(self) -> str:
+        stride = self.kernel_size if self.stride is None else self.stride
+        padding = getattr(self, "padding", 0)
+        pad = f", pad {slides_plain(padding)}" if padding else ""
+        name = self.kind.removesuffix("pool")  # max, avg, min
+        return f"{slides_size(self.kernel_size)} {name} pooling at stride {slides_plain(stride)}{pad}"
 
 
 @register
@@ -129,6 +144,12 @@ class AvgPool(_WindowPool):
         """Whether padded cells count in a window's divisor: TensorFlow's `same` never counts them."""
         return self.count_include_pad and self.padding != "same"
 
+    def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
+        lines = super().explain(input_shape, output_shape)
+        if self.padding == "same":  # before the closing channels and params lines
+            lines[-2:-2] = ["the padding is left out of each window's divisor, as in TensorFlow"]
+        return lines
+
 
 @register
 class LPPool(_WindowPool):
@@ -136,8 +157,12 @@ class LPPool(_WindowPool):
 
     kind = "lppool"
     summary = "power-average (Lp) pooling"
+    asked = ()  # not a pooling the slides ask about
     kernel_must_fit_3d_input = True  # PyTorch computes it with avg_pool3d
     norm_type: Float = Field(2.0, gt=0, description="the power p")
+
+    def slides_text(self) -> str:
+        return self.kind  # the slides' pools are max, average and min: an Lp pool is named by its kind
 
 
 OutputSize = Annotated[

@@ -100,6 +100,16 @@ def pad_text(before: int, after: int) -> str:
     return f"2*{before}" if before == after else f"{before} + {after}"
 
 
+def slides_size(value: object) -> str:
+    """A kernel as slides write it: `11x11` for 11, `3x5` for [3, 5]."""
+    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else f"{value}x{value}"
+
+
+def slides_plain(value: object) -> str:
+    """A stride or padding as slides write it: `4` for 4, `1x2` for [1, 2]."""
+    return "x".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
 class SlidingWindow(Layer):
     """A kind whose output positions each read one window of its input."""
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from cnncalc.checking.answers import read_sheet
+from cnncalc.checking.gradients import formula_for
 from cnncalc.checking.grading import grade
 from cnncalc.engine.propagate import analyze
-from cnncalc.spec.build import load_spec
+from cnncalc.spec.build import load_spec, parse_spec
 from cnncalc.spec.yaml_source import parse_yaml
 from tests.conftest import SPECS
 
@@ -65,3 +66,28 @@ def test_a_ragged_gradient_in_a_specs_expect_fails_its_check_with_the_reason(tmp
     spec.write_text(text.replace("grad_values: [[3, 1, 0],", "grad_values: [[[3, 0], 1, 0],"), encoding="utf-8")
     result = CliRunner().invoke(app, ["validate", str(spec)])
     assert result.exit_code == 1 and "is not a rectangular array" in result.output  # 3 would be a crash
+
+
+def test_each_kind_gives_its_own_worked_gradient_formula():
+    # Seed 000's dW as a sum over positions (stride 1), seed 004's g(G, V, s) and h(K, G, s) for a strided conv.
+    text = (
+        "input: [1, 6, 6]\nlayers:\n  - conv: {out_channels: 2, kernel_size: 3, padding: 1}\n"
+        "  - conv: {out_channels: 2, kernel_size: 3, stride: 2}\n  - relu\n  - flatten\n  - linear: {out_features: 3}\n"
+    )
+    rows = {row.name: row for row in analyze(parse_spec(text)).leaves}
+    assert formula_for(rows["conv1"], "grad_values", True)[1] == (
+        "dL/dW[i] = Σ_positions G[p] · X[p + i] (X padded; dL/dX drops the padding)"
+    )
+    assert (
+        formula_for(rows["conv2"], "grad_values", False)[1]
+        == "dL/dX[j] = Σ_(p, i: s·p + d·i = j) W[i] · G[p]  (s = 2,2)"
+    )
+    assert formula_for(rows["linear1"], "grad_values", True) == [
+        "G = dL/dY",
+        "dL/dW = Gᵀ · X  (out_features x in_features)",
+    ]
+    assert formula_for(rows["linear1"], "grad_values", False) == ["G = dL/dY", "dL/dX = G · W"]
+    assert formula_for(rows["relu1"], "grad_values", False) == [
+        "dL/dX = the relu backward of G = dL/dY (`cnncalc run --backward` shows every step)"
+    ]
+    assert formula_for(rows["conv2"], "grad_shape", True) == ["dL/dX has the shape of the layer's input X: [2, 6, 6]"]

@@ -14,7 +14,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
-from cnncalc.classroom.quiz import generate, key_text, parse_vary, problems_text
+from cnncalc.classroom.quiz import Variant, generate, key_text, parse_vary, problems_text, questions
 from cnncalc.cli import app
 from cnncalc.engine.propagate import analyze
 from cnncalc.errors import SpecError
@@ -201,3 +201,60 @@ def test_a_layer_written_once_for_several_is_refused():
     # tiny_resnet's repeat writes block `basic` once for repeat1.0 and repeat1.1: varying one would vary both
     with pytest.raises(SpecError, match=r"written once .* for 2 layers, with `repeat1\.1\.residual1\.conv1`"):
         generate(ROOT / "tests" / "data" / "tiny_resnet.yaml", "tiny", 1, 0, {"repeat1.0.residual1.conv1.stride": [2]})
+
+
+EVERY_KIND = """
+input: [3, 32, 32]
+blocks:
+  unit: {layers: [relu]}
+layers:
+  - conv: {out_channels: 8, kernel_size: [3, 5], stride: 2, padding: [1, 2]}
+  - batchnorm
+  - relu
+  - lrn
+  - maxpool: {kernel_size: 3, stride: 1, padding: 1}
+  - avgpool: {kernel_size: 2}
+  - minpool: {kernel_size: 1}
+  - lppool: {kernel_size: 1}
+  - conv_transpose: {out_channels: 4, kernel_size: 2, stride: 2}
+  - residual: {body: [sigmoid]}
+  - unit
+  - dropout
+  - flatten
+  - fc: {out_features: 10}
+"""
+
+
+def test_each_kind_is_written_as_the_slides_write_it_and_asked_the_questions_its_class_names():
+    # The wording is seed 001's ("96 11x11 filters at stride 4, pad 0", "3x3 max pooling at stride 2").
+    variant = generate_one(EVERY_KIND)
+    sheet = problems_text(variant).split("## Questions")[0]
+    assert [line for line in sheet.splitlines() if line[:1].isdigit() or line.startswith("   -")] == [
+        "1. CONV1: 8 3x5 filters at stride 2, pad 1x2",
+        "2. BATCHNORM1: batch norm",
+        "3. RELU1: ReLU",
+        "4. LRN1: normalization (local response)",
+        "5. MAXPOOL1: 3x3 max pooling at stride 1, pad 1",
+        "6. AVGPOOL1: 2x2 avg pooling at stride 2",
+        "7. MINPOOL1: 1x1 min pooling at stride 1",
+        "8. LPPOOL1: lppool",
+        "9. CONV_TRANSPOSE1: 4 2x2 filters at stride 2, pad 0",
+        "10. RESIDUAL1: residual",
+        "   - RESIDUAL1.SIGMOID1: sigmoid",
+        "11. UNIT1: unit",
+        "   - UNIT1.RELU1: ReLU",
+        "12. DROPOUT1: dropout",
+        "13. FLATTEN1: flatten to a vector",
+        "14. LINEAR1: fully connected, 10 neurons",
+    ]
+    asked = [key for key, _, _ in questions(variant)]
+    assert asked == [
+        *("layers.conv1.output_shape", "layers.conv1.params", "layers.conv1.macs"),
+        *("layers.maxpool1.output_shape", "layers.avgpool1.output_shape", "layers.minpool1.output_shape"),
+        *("layers.flatten1.output_shape", "layers.linear1.output_shape", "layers.linear1.params"),
+        *("output_shape", "params"),
+    ]
+
+
+def generate_one(text: str) -> Variant:
+    return Variant(1, "v1", {}, text, analyze(parse_spec(text)))

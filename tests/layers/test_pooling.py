@@ -85,3 +85,15 @@ def test_pooling_a_flat_vector_suggests_the_stray_flatten():
         pool("maxpool", "{kernel_size: 2}", [64])
     assert "needs a channels-first volume" in info.value.message and "flatten" in info.value.hint
     assert info.value.position == Position("t.yaml", 3, 5)
+
+
+def test_only_an_average_pool_with_same_padding_says_its_divisor_leaves_the_padding_out():
+    # TensorFlow's SAME average pooling divides by the window's cells inside the input (tf.nn.avg_pool2d).
+    text = (
+        "input: [4, 7, 7]\nlayers:\n  - avgpool: {kernel_size: 3, stride: 2, padding: same}\n"
+        "  - maxpool: {kernel_size: 2, stride: 1, padding: same}\n  - avgpool: {kernel_size: 2, padding: 1}\n"
+    )
+    same_avg, same_max, padded_avg = (row.explain() for row in analyze(parse_spec(text)).rows)
+    note = "the padding is left out of each window's divisor, as in TensorFlow"
+    assert same_avg[-3:] == [note, "C = 4 (pooling keeps the channels)", "params = 0 (pooling has no weights)"]
+    assert note not in same_max and note not in padded_avg
