@@ -138,19 +138,17 @@ def depthwise_flat(x: np.ndarray, weight: np.ndarray, stride: tuple[int, ...], d
     return np.ascontiguousarray(wide.reshape(n, c, ho, width)[..., :wo])
 
 
-def check_groups(layer, channels: int) -> None:
-    for count, what in ((channels, "input channels"), (layer.out_channels, "out_channels")):
-        if count % layer.groups:
-            raise layer.error(f"groups={layer.groups} does not divide the {count} {what}.", "groups")
-
-
 def add_bias(layer, y: np.ndarray, ctx, channels: int) -> np.ndarray:
     if layer.bias:
-        bias = ctx.params.get(layer, "bias_values", (channels,), given=layer.bias_values, fill="small")
-        flat = maps(y)
-        flat += bias[:, None]
-        return flat.reshape(y.shape)
+        return plus_bias(y, ctx.params.get(layer, "bias_values", (channels,), given=layer.bias_values, fill="small"))
     return y
+
+
+def plus_bias(y: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """y [N, C, ...] plus one bias per channel, in place, a whole channel's map at a time."""
+    flat = maps(y)
+    flat += bias[:, None]
+    return flat.reshape(y.shape)
 
 
 @op(Conv)
@@ -164,8 +162,7 @@ def conv(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
 def conv_weight(layer: Conv, x: np.ndarray, ctx) -> np.ndarray:
     spatial_dims(layer, x)
     channels = x.shape[1]
-    check_groups(layer, channels)
-    kernel = layer.geometry(x.shape[1:]).kernel
+    kernel = layer.geometry(x.shape[1:]).kernel  # refuses groups that do not divide the channels
     per_group = channels // layer.groups
     return ctx.params.get(
         layer,
@@ -198,11 +195,7 @@ def prepared_conv(
         return np.ascontiguousarray(y[:, :, :h, :w]) if h % 2 or w % 2 else y
     assert weight is not None  # prepare keeps the weights of every conv it gives no filters
     y = correlate(pad(x, g.pads), weight, g.stride, g.dilation, layer.groups)
-    if bias is None:
-        return y
-    flat = maps(y)
-    flat += bias[:, None]
-    return flat.reshape(y.shape)
+    return y if bias is None else plus_bias(y, bias)
 
 
 @op(ConvTranspose)
@@ -210,8 +203,7 @@ def conv_transpose(layer: ConvTranspose, x: np.ndarray, ctx) -> np.ndarray:
     """Zero-stuff the input by the stride, pad by dilation*(k-1) - padding, correlate with the flipped kernel."""
     ndim = spatial_dims(layer, x)
     n, channels = x.shape[:2]
-    check_groups(layer, channels)
-    g = layer.geometry(x.shape[1:])
+    g = layer.geometry(x.shape[1:])  # refuses groups that do not divide the channels
     kernel, stride, dilation = g.kernel, g.stride, g.dilation
     extra = layer.per_dim(layer.output_padding, ndim, "output_padding")
     groups, out_per_group = layer.groups, layer.out_channels // layer.groups

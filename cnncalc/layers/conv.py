@@ -1,7 +1,7 @@
 """`conv` and `conv_transpose`: PyTorch's ConvNd / ConvTransposeNd."""
 
 from math import prod
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -23,6 +23,7 @@ from cnncalc.layers.window import (
     Pads,
     SlidingWindow,
     WindowGeometry,
+    WindowPadding,
     pad_text,
     per_dim_pads,
     same_explained,
@@ -37,7 +38,7 @@ from cnncalc.layers.window import (
 WINOGRAD_MIN_CHANNELS = 16
 
 Padding = Annotated[
-    NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"],
+    WindowPadding,
     Field(
         description="an integer, one per spatial dimension, one [before, after] pair per dimension, or 'same' / 'valid'"
     ),

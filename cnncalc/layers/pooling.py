@@ -1,7 +1,7 @@
 """Pooling kinds: max/avg/min/LP windows, adaptive and global pooling."""
 
 from math import prod
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -9,7 +9,6 @@ from cnncalc.layers.base import (
     DIM_NAMES,
     Float,
     Layer,
-    NonNegativeInt,
     PositiveInt,
     ReceptiveWindow,
     Shape,
@@ -19,6 +18,7 @@ from cnncalc.layers.base import (
 from cnncalc.layers.window import (
     SlidingWindow,
     WindowGeometry,
+    WindowPadding,
     pad_text,
     per_dim_pads,
     same_explained,
@@ -28,7 +28,7 @@ from cnncalc.layers.window import (
 )
 
 PoolPadding = Annotated[
-    NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"],
+    WindowPadding,
     Field(
         description="padding: one integer for both sides, one per spatial dimension, [before, after] pairs, "
         "or 'same' (TensorFlow's rule) / 'valid'"

@@ -8,12 +8,16 @@ the executor all read this one object.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from cnncalc.layers import arithmetic
-from cnncalc.layers.base import DIM_NAMES, Border, Layer, ReceptiveWindow, Shape
+from cnncalc.layers.base import DIM_NAMES, Border, Layer, NonNegativeInt, ReceptiveWindow, Shape
 
 Pads = tuple[tuple[int, int], ...]
+# The `padding` a windowed kind takes (read by `per_dim_pads`); each kind's annotation gives its description.
+WindowPadding = (
+    NonNegativeInt | list[NonNegativeInt] | list[tuple[NonNegativeInt, NonNegativeInt]] | Literal["same", "valid"]
+)
 
 
 @dataclass(frozen=True)

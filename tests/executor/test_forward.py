@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from cnncalc.engine.propagate import analyze
+from cnncalc.errors import CnncalcError
 from cnncalc.executor import ops
 from cnncalc.executor.forward import ExecutionError, Executor
 from cnncalc.executor.verify import executed_rows
@@ -126,3 +127,31 @@ def test_a_failing_op_is_a_positioned_check_failure(monkeypatch):
     assert caught.value.exit_code == 1
     assert "layer `conv1` (conv) failed on input [1, 5, 5]: shapes (3,) and (4,) not aligned" in str(caught.value)
     assert caught.value.render().startswith(f"{spec.layers[0].source}: error:")  # the layer's file:line:column
+
+
+@pytest.mark.parametrize("kind", ["conv", "conv_transpose"])
+@pytest.mark.parametrize(("channels", "out", "what"), [(6, 4, "6 input channels"), (8, 6, "6 out_channels")])
+@pytest.mark.parametrize("keep_values", [True, False])
+def test_the_executor_refuses_groups_that_do_not_divide_with_the_engines_error(kind, channels, out, what, keep_values):
+    # nn.Conv2d(6, 4, 3, groups=4) raises "in_channels must be divisible by groups" too; the message is ours.
+    spec = make_spec((channels, 8, 8), [{kind: {"out_channels": out, "kernel_size": 3, "groups": 4}}])
+    with pytest.raises(CnncalcError) as engine:
+        analyze(spec)
+    executor = Executor(keep_values=keep_values)
+    with pytest.raises(CnncalcError) as executed:
+        executor.prepare(spec)
+    assert f"groups=4 does not divide the {what}." in executed.value.message
+    assert (executed.value.message, executed.value.hint, executed.value.position, executed.value.exit_code) == (
+        engine.value.message,
+        engine.value.hint,
+        engine.value.position,
+        2,
+    )
+
+
+def test_a_per_channel_bias_is_added_to_every_position_of_its_channel():
+    y = np.arange(2 * 3 * 2 * 2, dtype=np.float64).reshape(2, 3, 2, 2)
+    got = ops.plus_bias(y.copy(), np.array([10.0, 20.0, 30.0]))
+    np.testing.assert_array_equal(got, y + np.array([10.0, 20.0, 30.0])[None, :, None, None])
+    flat = ops.plus_bias(np.zeros((2, 3)), np.array([1.0, 2.0, 3.0]))  # a linear layer's [N, F]
+    np.testing.assert_array_equal(flat, [[1, 2, 3], [1, 2, 3]])
