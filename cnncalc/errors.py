@@ -13,14 +13,15 @@ TRACEBACK_ENV = "CNNCALC_TRACEBACK"  # set to 1 to see an internal error's trace
 
 @dataclass(frozen=True)
 class Position:
-    """A place in a spec file; line and column are 1-based, as editors show them."""
+    """A place in a spec file; line and column are 1-based, as editors show them (0: the file as a whole,
+    e.g. one that does not exist, shown as just its name)."""
 
     file: str
     line: int
     column: int
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
 
 
 class CnncalcError(Exception):

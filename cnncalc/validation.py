@@ -13,6 +13,7 @@ from cnncalc.errors import (
     EXIT_OK,
     CnncalcError,
     Position,
+    SpecError,
     all_errors,
     out_of_memory,
 )
@@ -39,8 +40,8 @@ class Message:
             "level": self.level,
             "message": self.text,
             "position": str(pos) if pos else None,
-            "line": pos.line if pos else None,
-            "column": pos.column if pos else None,
+            "line": pos.line if pos and pos.line else None,  # line 0: the file as a whole
+            "column": pos.column if pos and pos.line else None,
         }
 
 
@@ -112,8 +113,12 @@ def discover(paths: list[str]) -> list[Path | FileResult]:
         if path.is_dir():
             files = folder_specs(path)
             found.extend(files or [_unusable(given, "folder holds no .yaml or .yml spec files.")])
-        elif os.path.lexists(given) or not GLOB_CHARS & set(given):
-            found.append(path)  # a missing file is reported when it is read, with its name
+        elif os.path.lexists(given):
+            found.append(path)  # one that cannot be read (a dangling link...) is reported when it is read
+        elif not GLOB_CHARS & set(given):
+            found.append(
+                _unusable(str(path), "no such file or folder.", at_start=False)
+            )  # no line or column to point at
         else:  # a glob the shell did not expand (Windows shells, or quoted in CI)
             matches = _glob(given)
             files = [f for m in matches for f in (folder_specs(m) if m.is_dir() else [m])]
@@ -173,20 +178,26 @@ def validate_file(path: Path, strict: bool = False, execute: bool = False) -> Fi
     from cnncalc.checking import check_expect
     from cnncalc.engine.propagate import analyze
     from cnncalc.spec.build import load_spec
+    from cnncalc.spec.messages import channels_last_hint
 
     result = FileResult(str(path))
     try:
         spec = load_spec(path, str(path))
         analysis = analyze(spec)
         result.output_shape, result.params, result.macs = list(analysis.output_shape), analysis.params, analysis.macs
-        for row in analysis.leaves:
-            for warning in row.warnings:
-                if strict:  # as `cnncalc table --strict`: an unusable spec (exit 2)
-                    result.fail("error", f"{warning} (an error under --strict)", row.layer.source)
-                else:
-                    result.messages.append(Message("warning", warning, row.layer.source))
+        channels_last = channels_last_hint(spec.input_shape)  # first, as `cnncalc table` prints it
+        warnings = [(channels_last, spec.input_source)] if channels_last else []
+        warnings += [(warning, row.layer.source) for row in analysis.leaves for warning in row.warnings]
+        for warning, where in warnings:
+            if strict:  # as `cnncalc table --strict`: an unusable spec (exit 2)
+                result.fail("error", f"{warning} (an error under --strict)", where)
+            else:
+                result.messages.append(Message("warning", warning, where))
         if spec.expect is not None:
-            checked = check_expect(analysis, spec.expect, spec.expect_raw)
+            unknown: list[SpecError] = []  # a layer name no layer has: unusable, but the rest is still checked
+            checked = check_expect(analysis, spec.expect, spec.expect_raw, unknown)
+            for name in unknown:  # first: the JUnit <error> and the text line's headline are why exit 2
+                result.fail("error", f"{name.message} {name.hint}", name.position)
             result.checks += len(checked.answers)
             for answer in checked.wrong:
                 hint = f" {answer.hint}" if answer.hint else ""
@@ -241,9 +252,9 @@ def _execute(spec: Any, analysis: Any, result: FileResult) -> None:
         result.fail("failed", "the executed network does not match the computed shapes.", None)
 
 
-def _unusable(path: str, text: str) -> FileResult:
+def _unusable(path: str, text: str, at_start: bool = True) -> FileResult:
     result = FileResult(path)
-    result.fail("error", text, Position(path, 1, 1))
+    result.fail("error", text, Position(path, 1, 1) if at_start else None)
     return result
 
 

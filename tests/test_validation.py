@@ -106,7 +106,7 @@ def test_glob_matching_nothing_and_missing_file_exit_2(tmp_path):
     result = validate(str(tmp_path / "*.yaml"), str(tmp_path / "gone.yaml"))
     assert result.exit_code == 2
     assert "the pattern matches no files" in result.output
-    assert f"✗ {tmp_path / 'gone.yaml'}:1:1: no such file." in result.output
+    assert f"✗ {tmp_path / 'gone.yaml'}: no such file or folder." in result.output  # QA: no line:col to give
 
 
 def test_warnings_are_shown_and_strict_makes_them_errors(tmp_path):
@@ -117,6 +117,81 @@ def test_warnings_are_shown_and_strict_makes_them_errors(tmp_path):
     strict = validate("--strict", str(path))
     assert strict.exit_code == 2
     assert f"✗ {path}:3:5:" in strict.output and "--strict" in strict.output
+
+
+def test_a_missing_path_is_named_without_a_line_or_column(tmp_path, monkeypatch):
+    # QA: `validate models/` printed `models:1:1: no such file.`; a path that is not there has no lines
+    monkeypatch.chdir(tmp_path)
+    result = validate("models/")
+    assert result.exit_code == 2
+    assert result.output == "✗ models: no such file or folder.\n1 file: 0 passed, 0 failed, 1 unusable.\n"
+    github = validate("--format", "github", "models/")
+    assert github.output.splitlines()[0] == "::error file=models,title=cnncalc::no such file or folder."
+    (message,) = json.loads(validate("--format", "json", "models/").output)["files"][0]["messages"]
+    assert message["position"] is None and message["line"] is None and message["column"] is None
+
+
+# (32 + 2*1 - 3) / 1 + 1 = 32: conv1 keeps 16x32x32, not the 30x30 written; Conv2d(3, 16, 3) + Linear(4096, 10):
+# 448 + 40,970 = 41,418 params (PyTorch's counts, as `cnncalc check` reports for /tmp/qa/s/exp.yaml).
+THREE_FINDINGS = """\
+name: tiny
+input: [3, 32, 32]
+layers:
+  - conv: {name: conv1, out_channels: 16, kernel_size: 3, padding: 1}
+  - relu
+  - maxpool: {kernel_size: 2, stride: 2}
+  - flatten
+  - linear: {out_features: 10}
+expect:
+  output_shape: [10]
+  params: 41000
+  layers:
+    conv9: {params: 448}
+    conv1: {output_shape: [16, 30, 30]}
+"""
+
+
+def test_an_unknown_layer_in_expect_does_not_hide_the_other_findings(tmp_path):
+    # QA: only the unknown name was reported (exit 2); the wrong params and shape surfaced after fixing it
+    path = write(tmp_path, "exp.yaml", THREE_FINDINGS)
+    result = validate(str(path))
+    assert result.exit_code == 2  # the unknown name is still unusable input, and exit 2 wins
+    lines = result.output.splitlines()
+    assert lines[0] == f"✗ {path}:13:5: there is no layer named `conv9` in `tiny`. Did you mean `conv1`?"
+    assert lines[1] == f"    {path}:11:11: expect `params`: 41,000 given, but cnncalc computes 41,418."
+    assert lines[2].startswith(f"    {path}:14:27: expect `layers.conv1.output_shape`: [16, 30, 30] given, but")
+    assert lines[3] == "1 file: 0 passed, 0 failed, 1 unusable."
+    # `check` on the same spec grades all three as wrong answers (exit 1), as before
+    check = runner.invoke(app, ["check", str(path), "-f", "json"])
+    assert check.exit_code == 1 and sum(not a["correct"] for a in json.loads(check.stdout)["answers"]) == 3
+
+
+# CS231n's CIFAR-10 written height-width-channels; (3 - 2) / 2 is not whole: the pool drops a column.
+CHANNELS_LAST = """\
+name: tiny
+input: [32, 32, 3]
+layers:
+  - conv: {name: conv1, out_channels: 16, kernel_size: 3, padding: 1}
+  - maxpool: {kernel_size: 2, stride: 2}
+"""
+
+
+def test_a_channels_last_input_is_a_positioned_warning_and_an_error_under_strict(tmp_path):
+    # QA: `table` gave 2 warnings, `validate` 1 (the channels-last one was dropped), and it had no line:col
+    path = write(tmp_path, "hwc.yaml", CHANNELS_LAST)
+    loose = validate(str(path))
+    assert loose.exit_code == 0
+    assert (
+        f"    {path}:2:1: warning: input [32, 32, 3] looks channels-last; cnncalc is channels-first; "
+        "did you mean [3, 32, 32]?\n" in loose.output
+    )
+    assert f"{path}:5:5: warning: maxpool1:" in loose.output and "2 warnings." in loose.output
+    strict = validate("--strict", str(path))
+    assert strict.exit_code == 2
+    assert strict.output.startswith(f"✗ {path}:2:1: input [32, 32, 3] looks channels-last;")
+    assert "did you mean [3, 32, 32]? (an error under --strict)" in strict.output
+    table = runner.invoke(app, ["table", str(path)])
+    assert table.exit_code == 0 and table.stderr.startswith(f"{path}:2:1: warning: input [32, 32, 3] looks")
 
 
 def test_github_annotations(tmp_path):

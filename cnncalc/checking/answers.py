@@ -14,11 +14,12 @@ from typing import Any
 from cnncalc.checking.compare import BOUND_KEYS, EXACT_KEYS, LAYER_KEYS
 from cnncalc.errors import Position, SpecError
 from cnncalc.shown import shown
-from cnncalc.spec.yaml_source import YMap
+from cnncalc.spec.yaml_source import YMap, refuse_split_counts
 
 LAYOUTS = ("chw", "hwc")
 SHEET_KEYS = ("layout", "variant")  # what an answers file says about itself, besides the answers
 MAX_PROBLEMS = 50  # unreadable answers reported per file; the rest are only counted
+USAGE = "Give the spec first and the answers after --answers: `cnncalc check SPEC --answers ANSWERS.yaml`."
 
 _SUFFIXES = {"k": 10**3, "m": 10**6, "g": 10**9, "b": 10**9, "t": 10**12}
 _NUMBER = re.compile(r"([0-9][0-9_,]*(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)\s*([kmgbt])?", re.IGNORECASE)
@@ -52,6 +53,8 @@ class AnswerSheet:
     layout: str = "chw"
     variant: str | None = None
     notes: list[str] = field(default_factory=list)
+    variant_pos: Position | None = None  # where `variant:` is written, for a variant no quiz holds
+    empty: bool = False  # the file holds nothing but blanks and comments
 
 
 def load_sheet(path: Path, display: str, layout: str = "chw") -> AnswerSheet:
@@ -59,13 +62,13 @@ def load_sheet(path: Path, display: str, layout: str = "chw") -> AnswerSheet:
     from cnncalc.spec.yaml_source import parse_yaml, read_text
 
     try:
-        text = read_text(path, display)
+        text = read_text(path, display, "answers")
     except SpecError as error:
-        if error.message == "is empty.":  # an empty submission is readable: every answer is missing
-            return AnswerSheet(display, layout=layout)
+        if error.message == "is empty.":  # against a key, an empty submission is graded: every answer missing
+            return AnswerSheet(display, layout=layout, empty=True)
         raise
     if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
-        return AnswerSheet(display, layout=layout)
+        return AnswerSheet(display, layout=layout, empty=True)
     raw = parse_yaml(text, display)
     return read_sheet(raw, display, layout)
 
@@ -78,6 +81,8 @@ def read_sheet(raw: Any, file: str, layout: str = "chw") -> AnswerSheet:
             "an answers file is a mapping such as `layers: {conv1: {output_shape: [96, 55, 55]}}`.",
             getattr(raw, "pos", start),
         )
+    if _looks_like_a_spec(raw):
+        raise SpecError("this looks like a spec, not an answers file.", start, USAGE)
     sheet = AnswerSheet(file, layout=layout)
     if "layout" in raw:
         value = raw["layout"]
@@ -86,7 +91,8 @@ def read_sheet(raw: Any, file: str, layout: str = "chw") -> AnswerSheet:
         else:
             sheet.notes.append(f"{raw.value_pos['layout']}: `layout` is chw or hwc; read as {layout}.")
     if "variant" in raw and raw["variant"] is not None:
-        sheet.variant = str(raw["variant"])
+        sheet.variant, sheet.variant_pos = str(raw["variant"]), raw.value_pos["variant"]
+    refuse_split_counts(raw)
     for key in raw:
         if key in SHEET_KEYS:
             continue
@@ -120,6 +126,7 @@ def _read_layers(raw: YMap, sheet: AnswerSheet) -> None:
             key = f"layers.{name}"
             sheet.givens.append(Given(key, "", str(name), _shown(answers), None, layers.value_pos[name], problem))
             continue
+        refuse_split_counts(answers)
         for quantity in answers:
             key = f"layers.{name}.{quantity}"
             if quantity in LAYER_KEYS:
@@ -127,6 +134,29 @@ def _read_layers(raw: YMap, sheet: AnswerSheet) -> None:
                 sheet.givens.append(read_given(key, str(quantity), str(name), answers[quantity], where, sheet.layout))
             else:
                 sheet.givens.append(_unknown(answers, quantity, LAYER_KEYS, str(name)))
+
+
+def empty_file(file: str) -> SpecError:
+    """An answers file with nothing in it, where no key says what was asked: there is nothing to grade."""
+    return SpecError(
+        "the answers file is empty (or holds only comments): there is nothing to grade.",
+        Position(file, 1, 1),
+        "Fill in the blank `answers.yaml` that `cnncalc quiz` writes, or write the answers in the form the README "
+        "gives: `layers: {conv1: {output_shape: [96, 55, 55], params: 34944}}`.",
+    )
+
+
+def _looks_like_a_spec(raw: YMap) -> bool:
+    """`input:` and a `layers:` list of layer kinds: a spec given where the answers were expected."""
+    from cnncalc.layers import LAYER_KINDS, STRUCTURE_KINDS
+
+    items = raw.get("layers")
+    if "input" not in raw or not isinstance(items, list):
+        return False
+    kinds = [
+        item if isinstance(item, str) else next(iter(item), None) for item in items if isinstance(item, (str, dict))
+    ]
+    return any(kind in LAYER_KINDS or kind in STRUCTURE_KINDS for kind in kinds)
 
 
 def _unknown(mapping: YMap, key: Any, known: Any, layer: str | None) -> Given:

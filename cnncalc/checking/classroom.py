@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnncalc.checking.answers import load_sheet
+from cnncalc.checking.answers import empty_file, load_sheet
 from cnncalc.checking.compare import CheckResult, _whole
 from cnncalc.checking.grading import Rules, grade, load_rules
 from cnncalc.engine.propagate import Analysis
-from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, SpecError
+from cnncalc.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, CnncalcError, Position, SpecError
 from cnncalc.globs import glob_paths, is_pattern
 from cnncalc.shown import shown
 
@@ -67,12 +68,21 @@ class Grader:
     def grade(self, path: Path, display: str) -> CheckResult:
         try:
             sheet = load_sheet(path, display, self.layout)
-            analysis, rules = self.target(sheet.variant)
+            if sheet.empty and not self.asks_questions:
+                raise empty_file(display)
+            analysis, rules = self.target(sheet.variant, sheet.variant_pos or Position(display, 1, 1))
             return grade(analysis, sheet, rules)
         except CnncalcError as error:
+            if error.position is None:  # every line about a file starts with where in it
+                error.position = Position(display, 1, 1)
             return unreadable(display, error.render(), self.name)
 
-    def target(self, variant: str | None) -> tuple[Analysis, Rules]:
+    @property
+    def asks_questions(self) -> bool:
+        """Whether a key says what is asked (then an empty file is graded, every answer missing)."""
+        return self.rules.questions is not None
+
+    def target(self, variant: str | None, where: Position) -> tuple[Analysis, Rules]:
         return self.analysis, self.rules
 
     def inputs(self) -> list[Path]:
@@ -91,11 +101,13 @@ class QuizGrader(Grader):
         self.loaded: dict[str, tuple[Analysis, Rules]] = {}
         self.name = shown(folder)
 
-    def target(self, variant: str | None) -> tuple[Analysis, Rules]:
+    asks_questions = False  # which key applies is known only from the file's own `variant:`
+
+    def target(self, variant: str | None, where: Position) -> tuple[Analysis, Rules]:
         if variant is None or variant not in self.variants:
-            known = ", ".join(sorted(self.variants)[:5])
+            known = ", ".join(sorted(self.variants, key=_by_number)[:5])
             said = f"names variant `{shown(variant)}`" if variant else "has no `variant:` line"
-            raise SpecError(f"the answers file {said}; {shown(self.folder)} holds variants {known}...")
+            raise SpecError(f"the answers file {said}; {shown(self.folder)} holds variants {known}...", where)
         if variant not in self.loaded:
             from cnncalc.engine.propagate import analyze
             from cnncalc.spec.build import load_spec
@@ -110,6 +122,11 @@ class QuizGrader(Grader):
 
     def inputs(self) -> list[Path]:
         return [folder / name for folder in self.variants.values() for name in ("spec.yaml", "key.yaml")]
+
+
+def _by_number(variant: str) -> list[tuple[int, str]]:
+    """`s2026-v2` before `s2026-v10`: the numbers in an id compare as numbers, the rest as text."""
+    return [(int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"([0-9]+)", variant)]
 
 
 def grader_for(

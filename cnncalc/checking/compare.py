@@ -111,10 +111,14 @@ def load_answers(path: str | Path) -> tuple[Expect, YMap]:
     return parse_expect(raw, getattr(raw, "pos", Position(str(path), 1, 1)), "answers"), raw
 
 
-def check_expect(analysis: Analysis, expect: Expect, raw: Any = None) -> CheckResult:
-    """Judge every answer in `expect`; `raw` is its positioned YAML (for file:line:column)."""
+def check_expect(
+    analysis: Analysis, expect: Expect, raw: Any = None, unknown: list[SpecError] | None = None
+) -> CheckResult:
+    """Judge every answer in `expect`; `raw` is its positioned YAML (for file:line:column).
+
+    A layer name the spec does not have raises, or, given the list `unknown`, is put there and skipped."""
     raw = raw if isinstance(raw, YMap) else None
-    rows = _answered_rows(analysis, expect, raw)
+    rows = _answered_rows(analysis, expect, raw, unknown)
     answers: list[Answer] = []
     for key in EXACT_KEYS:
         given = getattr(expect, key)
@@ -128,6 +132,8 @@ def check_expect(analysis: Analysis, expect: Expect, raw: Any = None) -> CheckRe
             answers.append(Answer(key, _plain(bound), actual, actual <= bound, formula, position=_value_pos(raw, key)))
     layers_raw = raw.get("layers") if raw is not None else None
     for name, layer_expect in expect.layers.items():
+        if name not in rows:
+            continue  # in `unknown`
         layer_raw = layers_raw.get(name) if isinstance(layers_raw, YMap) else None
         for key in LAYER_KEYS:
             given = getattr(layer_expect, key)
@@ -143,8 +149,10 @@ def check_expect(analysis: Analysis, expect: Expect, raw: Any = None) -> CheckRe
     return CheckResult(analysis.spec.name, answers)
 
 
-def _answered_rows(analysis: Analysis, expect: Expect, raw: YMap | None) -> dict[str, LayerRow]:
-    """The rows the answers name; an unknown name is an error with the closest real one."""
+def _answered_rows(
+    analysis: Analysis, expect: Expect, raw: YMap | None, unknown: list[SpecError] | None = None
+) -> dict[str, LayerRow]:
+    """The rows the answers name; an unknown name is an error with the closest real one (raised, or kept)."""
     from cnncalc.spec.messages import did_you_mean
 
     rows = {row.name: row for row in analysis.rows}
@@ -153,11 +161,14 @@ def _answered_rows(analysis: Analysis, expect: Expect, raw: YMap | None) -> dict
         if name not in rows:
             guess = did_you_mean(name, rows)
             where = layers_raw.key_pos.get(name) if isinstance(layers_raw, YMap) else None
-            raise SpecError(
+            error = SpecError(
                 f"there is no layer named `{name}` in `{analysis.spec.name}`.",
                 where or (raw.pos if raw is not None else None),
                 f"Did you mean `{guess}`?" if guess else "`cnncalc table` shows the layer names.",
             )
+            if unknown is None:
+                raise error
+            unknown.append(error)
     return rows
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from cnncalc.checking.answers import AnswerSheet, Given, load_sheet, read_given
 from cnncalc.checking.compare import Answer, CheckResult, _formula, _judge, _plain, _whole
 from cnncalc.engine.propagate import Analysis, LayerRow
-from cnncalc.errors import CnncalcError, Position, SpecError
+from cnncalc.errors import CnncalcError, Position, SpecError, SpecErrors
 from cnncalc.shown import shown
 from cnncalc.spec.yaml_source import YMap
 
@@ -264,24 +264,31 @@ def load_rules(path: Path, display: str, analysis: Analysis | None = None) -> Ru
     answers = YMap({k: v for k, v in raw.items() if k not in RULE_KEYS})
     answers.pos, answers.key_pos, answers.value_pos = raw.pos, raw.key_pos, raw.value_pos
     sheet = read_sheet(answers, display)
-    problems = [f"{g.position}: {g.problem}" for g in sheet.givens if g.problem] + sheet.notes
+    problems: list[tuple[Position | None, str]] = [(g.position, g.problem) for g in sheet.givens if g.problem]
+    layout_at = raw.value_pos.get("layout")
+    for note in sheet.notes:  # the layout note carries its position in its text: one position, not two
+        if layout_at is not None and note.startswith(f"{layout_at}: "):
+            problems.append((layout_at, note[len(f"{layout_at}: ") :]))
+        else:
+            problems.append((raw.pos, note))
     rules = Rules(questions=sheet.givens, variant=sheet.variant, file=display)
     problems += _read_rule_values(raw, rules)
     if analysis is not None and not problems:
         problems += [
-            f"{a.position}: the key says {a.given} for `{a.key}`, but cnncalc computes {a.correct_value}."
+            (a.position, f"the key says {a.given} for `{a.key}`, but cnncalc computes {a.correct_value}.")
             for a, g in zip(grade(analysis, sheet).answers, sheet.givens)
             if not g.blank and not a.correct
         ]
     if problems:
-        raise SpecError(
-            f"the key file cannot be used: {' '.join(problems[:10])}", raw.pos, _more(len(problems) - 10)
-        ) from None
+        listed = problems[:10]
+        errors = [SpecError(f"the key file cannot be used: {text}", where or raw.pos, None) for where, text in listed]
+        errors[-1].hint = _more(len(problems) - 10)
+        raise (errors[0] if len(errors) == 1 else SpecErrors(errors)) from None
     return rules
 
 
-def _read_rule_values(raw: YMap, rules: Rules) -> list[str]:
-    problems: list[str] = []
+def _read_rule_values(raw: YMap, rules: Rules) -> list[tuple[Position | None, str]]:
+    problems: list[tuple[Position | None, str]] = []
     points = raw.get("points")
     known = [g.key for g in rules.questions or []]
     if isinstance(points, (int, float)) and not isinstance(points, bool) and points >= 0:
@@ -289,7 +296,7 @@ def _read_rule_values(raw: YMap, rules: Rules) -> list[str]:
     elif isinstance(points, YMap):
         for key, value in points.items():
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                problems.append(f"{points.value_pos[key]}: points must be a number >= 0; got {shown(repr(value))}.")
+                problems.append((points.value_pos[key], f"points must be a number >= 0; got {shown(repr(value))}."))
             elif key == "default":
                 rules.default_points = float(value)
             elif key not in known:
@@ -298,11 +305,11 @@ def _read_rule_values(raw: YMap, rules: Rules) -> list[str]:
                 guess = did_you_mean(key, known)
                 fix = f" Did you mean `{guess}`?" if guess else ""
                 where = points.key_pos[key]
-                problems.append(f"{where}: `points` names `{shown(key)}`, not a question of the key.{fix}")
+                problems.append((where, f"`points` names `{shown(key)}`, not a question of the key.{fix}"))
             else:
                 rules.points[str(key)] = float(value)
     elif points is not None:
-        problems.append(f"{raw.value_pos['points']}: `points` is a number, or `{{question: points}}`.")
+        problems.append((raw.value_pos["points"], "`points` is a number, or `{question: points}`."))
     for name in ("carry_forward", "tolerance"):
         value = raw.get(name)
         if value is None:
@@ -310,7 +317,7 @@ def _read_rule_values(raw: YMap, rules: Rules) -> list[str]:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
             setattr(rules, name, float(value))
         else:
-            problems.append(f"{raw.value_pos[name]}: `{name}` is a fraction from 0 to 1; got {shown(repr(value))}.")
+            problems.append((raw.value_pos[name], f"`{name}` is a fraction from 0 to 1; got {shown(repr(value))}."))
     return problems
 
 

@@ -62,12 +62,12 @@ def parse_columns(text: str | None, default: tuple[str, ...] | None = None) -> l
 
 
 def channels_last_warnings(specs: list[Spec]) -> list[str]:
-    """`FILE: warning: cnncalc is channels-first; did you mean [3, 32, 32]?` for each input that looks HWC."""
+    """`FILE:L:C: warning: ... did you mean [3, 32, 32]?` (where `input:` is) for each input that looks HWC."""
     from cnncalc.shown import shown
     from cnncalc.spec.messages import channels_last_hint
 
     hints = [(spec, channels_last_hint(spec.input_shape)) for spec in specs]
-    return [f"{shown(spec.file)}: warning: {hint}" for spec, hint in hints if hint]
+    return [f"{shown(str(spec.input_source or spec.file))}: warning: {hint}" for spec, hint in hints if hint]
 
 
 def _shows_memory(options: TableOptions) -> bool:

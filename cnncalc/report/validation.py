@@ -54,7 +54,7 @@ def github_lines(result: FileResult) -> list[str]:
     lines = []
     for message in result.messages:
         props = f"file={_escape_property(_repo_relative(result.path))}"
-        if message.position:
+        if message.position and message.position.line:  # line 0: the file as a whole
             props = f"file={_escape_property(_repo_relative(message.position.file))},line={message.position.line},"
             props += f"col={message.position.column}"
         lines.append(f"::{message.level} {props},title=cnncalc::{_escape_data(shown(message.text))}")

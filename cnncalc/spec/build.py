@@ -17,7 +17,15 @@ from cnncalc.spec.layer_count import LayerCounter
 from cnncalc.spec.messages import did_you_mean, validation_error
 from cnncalc.spec.model import LOSSES, Expect, Spec
 from cnncalc.spec.scope import Scope
-from cnncalc.spec.yaml_source import YList, YMap, child_position, load_yaml_file, parse_yaml
+from cnncalc.spec.yaml_source import (
+    YList,
+    YMap,
+    child_position,
+    key_position,
+    load_yaml_file,
+    parse_yaml,
+    refuse_split_counts,
+)
 
 MAX_ERRORS = 10  # problems of one spec shown at once
 
@@ -123,6 +131,7 @@ def _build(root: YMap, file: str, default_name: str, errors: list[SpecError]) ->
         expect=expect,
         expect_raw=root.get("expect"),
         source=root.pos,
+        input_source=key_position(root, "input", root.pos),
         blocks=builder.blocks,
         graph=builder.graph,
         loss=loss,
@@ -190,6 +199,10 @@ def parse_expect(raw: Any, pos: Position, what: str) -> Expect:
     try:
         return Expect.model_validate(dict(raw))
     except ValidationError as exc:
+        layers = raw.get("layers")
+        for mapping in [raw, *(layers.values() if isinstance(layers, YMap) else [])]:
+            if isinstance(mapping, YMap):
+                refuse_split_counts(mapping)  # `params: 34,944` in `{...}`: say that, not "keys should be strings"
         raise validation_error(exc, what, raw, pos, Expect) from None
 
 

@@ -68,6 +68,7 @@ class Spec:
     expect: Expect | None = None
     expect_raw: Any = None  # the positioned YAML of `expect:`, to point at a wrong answer
     source: Position | None = None
+    input_source: Position | None = None  # where `input:` is written (the channels-last warning points there)
     blocks: dict[str, Any] = field(default_factory=dict)
     graph: Graph = field(default_factory=lambda: Graph(()))  # the builder lowers `layers` into it
     loss: str | None = None  # `loss:` for the backward pass (sum, mse, cross_entropy)

@@ -161,6 +161,9 @@ class YMap(dict):
     pos: Position
     key_pos: dict[Any, Position]
     value_pos: dict[Any, Position]
+    # In a `{...}` mapping, each unquoted key as written (`000` reads as the int 0): answers files look here
+    # for a count written with thousands commas, which YAML splits into a number and keys (`34,944`).
+    flow_keys: dict[Any, str] | None = None
 
 
 class YList(list):
@@ -168,6 +171,36 @@ class YList(list):
 
     pos: Position
     item_pos: list[Position]
+
+
+def refuse_split_counts(mapping: YMap) -> None:
+    """`{params: 34,944}` is, to YAML, `params: 34` and a key `944`: refuse it rather than grade the 34."""
+    written = mapping.flow_keys
+    if not written:
+        return
+    keys = list(mapping)
+    for i, key in enumerate(keys):
+        value = mapping[key]
+        if not isinstance(value, int) or isinstance(value, bool):
+            continue
+        line = mapping.value_pos[key].line
+        groups: list[str] = []
+        for later in keys[i + 1 :]:  # the keys made of digits that follow the number on its line
+            text = written.get(later, "")
+            if not (text.isascii() and text.isdigit()) or mapping[later] is not None:
+                break
+            if mapping.key_pos[later].line != line:
+                break
+            groups.append(text)
+        if groups:
+            number = ",".join([str(value), *groups])
+            raise SpecError(
+                f"`{key}: {number}` reads as `{key}: {value}` followed by the key"
+                f"{'s' if len(groups) > 1 else ''} {', '.join(f'`{g}`' for g in groups)}: inside `{{...}}` "
+                "a comma separates entries, so a count cannot have thousands commas there.",
+                mapping.value_pos[key],
+                f'Write {number.replace(",", "")}, or quote it: "{number}".',
+            )
 
 
 def position_of(node: Any, default: Position) -> Position:
@@ -216,7 +249,7 @@ def read_text(path: Path, display: str | None = None, kind: str = "spec") -> str
 
     name = display or str(path)
     start = Position(name, 1, 1)
-    data = _read_regular_file(path, start, limits.max_file_bytes())
+    data = _read_regular_file(path, start, limits.max_file_bytes(), kind)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -232,7 +265,7 @@ def read_text(path: Path, display: str | None = None, kind: str = "spec") -> str
     return text
 
 
-def _read_regular_file(path: Path, start: Position, max_bytes: int) -> bytes:
+def _read_regular_file(path: Path, start: Position, max_bytes: int, kind: str = "spec") -> bytes:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
@@ -241,9 +274,9 @@ def _read_regular_file(path: Path, start: Position, max_bytes: int) -> bytes:
             raise SpecError(
                 f"is a symbolic link to `{os.readlink(path)}`, which does not exist.", start, "Fix or remove the link."
             ) from None
-        raise SpecError("no such file.", start) from None
+        raise SpecError("no such file.", Position(start.file, 0, 0)) from None  # no line to point at
     except IsADirectoryError:
-        raise _folder(start) from None
+        raise _folder(start, kind) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise SpecError("is a symbolic link loop (the link leads back to itself).", start) from None
@@ -251,7 +284,7 @@ def _read_regular_file(path: Path, start: Position, max_bytes: int) -> bytes:
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise _folder(start)
+            raise _folder(start, kind)
         if not stat.S_ISREG(info.st_mode):
             what = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
             raise SpecError(f"is {what}, not a regular file; cnncalc reads spec files only.", start)
@@ -275,7 +308,10 @@ def _read_regular_file(path: Path, start: Position, max_bytes: int) -> bytes:
         os.close(fd)
 
 
-def _folder(start: Position) -> SpecError:
+def _folder(start: Position, kind: str = "spec") -> SpecError:
+    if kind == "answers":  # a folder of submissions is graded through a glob, not through `validate`
+        pattern = Path(start.file) / "*.yaml"
+        return SpecError("is a folder, not an answers file.", start, f"Give a glob such as '{pattern}'.")
     return SpecError(
         "is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders."
     )
@@ -533,6 +569,9 @@ class _Converter:
                     "Remove or rename one of them.",
                 )
             result[key] = self.convert(value_node)
+            if node.flow_style and isinstance(key_node, yaml.ScalarNode) and not key_node.style:
+                result.flow_keys = result.flow_keys or {}
+                result.flow_keys[key] = key_node.value
             result.key_pos[key] = self.pos(key_node)
             result.value_pos[key] = self.pos(value_node)
         for source in merged:  # `<<: *defaults`: explicit keys win, as YAML specifies

@@ -96,8 +96,9 @@ def test_spec_without_expect_and_no_answers(tmp_path):
 
 
 def test_missing_answers_file():
+    # QA: a missing file has no line or column; it is named alone, as `table` names a missing spec
     result = run(ALEXNET, "--answers", "nowhere.yaml")
-    assert result.exit_code == 2 and "nowhere.yaml:1:1: error: no such file." in result.stderr
+    assert result.exit_code == 2 and result.stderr == "nowhere.yaml: error: no such file.\n"
 
 
 def test_hand_written_habits_in_answers_are_read(tmp_path):
@@ -140,3 +141,68 @@ def test_a_plain_top_level_value_is_not_taken_for_a_layer(tmp_path):
     hints = [a["hint"] for a in json.loads(result.stdout)["answers"]]
     assert "no key `name`" in hints[0] and "layers: {name" not in hints[0]
     assert "Did you mean `layers`?" in hints[2]
+
+
+def test_a_count_with_commas_inside_braces_is_refused_not_graded_as_its_first_group(tmp_path):
+    # QA (/tmp/qa/s/a_comma.yaml): YAML reads `params: 34,944` in `{...}` as params 34 and a key `944`; it was
+    # graded "you gave 34" with a made-up question `layers.conv1.944`.
+    answers = tmp_path / "a_comma.yaml"
+    answers.write_text("layers:\n  conv1: {output_shape: [96, 55, 55], params: 34,944}\n")
+    result = run(ALEXNET, "--answers", str(answers))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"{answers}:2:47: error: `params: 34,944` reads as `params: 34` followed by")
+    assert result.stderr.endswith('Write 34944, or quote it: "34,944".\n')
+    # 62,378,344: AlexNet's params (tests/reference/alexnet_cs231n.json); `062` reads as text, `378` as a number
+    answers.write_text("{params: 62,378,344, macs: 1}\n")
+    result = run(ALEXNET, "--answers", str(answers))
+    assert result.exit_code == 2 and "`params: 62,378,344` reads as `params: 62` followed by the keys" in result.stderr
+    assert 'Write 62378344, or quote it: "62,378,344".' in result.stderr
+    # `000` reads as the number 0: the digits are taken as written
+    answers.write_text("layers:\n  pool1: {params: 1,000}\n")
+    assert 'Write 1000, or quote it: "1,000".' in run(ALEXNET, "--answers", str(answers)).stderr
+
+
+def test_a_count_with_commas_outside_braces_or_quoted_is_read(tmp_path):
+    answers = tmp_path / "a.yaml"
+    answers.write_text('layers:\n  conv1:\n    params: 34,944\n  conv2: {params: "307,456"}\n')
+    # conv2: (5*5*96)*256 + 256 = 614,656 in the CS231n AlexNet (tests/reference/alexnet_cs231n.json)
+    result = run(ALEXNET, "--answers", str(answers), "-f", "json")
+    assert result.exit_code == 1  # conv2's figure is wrong, but read as the number written
+    answers_by_key = {a["key"]: a for a in json.loads(result.stdout)["answers"]}
+    assert (
+        answers_by_key["layers.conv1.params"]["given"] == "34,944" and answers_by_key["layers.conv1.params"]["correct"]
+    )
+    assert answers_by_key["layers.conv2.params"]["correct_value"] == 614656
+    assert set(answers_by_key) == {"layers.conv1.params", "layers.conv2.params"}
+
+
+def test_a_count_with_commas_in_a_specs_own_expect_is_named_so(tmp_path):
+    spec = tmp_path / "net.yaml"
+    # Conv2d(3, 16, 3): 3*3*3*16 + 16 = 448 params (the layer's own arithmetic)
+    spec.write_text(
+        "input: [3, 32, 32]\nlayers:\n  - conv: {out_channels: 16, kernel_size: 3}\n"
+        "expect:\n  layers:\n    conv1: {params: 0,448}\n"
+    )
+    for command in (["check", str(spec)], ["validate", str(spec)]):
+        result = runner.invoke(app, command, env={"COLUMNS": "200"})
+        assert result.exit_code == 2
+        assert f"{spec}:6:21" in result.output and "`params: 0,448` reads as `params: 0`" in result.output
+
+
+def test_a_spec_given_as_the_answers_file_is_named_a_spec(tmp_path):
+    # QA (/tmp/qa/s/hwc.yaml as answers): the hints were "Did you mean `layers: {expect: ...}`?"
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text(
+        "name: tiny\ninput: [3, 32, 32]\nlayers:\n  - conv: {name: conv1, out_channels: 16, kernel_size: 3}\n"
+        "  - relu\nexpect:\n  params: 448\n"
+    )
+    result = run(ALEXNET, "--answers", str(spec))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"{spec}:1:1: error: this looks like a spec, not an answers file. Give the spec first and the answers "
+        "after --answers: `cnncalc check SPEC --answers ANSWERS.yaml`.\n"
+    )
+    # an answers file whose layers are answers is no spec, even with an `input` key (a wrong answer)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("input: [3, 227, 227]\nlayers:\n  conv1: {params: 34944}\n")
+    assert run(ALEXNET, "--answers", str(answers)).exit_code == 1

@@ -273,7 +273,10 @@ def test_carry_forward_and_tolerance_flags(klass):
 def test_an_empty_submission_is_graded_not_passed(klass):
     empty = klass / "subs" / "empty.yaml"
     empty.write_text("# nothing yet\n")
-    assert check(ALEXNET, "-a", str(empty)).exit_code == 1
+    # without a key nothing says what was asked: unusable (QA: it printed an empty table, "0/0 right", exit 1)
+    refused = check(ALEXNET, "-a", str(empty))
+    assert refused.exit_code == 2 and refused.stderr.startswith(f"{empty}:1:1: error: the answers file is empty")
+    # with a key every question is asked: the submission is graded, every answer missing
     result = check(ALEXNET, "-a", str(empty), "--key", str(klass / "key.yaml"), "-f", "json")
     report = json.loads(result.stdout)
     assert result.exit_code == 1 and report["score"] == 0 and report["max_score"] == 7
@@ -294,3 +297,76 @@ def test_the_class_summary_is_the_same_on_every_run(klass):
     mistakes = json.loads(outputs.pop())["summary"]["mistakes"]
     # carol's hwc-order comes before her bias-forgotten (answer order); each is made by one student
     assert list(mistakes).index("hwc-order") < list(mistakes).index("bias-forgotten")
+
+
+# --- QA walk-through (files from /tmp/qa/ta, copied here) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quiz12(tmp_path_factory) -> Path:
+    """A real quiz: 12 variants, s2026-v1..s2026-v12, so that text order (v1, v10, v11...) shows."""
+    out = tmp_path_factory.mktemp("quiz12") / "quiz"
+    made = runner.invoke(app, ["quiz", "alexnet_cs231n", "-n", "12", "--seed", "2026", "-o", str(out)])
+    assert made.exit_code == 0, made.output
+    return out
+
+
+def test_every_error_of_a_quiz_class_starts_with_its_files_position(quiz12, tmp_path):
+    # QA: two of these printed `error: the answers file ...` with no file name at all.
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    (subs / "dave.yaml").write_text("# Answer key\nlayers:\n  conv1: {params: 34944}\n")  # no variant: line
+    (subs / "eve.yaml").write_text("# Answer key\nvariant: s2026-v99\nparams: 1\n")  # no such variant
+    (subs / "frank.yaml").write_text("layers:\n  conv1: {output_shape: [48, 55, 55]\n")  # unclosed bracket
+    result = check(str(quiz12), "--answers", str(subs / "*.yaml"))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith(f"{subs / 'dave.yaml'}:1:1: error: the answers file has no `variant:` line; ")
+    # the `variant:` line: line 2, its value at column 10
+    assert lines[1].startswith(f"{subs / 'eve.yaml'}:2:10: error: the answers file names variant `s2026-v99`; ")
+    assert lines[2].startswith(f"{subs / 'frank.yaml'}:")  # YAML's own problem, at its own position
+    one = check(str(quiz12), "--answers", str(subs / "dave.yaml"))  # one file: the same line
+    assert one.exit_code == 2 and one.stderr == lines[0] + "\n"
+
+
+def test_the_variants_a_quiz_holds_are_listed_by_number(quiz12, tmp_path):
+    # QA: sorted as text, 12 variants were listed `s2026-v1, s2026-v10, s2026-v11, s2026-v12, s2026-v2...`
+    student = tmp_path / "s.yaml"
+    student.write_text("variant: s2026-v99\nparams: 1\n")
+    result = check(str(quiz12), "-a", str(student))
+    assert result.exit_code == 2
+    assert "holds variants s2026-v1, s2026-v2, s2026-v3, s2026-v4, s2026-v5...\n" in result.stderr
+
+
+def test_an_empty_file_in_a_quiz_class_is_refused_as_empty(quiz12, tmp_path):
+    empty = tmp_path / "blank.yaml"
+    empty.write_text("")
+    result = check(str(quiz12), "-a", str(empty))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{empty}:1:1: error: the answers file is empty")
+    assert "the blank `answers.yaml` that `cnncalc quiz` writes" in result.stderr and "README" in result.stderr
+
+
+def test_a_wrong_key_value_is_reported_at_its_own_position_only(klass):
+    # QA (/tmp/qa/ta/badkey.yaml): `badkey.yaml:1:1: error: the key file cannot be used: badkey.yaml:2:47: ...`
+    key = klass / "badkey.yaml"
+    key.write_text("layers:\n  conv1: {output_shape: [96, 55, 55], params: 34000}\npoints: {default: 1}\n")
+    result = check(ALEXNET, "--key", str(key), "-a", str(klass / "subs" / "alice.yaml"))
+    assert result.exit_code == 2
+    # 34,944 = (11*11*3)*96 + 96 (CS231n slides' conv1 plus its 96 biases)
+    assert result.stderr == (
+        f"{key}:2:47: error: the key file cannot be used: the key says 34000 for `layers.conv1.params`, "
+        "but cnncalc computes 34944.\n"
+    )
+
+
+def test_each_problem_of_a_key_file_is_a_line_at_its_position(klass):
+    key = klass / "key2.yaml"
+    key.write_text("layers:\n  conv1: {params: }\npoints: {layers.conv1.parms: 2}\ntolerance: 3\n")
+    result = check(ALEXNET, "--key", str(key), "-a", str(klass / "subs" / "alice.yaml"))
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and str(key) not in lines[0][len(f"{key}:3:10:") :]  # one position per line
+    assert lines[0].startswith(f"{key}:3:10: error: the key file cannot be used: `points` names `layers.conv1.parms`")
+    assert lines[1].startswith(f"{key}:4:12: error: the key file cannot be used: `tolerance` is a fraction")

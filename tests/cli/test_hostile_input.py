@@ -329,7 +329,7 @@ def test_internal_errors_never_read_as_exit_1_or_2(monkeypatch):
         raise KeyError("oops")
 
     monkeypatch.setattr(cnncalc.validation, "validate_file", boom)
-    result = cli("validate", "lenet5.yaml", code=3)
+    result = cli("validate", str(Path(__file__).parents[2] / "specs" / "lenet5.yaml"), code=3)
     assert result.stderr.startswith("cnncalc: internal error (KeyError: 'oops').")
 
 
@@ -540,6 +540,8 @@ def test_a_nul_byte_is_reported_where_it_is(tmp_path):
 
 def test_an_empty_answers_file_is_told_what_answers_look_like(tmp_path):
     answers = write(tmp_path, "answers.yaml", "# my answers\n")
-    result = cli("check", "lenet5", "--answers", str(answers), code=1)  # read, but nothing to grade: no pass
-    assert "holds no answers" in result.output
+    # QA: it was read as no answers ("0/0 right", exit 1); with no key to ask questions it is unusable input
+    result = cli("check", "lenet5", "--answers", str(answers), code=2)
+    assert result.stderr.startswith(f"{answers}:1:1: error: the answers file is empty")
+    assert "`cnncalc quiz` writes" in result.stderr and "layers: {conv1: {output_shape:" in result.stderr
     assert "input:" not in result.output

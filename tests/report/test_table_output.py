@@ -48,5 +48,6 @@ def test_a_channels_last_input_gets_one_warning_line():
     # CS231n writes CIFAR as 32x32x3 (issue 12)
     spec = parse_spec("input: [32, 32, 3]\nlayers:\n  - relu\n", "hwc.yaml")
     assert channels_last_warnings([spec, load_spec(SPECS / "lenet5.yaml")]) == [
-        "hwc.yaml: warning: input [32, 32, 3] looks channels-last; cnncalc is channels-first; did you mean [3, 32, 32]?"
+        "hwc.yaml:1:1: warning: input [32, 32, 3] looks channels-last; cnncalc is channels-first; "  # at `input:`
+        "did you mean [3, 32, 32]?"
     ]

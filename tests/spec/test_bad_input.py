@@ -212,14 +212,16 @@ def test_folder_given_as_answers_to_check(tmp_path):
     spec.write_text(HEADER + "  - relu\n")
     result = runner.invoke(app, ["check", str(spec), "--answers", str(tmp_path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.stderr.startswith(f"{tmp_path}:1:1: error: is a folder, not a spec file.")
+    # QA: answers are not validated: the advice is a glob of the folder's files, not `cnncalc validate`
+    assert result.stderr == f"{tmp_path}:1:1: error: is a folder, not an answers file. Give a glob such as " \
+        f"'{tmp_path / '*.yaml'}'.\n"  # fmt: skip
 
 
 def test_missing_file(tmp_path):
     missing = tmp_path / "nowhere.yaml"
     result = runner.invoke(app, ["table", str(missing)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.stderr == f"{missing}:1:1: error: no such file.\n"
+    assert result.stderr == f"{missing}: error: no such file.\n"  # QA: no line or column in a missing file
 
 
 def test_alias_bomb_is_refused_fast_with_bounded_memory(tmp_path):

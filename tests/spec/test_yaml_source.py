@@ -104,15 +104,15 @@ def test_files_that_are_not_utf8_give_the_line_and_column_of_the_bad_byte(tmp_pa
 
 def test_empty_file_missing_file_and_folder_are_clear_errors(tmp_path):
     (tmp_path / "empty.yaml").write_text("  \n", encoding="utf-8")
-    for path, gist in (
-        (tmp_path / "empty.yaml", "is empty"),
-        (tmp_path / "nope.yaml", "no such file"),
-        (tmp_path, "folder"),
+    for path, gist, line in (
+        (tmp_path / "empty.yaml", "is empty", 1),
+        (tmp_path / "nope.yaml", "no such file", 0),  # no line to point at: line 0 shows as the name alone
+        (tmp_path, "folder", 1),
     ):
         with pytest.raises(SpecError) as info:
             load_yaml_file(path, "x.yaml")
         assert gist in info.value.message
-        assert info.value.position == Position("x.yaml", 1, 1)
+        assert info.value.position == Position("x.yaml", line, line)
 
 
 @pytest.mark.parametrize("loader", ["libyaml", "pure Python"])
