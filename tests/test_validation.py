@@ -192,6 +192,9 @@ def test_a_channels_last_input_is_a_positioned_warning_and_an_error_under_strict
     assert "did you mean [3, 32, 32]? (an error under --strict)" in strict.output
     table = runner.invoke(app, ["table", str(path)])
     assert table.exit_code == 0 and table.stderr.startswith(f"{path}:2:1: warning: input [32, 32, 3] looks")
+    table_strict = runner.invoke(app, ["table", "--strict", str(path)])  # as validate --strict
+    assert table_strict.exit_code == 2 and table_strict.stdout == ""
+    assert table_strict.stderr.startswith(f"{path}:2:1: error: input [32, 32, 3] looks channels-last;")
 
 
 def test_github_annotations(tmp_path):

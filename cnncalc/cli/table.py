@@ -83,6 +83,13 @@ def table(
         units.value,
     )
     loaded = [load(spec) for spec in specs]  # every file is checked before anything is printed
+    if strict:  # a warning like the layers', so --strict makes it an error as validate --strict does
+        from cnncalc.errors import StrictWarning
+        from cnncalc.spec.messages import channels_last_hint
+
+        for spec in loaded:
+            if hint := channels_last_hint(spec.input_shape):
+                raise StrictWarning(hint, spec.input_source, "Give the input channels first, or run without --strict.")
     for line in channels_last_warnings(loaded):
         print(line, file=sys.stderr)  # so that JSON, markdown and CSV on stdout stay clean
     analyses = [analyze(spec, strict=strict) for spec in loaded]
