@@ -562,6 +562,14 @@ class _Converter:
                 raise SpecError("a mapping key must be a plain word, not a list or mapping.", self.pos(key_node))
             if key in result:
                 first = result.key_pos[key]
+                if node.flow_style and not key_node.style and key_node.value.isascii() and key_node.value.isdigit():
+                    # `{params: 1,000, macs: 2,000}`: two keys `000` (see refuse_split_counts)
+                    raise SpecError(
+                        f"`{key_node.value}` reads as a key: inside `{{...}}` a comma separates entries, so a count "
+                        "cannot have thousands commas there (`1,000` is 1 and a key `000`).",
+                        self.pos(key_node),
+                        'Write the numbers without commas, or quote them: "1,000".',
+                    )
                 raise SpecError(
                     f"duplicate key `{key}` (first given at line {first.line}, column {first.column}); "
                     "YAML would silently keep only the last one.",

@@ -160,6 +160,11 @@ def test_a_count_with_commas_inside_braces_is_refused_not_graded_as_its_first_gr
     # `000` reads as the number 0: the digits are taken as written
     answers.write_text("layers:\n  pool1: {params: 1,000}\n")
     assert 'Write 1000, or quote it: "1,000".' in run(ALEXNET, "--answers", str(answers)).stderr
+    # two such counts in one mapping give the key `000` twice, which YAML's reading refuses before any check
+    answers.write_text("layers:\n  conv1: {params: 1,000, macs: 2,000}\n")
+    result = run(ALEXNET, "--answers", str(answers))
+    assert result.exit_code == 2 and "duplicate key" not in result.stderr
+    assert result.stderr.startswith(f"{answers}:2:34: error: `000` reads as a key: inside `{{...}}` a comma")
 
 
 def test_a_count_with_commas_outside_braces_or_quoted_is_read(tmp_path):
