@@ -121,7 +121,10 @@ class QuizGrader(Grader):
         return self.loaded[variant]
 
     def inputs(self) -> list[Path]:
-        return [folder / name for folder in self.variants.values() for name in ("spec.yaml", "key.yaml")]
+        """Every file of the quiz (its sheets and blank templates too): a gradebook never replaces one."""
+        from cnncalc.classroom.quiz import QUIZ_FILES
+
+        return [folder / name for folder in self.variants.values() for name in QUIZ_FILES]
 
 
 def _by_number(variant: str) -> list[tuple[int, str]]:

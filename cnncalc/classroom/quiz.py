@@ -366,6 +366,10 @@ def write_quiz(variants: list[Variant], out: Path, inputs: list[Path], replace: 
         for name, text in texts.items():
             refuse_inputs(folder / name, inputs, "the quiz")
             plan.append((folder / name, text))
+    folders = {path.parent for path, _ in plan}
+    stale = [key.parent / name for key in old if key.parent not in folders for name in QUIZ_FILES]
+    for path in stale:  # the replaced quiz's variants this one does not write again: removed, but never an input
+        refuse_inputs(path, inputs, "the quiz's --replace")
     for path, text in plan:  # every path is checked before anything is written
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -373,13 +377,10 @@ def write_quiz(variants: list[Variant], out: Path, inputs: list[Path], replace: 
             raise SpecError(f"cannot create the folder `{shown(path.parent)}` ({exc.strerror}).") from None
         write_atomically(path, text)
         written.append(path)
-    kept = {path.parent for path in written}
-    for key in old:  # the replaced quiz's variants this one did not write again
-        if key.parent not in kept:
-            for name in QUIZ_FILES:
-                (key.parent / name).unlink(missing_ok=True)
-            if not any(key.parent.iterdir()):
-                key.parent.rmdir()
+    for path in stale:
+        path.unlink(missing_ok=True)
+        if path.parent.is_dir() and not any(path.parent.iterdir()):
+            path.parent.rmdir()
     return written
 
 

@@ -30,7 +30,9 @@ def scalar(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value) if value == value and abs(value) != float("inf") else (".nan" if value != value else ".inf")
+        if value != value:
+            return ".nan"
+        return repr(value) if abs(value) != float("inf") else ("-.inf" if value < 0 else ".inf")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
     text = str(value)

@@ -189,7 +189,7 @@ def test_the_gradebook_never_overwrites_a_quiz_folders_spec_or_key(tmp_path, mon
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["quiz", ALEXNET, "--variants", "1", "--seed", "1", "-o", "quiz"]).exit_code == 0
     (tmp_path / "sub.yaml").write_text((tmp_path / "quiz" / "variant-1" / "answers.yaml").read_text())
-    for name in ("key.yaml", "spec.yaml"):
+    for name in ("key.yaml", "spec.yaml", "problems.md", "answers.yaml"):  # review: the sheet was replaced
         target = tmp_path / "quiz" / "variant-1" / name
         before = target.read_bytes()
         result = check("quiz", "-a", "sub.yaml", "--gradebook", str(target))

@@ -154,6 +154,19 @@ def test_a_second_quiz_into_the_same_folder_is_refused_unless_replaced(tmp_path)
     assert all(str(i).startswith("s1-") for i in ids)
 
 
+def test_replace_never_removes_the_spec_it_was_given(tmp_path):
+    # Review: `quiz q1/variant-3/spec.yaml -o q1 -n 2 --replace` would have deleted its own input.
+    out = tmp_path / "q1"
+    assert cli("quiz", "alexnet_cs231n", "-n", "3", "-o", str(out)).exit_code == 0
+    spec = out / "variant-3" / "spec.yaml"
+    before = spec.read_text()
+    keys = {k: (out / f"variant-{k}" / "key.yaml").read_text() for k in (1, 2)}
+    result = cli("quiz", str(spec), "-n", "2", "-o", str(out), "--replace", "--vary", "conv1.out_channels=48,64")
+    assert result.exit_code == 2 and "it is the input" in result.stderr, result.output
+    assert spec.read_text() == before  # nothing removed, nothing written
+    assert {k: (out / f"variant-{k}" / "key.yaml").read_text() for k in (1, 2)} == keys
+
+
 CARRY = ROOT / "tests" / "data" / "carry_forward.yaml"  # its true figures are worked in the file's comments
 
 

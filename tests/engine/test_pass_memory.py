@@ -30,9 +30,9 @@ def traced(spec, batch: int) -> tuple[int, int, int, int]:
         executor = Executor(seed=0)
         executor.prepare(spec)
         prepare_peak = tracemalloc.get_traced_memory()[1]
-        x = executor.make_input(spec, batch)
         tracemalloc.reset_peak()
         before = tracemalloc.get_traced_memory()[0]
+        x = executor.make_input(spec, batch)  # counted: the caller holds it through the pass (review: r3d_18)
         executor.forward(spec, x)
         pass_peak = tracemalloc.get_traced_memory()[1] - before
     finally:
@@ -48,8 +48,11 @@ def traced(spec, batch: int) -> tuple[int, int, int, int]:
         (SPECS / "resnet18.yaml", 1),
         (SPECS / "mobilenet_v2.yaml", 2),
         (SPECS / "dcgan_generator.yaml", 2),  # transposed convs only: no prepared copies
+        # 3-D: its peak is where the peak activations and the largest workspace coincide, with the input held
+        # by the caller besides (review: 2.3 MiB short when the input was counted only while the graph read it)
+        (SPECS / "r3d_18.yaml", 1),
     ],
-    ids=["winograd-odd", "winograd-odd-batch3", "resnet18", "mobilenet_v2-batch2", "dcgan-batch2"],
+    ids=["winograd-odd", "winograd-odd-batch3", "resnet18", "mobilenet_v2-batch2", "dcgan-batch2", "r3d_18"],
 )
 def test_the_estimate_covers_the_traced_peak_of_a_fast_pass(spec, batch):
     spec = spec if hasattr(spec, "graph") else load_spec(spec)

@@ -166,3 +166,15 @@ def test_each_dropping_kind_is_one_dropout_node_and_comes_back_as_itself():
         ("stochastic_depth", 0.4),
     ]
     assert analyze(back).leaves[-1].layer.mode == "batch"
+
+
+@pytest.mark.parametrize("fill", ["-.inf", ".inf", "-2.5"])
+def test_a_pads_fill_keeps_its_sign_through_export_and_import(fill: str):
+    # Review: an infinite fill was written back as `.inf` whatever its sign, so TensorFlow's `same` max pool
+    # (pad -inf, then the pool) came back padding with +inf, and every border output became +inf.
+    spec = parse_spec(
+        f"input: [2, 6, 6]\nlayers:\n  - pad: {{padding: 1, value: {fill}}}\n  - maxpool: {{kernel_size: 3}}\n"
+    )
+    back = import_model(export_onnx(spec, weights=False), "pad.onnx")
+    assert f"value: {fill}" in back.text
+    assert back.spec.layers[0].value == spec.layers[0].value
