@@ -105,9 +105,10 @@ def annotate(analysis: Analysis, dtype: str = "float32", batch: int = 1) -> Memo
     return result
 
 
-def peak_elements(graph: Graph) -> int:
+def peak_elements(graph: Graph, input_held: bool = False) -> int:
     """The most activation elements alive at once (batch 1), for a framework that frees each tensor
-    after its last reader: while a node runs, its output and every earlier output still to be read.
+    after its last reader: while a node runs, its output and every earlier output still to be read
+    (and the input throughout, if its caller holds it: `input_held`).
 
     A split's sections are views of their input: they own nothing, and keep their input alive.
     """
@@ -122,6 +123,8 @@ def peak_elements(graph: Graph) -> int:
             last[owner[i]] = max(last[owner[i]], node.index)
     for _, i in graph.outputs:
         last[owner[i]] = len(graph.nodes)
+    if input_held:
+        last[0] = len(graph.nodes)
     frees: dict[int, list[int]] = {}
     for i, end in enumerate(last):
         if owner[i] == i:

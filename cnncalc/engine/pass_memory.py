@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from cnncalc.engine.memory import estimate
+from cnncalc.engine.memory import estimate, peak_elements
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError, approximate
 from cnncalc.layers.base import MAX_SIZE
@@ -54,7 +54,7 @@ def forward_pass_estimate(analysis: Analysis, batch: int = 1, keep_values: bool 
     if keep_values:  # every node's array is kept: the leaves' outputs and the merges' of structures (a residual's sum)
         activations = batch * sum(prod(shape) for shape in analysis.graph.shapes()) * ITEM_BYTES
     else:  # the caller's input stays alive through the pass, though the graph is done with it after its readers
-        activations = memory.peak_activation_bytes + memory.input_bytes
+        activations = batch * peak_elements(analysis.graph, input_held=True) * ITEM_BYTES
     largest_row, largest, workspace, tensor = None, 0, 0, memory.input_bytes
     for row in analysis.leaves:
         extra = workspace_elements(row) * batch * ITEM_BYTES
