@@ -81,7 +81,7 @@ def read_sheet(raw: Any, file: str, layout: str = "chw") -> AnswerSheet:
             "an answers file is a mapping such as `layers: {conv1: {output_shape: [96, 55, 55]}}`.",
             getattr(raw, "pos", start),
         )
-    if _looks_like_a_spec(raw):
+    if looks_like_a_spec(raw):
         raise SpecError("this looks like a spec, not an answers file.", start, USAGE)
     sheet = AnswerSheet(file, layout=layout)
     if "layout" in raw:
@@ -146,7 +146,7 @@ def empty_file(file: str) -> SpecError:
     )
 
 
-def _looks_like_a_spec(raw: YMap) -> bool:
+def looks_like_a_spec(raw: YMap) -> bool:
     """`input:` and a `layers:` list of layer kinds: a spec given where the answers were expected."""
     from cnncalc.layers import LAYER_KINDS, STRUCTURE_KINDS
 

@@ -255,12 +255,19 @@ def load_rules(path: Path, display: str, analysis: Analysis | None = None) -> Ru
 
     With `analysis`, every value the key gives must be what cnncalc computes (a key that disagrees is refused).
     """
-    from cnncalc.checking.answers import read_sheet
+    from cnncalc.checking.answers import looks_like_a_spec, read_sheet
     from cnncalc.spec.yaml_source import load_yaml_file
 
     raw = load_yaml_file(path, display)
     if not isinstance(raw, YMap):
         raise SpecError("a key file is a mapping: the answers, and optionally `points:`.", Position(display, 1, 1))
+    if looks_like_a_spec(raw):  # the answers file's wording would point at --answers
+        raise SpecError(
+            "this looks like a spec, not a key file.",
+            Position(display, 1, 1),
+            "A key is the answers form with every answer (and optionally `points:`), as `cnncalc quiz` writes "
+            "key.yaml: `cnncalc check SPEC --answers ANSWERS.yaml --key KEY.yaml`.",
+        )
     answers = YMap({k: v for k, v in raw.items() if k not in RULE_KEYS})
     answers.pos, answers.key_pos, answers.value_pos = raw.pos, raw.key_pos, raw.value_pos
     sheet = read_sheet(answers, display)

@@ -207,6 +207,12 @@ def test_a_spec_given_as_the_answers_file_is_named_a_spec(tmp_path):
         f"{spec}:1:1: error: this looks like a spec, not an answers file. Give the spec first and the answers "
         "after --answers: `cnncalc check SPEC --answers ANSWERS.yaml`.\n"
     )
+    # as the key, the spec is named for what it is, with the key's usage, not --answers' (a QA leftover)
+    answers = tmp_path / "sheet.yaml"
+    answers.write_text("layers:\n  conv1: {params: 34944}\n")
+    as_key = run(ALEXNET, "--answers", str(answers), "--key", str(spec))
+    assert as_key.exit_code == 2 and as_key.stderr.startswith(f"{spec}:1:1: error: this looks like a spec, not a key")
+    assert "--key KEY.yaml" in as_key.stderr
     # an answers file whose layers are answers is no spec, even with an `input` key (a wrong answer)
     answers = tmp_path / "answers.yaml"
     answers.write_text("input: [3, 227, 227]\nlayers:\n  conv1: {params: 34944}\n")
