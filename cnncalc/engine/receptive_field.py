@@ -14,9 +14,19 @@ from typing import Literal
 
 from cnncalc.engine.propagate import Analysis
 from cnncalc.layers import Layer, Merge, Shape
-from cnncalc.report.notes import format_dims  # for the warnings' text
 
 Status = Literal["window", "global", "n/a"]
+
+
+# The engine's warnings write receptive fields this way, and report/ shows them the same.
+def format_dims(values: tuple[float, ...] | None) -> str:
+    """`163` when every dim agrees, else `163x99` (H x W)."""
+    if values is None:
+        return "n/a"
+    if not values:
+        return "-"
+    shown = [f"{v:g}" for v in values]
+    return shown[0] if len(set(shown)) == 1 else "x".join(shown)
 
 
 @dataclass(frozen=True)

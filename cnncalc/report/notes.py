@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cnncalc.engine.receptive_field import format_dims
+
 if TYPE_CHECKING:
     from cnncalc.engine.memory import MemoryEstimate
     from cnncalc.engine.receptive_field import ReceptiveField
@@ -23,16 +25,6 @@ MEMORY_EXPLANATION = (
     "state (SGD momentum: 1 copy of the params, Adam: 2) + all activations, kept for the backward pass. "
     "torchinfo's 'Forward/backward pass size' is 2 x the outputs of layers with parameters, shown for comparison."
 )
-
-
-def format_dims(values: tuple[float, ...] | None) -> str:
-    """`163` when every dim agrees, else `163x99` (H x W)."""
-    if values is None:
-        return "n/a"
-    if not values:
-        return "-"
-    shown = [f"{v:g}" for v in values]
-    return shown[0] if len(set(shown)) == 1 else "x".join(shown)
 
 
 def format_size(rf: ReceptiveField) -> str:
