@@ -7,8 +7,8 @@ needs the most, instead of allocating until the machine swaps or NumPy gives up.
 Estimate, in bytes of the executor's dtype (float32):
     weights (params + buffers), and unless every value is kept, the fast path's prepared copies (each kind's
     `prepared_elements`: convs with a batchnorm folded in, Winograd filters)
-  + the activations alive at once (engine/memory.py's inference peak, times the batch), or every
-    graph node's output when they are all kept (`cnncalc run` prints them)
+  + the activations alive at once (engine/memory.py's peak, the input held throughout, times the batch), or
+    every graph node's output when they are all kept (`cnncalc run` prints them)
   + the largest working copy one layer makes (each kind's `workspace_elements`): a convolution's padded
     input and im2col columns (input channels x kernel taps x output positions; Winograd's tiles where the
     fast path uses it, if more), a pooling's padded input and window copy, a temporary of the input's size
@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 
-from cnncalc.engine.memory import estimate, peak_elements
+from cnncalc.engine.memory import peak_elements
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError, approximate
 from cnncalc.layers.base import MAX_SIZE
@@ -47,15 +47,15 @@ def prepared_elements(row: LayerRow) -> int:
 
 
 def forward_pass_estimate(analysis: Analysis, batch: int = 1, keep_values: bool = False) -> PassEstimate:
-    memory = estimate(analysis, "float32", batch)
     weights = (analysis.params + analysis.buffers) * ITEM_BYTES
-    if not keep_values:  # the fast path's folded weights and Winograd filters
-        weights += sum(prepared_elements(row) for row in analysis.leaves) * ITEM_BYTES
     if keep_values:  # every node's array is kept: the leaves' outputs and the merges' of structures (a residual's sum)
         activations = batch * sum(prod(shape) for shape in analysis.graph.shapes()) * ITEM_BYTES
-    else:  # the caller's input stays alive through the pass, though the graph is done with it after its readers
+    else:  # the fast path's folded weights and Winograd filters; the caller's input stays alive through the
+        # pass, though the graph is done with it after its readers
+        weights += sum(prepared_elements(row) for row in analysis.leaves) * ITEM_BYTES
         activations = batch * peak_elements(analysis.graph, input_held=True) * ITEM_BYTES
-    largest_row, largest, workspace, tensor = None, 0, 0, memory.input_bytes
+    input_bytes = batch * prod(analysis.spec.input_shape) * ITEM_BYTES
+    largest_row, largest, workspace, tensor = None, 0, 0, input_bytes
     for row in analysis.leaves:
         extra = workspace_elements(row) * batch * ITEM_BYTES
         need = (prod(row.input_shape) + prod(row.output_shape)) * batch * ITEM_BYTES + extra
