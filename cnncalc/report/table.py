@@ -80,6 +80,7 @@ def warning_lines(analysis: Analysis) -> list[str]:
 
 
 MIN_SHRUNK = 10  # a shortened column keeps at least this many cells
+MIN_LATER = 12  # a kind or `from` column gives way to the names down to this width (`stocha…depth`)
 MIN_NAME = 10  # a shortened name keeps at least this many cells beside its indentation
 
 
@@ -94,11 +95,13 @@ def ellipsized(text: str, width: int) -> str:
 
 
 def fitted_widths(widths: list[int], shrinks: list[bool], max_width: int) -> list[int]:
-    """Narrow the shrinkable columns, leftmost (the names) first, until the grid (borders included) fits."""
+    """Narrow the shrinkable columns until the grid (borders included) fits: first the ones after the names
+    (kinds, `from` lists) down to MIN_LATER, as the names say more; then leftmost first, down to MIN_SHRUNK."""
     widths = list(widths)
     excess = sum(w + 3 for w in widths) + 1 - max_width  # each cell has a space either side and one border
-    for i in (i for i, s in enumerate(shrinks) if s):
-        step = max(0, min(excess, widths[i] - MIN_SHRUNK))
+    shrinkable = [i for i, s in enumerate(shrinks) if s]
+    for i, floor in [*((i, MIN_LATER) for i in shrinkable[1:]), *((i, MIN_SHRUNK) for i in shrinkable)]:
+        step = max(0, min(excess, widths[i] - floor))
         widths[i] -= step
         excess -= step
     return widths

@@ -75,3 +75,12 @@ def test_piped_output_keeps_full_names():
     result = CliRunner().invoke(app, ["table", "unet"])
     assert result.exit_code == 0
     assert max(len(line) for line in result.output.splitlines()) > 80  # not a terminal: nothing shortened
+
+
+def test_the_kind_column_gives_way_before_the_names():
+    # EfficientNet-B0 at 80 columns: the 16-cell kind `stochastic_depth` shortens to 12 cells, so the
+    # layer names beside it (`stochastic_depth1`, 17 cells, 4 levels deep) stay whole.
+    lines = rendered("efficientnet_b0", ["name", "kind", "output", "params", "macs"], 80)
+    rows = [line.split("│") for line in lines if line.startswith("│")]
+    assert any(cells[1].strip() == "stochastic_depth1" and cells[2].strip() == "stocha…depth" for cells in rows)
+    assert not any("…" in cells[1] for cells in rows if "stochastic_depth" in cells[2] or "…" in cells[2])
