@@ -178,17 +178,13 @@ def validate_file(path: Path, strict: bool = False, execute: bool = False) -> Fi
     from cnncalc.checking import check_expect
     from cnncalc.engine.propagate import analyze
     from cnncalc.spec.build import load_spec
-    from cnncalc.spec.messages import channels_last_hint
 
     result = FileResult(str(path))
     try:
         spec = load_spec(path, str(path))
         analysis = analyze(spec)
         result.output_shape, result.params, result.macs = list(analysis.output_shape), analysis.params, analysis.macs
-        channels_last = channels_last_hint(spec.input_shape)  # first, as `cnncalc table` prints it
-        warnings = [(channels_last, spec.input_source)] if channels_last else []
-        warnings += [(warning, row.layer.source) for row in analysis.leaves for warning in row.warnings]
-        for warning, where in warnings:
+        for warning, where in analysis.located_warnings():
             if strict:  # as `cnncalc table --strict`: an unusable spec (exit 2)
                 result.fail("error", f"{warning} (an error under --strict)", where)
             else:

@@ -241,7 +241,7 @@ def _variant(
         analysis = analyze(parse_spec(text, f"variant {vid}", "quiz"))
     except CnncalcError:
         return None  # e.g. a kernel larger than its input: not a problem to give a class
-    if not allow_inexact and analysis.warnings:
+    if not allow_inexact and any(row.warnings for row in analysis.leaves):
         return None  # a stride that drops rows: the formula's division would not be exact
     return Variant(number, vid, choices, text, analysis)
 

@@ -66,7 +66,7 @@ def table(
     import sys
 
     from cnncalc.engine.propagate import analyze
-    from cnncalc.report.table_output import TableOptions, channels_last_warnings, parse_columns, print_tables
+    from cnncalc.report.table_output import TableOptions, parse_columns, print_tables
 
     if specs.count(STDIN) > 1:
         raise SpecError("standard input (`-`) can be read once; give it once.")
@@ -83,19 +83,14 @@ def table(
         units.value,
     )
     loaded = [load(spec) for spec in specs]  # every file is checked before anything is printed
-    if strict:  # a warning like the layers', so --strict makes it an error as validate --strict does
-        from cnncalc.errors import StrictWarning
-        from cnncalc.spec.messages import channels_last_hint
-
-        for spec in loaded:
-            if hint := channels_last_hint(spec.input_shape):
-                raise StrictWarning(hint, spec.input_source, "Give the input channels first, or run without --strict.")
-    for line in channels_last_warnings(loaded):
-        print(line, file=sys.stderr)  # so that JSON, markdown and CSV on stdout stay clean
     analyses = [analyze(spec, strict=strict) for spec in loaded]
     if format is OutputFormat.table:
         print_tables(analyses, options)
     else:
+        from cnncalc.report.table import warning_lines
         from cnncalc.report.table_output import render_text
 
         typer.echo(render_text(analyses, format.value, options), nl=False)
+        for analysis in analyses:  # on stderr, so that JSON, markdown and CSV on stdout stay clean
+            for line in warning_lines(analysis):
+                print(line, file=sys.stderr)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from cnncalc.errors import StrictWarning
+from cnncalc.errors import Position, StrictWarning
 from cnncalc.graph import Graph
 from cnncalc.layers import Layer, Shape, Structure
 from cnncalc.layers.base import Border
@@ -85,8 +85,9 @@ class Analysis:
     spec: Spec
     rows: list[LayerRow]
     output_shape: Shape
-    warnings: list[str]
+    warnings: list[str]  # every warning: the input's first, then each layer's in execution order
     outputs: list[tuple[str, Shape]] = field(default_factory=list)
+    input_warnings: list[str] = field(default_factory=list)  # about `input:` itself (it looks channels-last)
 
     @property
     def graph(self) -> Graph:
@@ -123,13 +124,24 @@ class Analysis:
     def row(self, name: str) -> LayerRow | None:
         return next((row for row in self.rows if row.name == name), None)
 
+    def located_warnings(self) -> list[tuple[str, Position | None]]:
+        """`warnings`, each with where it points: the input's at `input:`, a layer's at the layer."""
+        located = [(warning, self.spec.input_source) for warning in self.input_warnings]
+        return located + [(warning, row.layer.source) for row in self.leaves for warning in row.warnings]
+
 
 def analyze(spec: Spec, strict: bool = False) -> Analysis:
     """Propagate shapes through the spec's graph; `strict` turns warnings into errors."""
+    from cnncalc.spec.messages import channels_last_hint
+
+    hint = channels_last_hint(spec.input_shape)
+    if hint and strict:
+        raise StrictWarning(hint, spec.input_source, "Give the input channels first, or run without --strict.")
+    input_warnings = [hint] if hint else []
     graph = spec.graph
     shapes = graph.shapes()  # the shape pass: each node's op on its inputs' shapes
     rows: list[LayerRow] = []
-    warnings: list[str] = []
+    warnings = list(input_warnings)
 
     def visit(layers: list[Layer], depth: int, parent: LayerRow | None) -> None:
         for layer in layers:
@@ -165,7 +177,7 @@ def analyze(spec: Spec, strict: bool = False) -> Analysis:
             raise StrictWarning(dead[0].warnings[-1], dead[0].layer.source, "Use the layers, or run without --strict.")
         warnings.append(dead[0].warnings[-1])
     outputs = [(name, shapes[i]) for name, i in graph.outputs]
-    return Analysis(spec, rows, outputs[0][1], warnings, outputs)
+    return Analysis(spec, rows, outputs[0][1], warnings, outputs, input_warnings)
 
 
 def _zero_border(graph: Graph, shapes: list[Shape], inputs: Sequence[int]) -> Border:

@@ -8,7 +8,7 @@ from cnncalc.engine.propagate import Analysis, LayerRow
 
 
 def _with_rows(analysis: Analysis, rows: list[LayerRow]) -> Analysis:
-    return Analysis(analysis.spec, rows, analysis.output_shape, analysis.warnings, analysis.outputs)
+    return replace(analysis, rows=rows)
 
 
 def collapse_below(analysis: Analysis, depth: int) -> Analysis:

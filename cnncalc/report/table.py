@@ -70,13 +70,11 @@ def render_table(
 
 
 def warning_lines(analysis: Analysis) -> list[str]:
-    """Each layer's warnings, `file:line:column: warning: ...`, escaped."""
-    lines = []
-    for row in analysis.leaves:
-        for warning in row.warnings:
-            where = f"{row.layer.source}: " if row.layer.source else ""
-            lines.append(shown(f"{where}warning: {warning}"))
-    return lines
+    """Every warning, the input's first, as `file:line:column: warning: ...`, escaped."""
+    return [
+        shown(f"{where}: warning: {warning}" if where else f"warning: {warning}")
+        for warning, where in analysis.located_warnings()
+    ]
 
 
 MIN_SHRUNK = 10  # a shortened column keeps at least this many cells

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from cnncalc.engine.propagate import Analysis
     from cnncalc.engine.receptive_field import ReceptiveFields
     from cnncalc.report.columns import Layout
-    from cnncalc.spec.model import Spec
 
 
 @dataclass(frozen=True)
@@ -59,15 +58,6 @@ def parse_columns(text: str | None, default: tuple[str, ...] | None = None) -> l
                 hint=f"Did you mean `{guess}`?" if guess else f"Columns: {', '.join(COLUMNS)}.",
             )
     return chosen
-
-
-def channels_last_warnings(specs: list[Spec]) -> list[str]:
-    """`FILE:L:C: warning: ... did you mean [3, 32, 32]?` (where `input:` is) for each input that looks HWC."""
-    from cnncalc.shown import shown
-    from cnncalc.spec.messages import channels_last_hint
-
-    hints = [(spec, channels_last_hint(spec.input_shape)) for spec in specs]
-    return [f"{shown(str(spec.input_source or spec.file))}: warning: {hint}" for spec, hint in hints if hint]
 
 
 def _shows_memory(options: TableOptions) -> bool:
@@ -145,6 +135,7 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
     footer = options.memory or _shows_memory(options)
     console = Console()
     errors = Console(stderr=True)  # warnings to stderr: stdout holds the tables only
+    piped_errors = not errors.is_terminal  # then each warning stays one line (rich would break it at 80)
     fit = None if options.wide or not console.is_terminal else console.width  # piped output keeps full names
     notes: dict[str, None] = {}  # the notes explaining what is shown, each once, in order
     shown_views = views(analyses, options)
@@ -156,7 +147,7 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
             table = render_table(view.analysis, options.columns, options.layout, options.explain, fit, False, last)
             console.print(table, crop=False)  # the layers' warnings (with_warnings=False) go to stderr, below
             for line in warning_lines(view.analysis):
-                errors.print(Text(line, style="yellow"), crop=False)
+                errors.print(Text(line, style="yellow"), crop=False, soft_wrap=piped_errors)
             if footer and view.estimate is not None:
                 from cnncalc.report.notes import MEMORY_EXPLANATION, memory_footer
 
@@ -167,6 +158,6 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
 
                 notes[RF_CONVENTION] = None
                 for warning in view.fields.warnings:
-                    errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
+                    errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False, soft_wrap=piped_errors)
         for note in notes:
             console.print(Text(note, style="dim"))
