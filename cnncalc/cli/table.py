@@ -87,8 +87,8 @@ def table(
     if format is OutputFormat.table:
         print_tables(analyses, options)
     else:
-        from cnncalc.report.table import warning_lines
         from cnncalc.report.table_output import render_text
+        from cnncalc.report.warning_text import warning_lines
 
         typer.echo(render_text(analyses, format.value, options), nl=False)
         for analysis in analyses:  # on stderr, so that JSON, markdown and CSV on stdout stay clean

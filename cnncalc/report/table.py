@@ -12,6 +12,7 @@ from rich.text import Text
 
 from cnncalc.engine.propagate import Analysis
 from cnncalc.report.columns import COLUMNS, Layout, format_count, format_shape, inputs_text
+from cnncalc.report.warning_text import warning_lines
 from cnncalc.shown import shown
 
 FLOPS_NOTE = (
@@ -67,14 +68,6 @@ def render_table(
     if with_warnings:
         parts.extend(Text(line, style="yellow") for line in warning_lines(analysis))
     return Group(*parts)
-
-
-def warning_lines(analysis: Analysis) -> list[str]:
-    """Every warning, the input's first, as `file:line:column: warning: ...`, escaped."""
-    return [
-        shown(f"{where}: warning: {warning}" if where else f"warning: {warning}")
-        for warning, where in analysis.located_warnings()
-    ]
 
 
 MIN_SHRUNK = 10  # a shortened column keeps at least this many cells

@@ -129,7 +129,8 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
     from rich.text import Text
 
     from cnncalc.report.columns import display_units
-    from cnncalc.report.table import render_table, warning_lines
+    from cnncalc.report.table import render_table
+    from cnncalc.report.warning_text import warning_lines
     from cnncalc.shown import shown
 
     footer = options.memory or _shows_memory(options)

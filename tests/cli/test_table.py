@@ -203,6 +203,8 @@ except SystemExit as exit:
 # email, socket and importlib.metadata came with pydantic's plugin loader; typer._adapters with the pydantic
 # TypeAdapters recent typer builds per option (issue 14's start-up costs).
 HEAVY = ("numpy", "matplotlib", "torch", "onnx", "email", "socket", "importlib.metadata", "typer._adapters")
+if "json" in sys.argv:  # rich only for rich output
+    HEAVY += ("rich.console",)
 heavy = [m for m in HEAVY if m in sys.modules]
 assert not heavy, f"`cnncalc {' '.join(sys.argv[1:])}` imported {heavy}"
 """

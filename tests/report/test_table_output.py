@@ -8,9 +8,8 @@ from typer.testing import CliRunner
 from cnncalc.cli import app
 from cnncalc.engine.propagate import analyze
 from cnncalc.errors import SpecError
-from cnncalc.report.table import warning_lines
 from cnncalc.report.table_output import TableOptions, parse_columns, render_text, views
-from cnncalc.spec.build import load_spec, parse_spec
+from cnncalc.spec.build import load_spec
 from tests.conftest import SPECS
 
 
@@ -43,13 +42,3 @@ def test_an_unknown_column_names_the_closest():
     with pytest.raises(SpecError) as error:
         parse_columns("name,parms")
     assert "unknown column `parms`" in error.value.render() and "`params`" in error.value.render()
-
-
-def test_a_channels_last_input_gets_one_warning_line_before_the_layers():
-    # CS231n writes CIFAR as 32x32x3 (issue 12); the hint is the analysis's first warning, at `input:`
-    spec = parse_spec("input: [32, 32, 3]\nlayers:\n  - relu\n", "hwc.yaml")
-    hint = "input [32, 32, 3] looks channels-last; cnncalc is channels-first; did you mean [3, 32, 32]?"
-    analysis = analyze(spec)
-    assert warning_lines(analysis) == [f"hwc.yaml:1:1: warning: {hint}"]
-    assert analysis.warnings == [hint]  # so JSON's `warnings` has it too
-    assert warning_lines(analyze(load_spec(SPECS / "lenet5.yaml"))) == []

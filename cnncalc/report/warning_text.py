@@ -1,0 +1,18 @@
+"""An analysis's warnings as the lines every text format prints to stderr (no rich: JSON's path needs it too)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cnncalc.shown import shown
+
+if TYPE_CHECKING:
+    from cnncalc.engine.propagate import Analysis
+
+
+def warning_lines(analysis: Analysis) -> list[str]:
+    """Every warning, the input's first, as `file:line:column: warning: ...`, escaped."""
+    return [
+        shown(f"{where}: warning: {warning}" if where else f"warning: {warning}")
+        for warning, where in analysis.located_warnings()
+    ]
