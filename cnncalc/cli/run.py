@@ -32,11 +32,14 @@ def run(
     from cnncalc.engine.propagate import analyze
     from cnncalc.executor.forward import run_spec
     from cnncalc.report.values import render_run, run_report
+    from cnncalc.report.warning_text import print_warnings
 
     loaded = load(spec)
     # Refuse specs the engine refuses, with its positioned message, and passes too big for memory
     # (every layer's output is kept, to be printed), before anything is allocated.
-    check_forward_pass(analyze(loaded), keep_values=True)
+    analysis = analyze(loaded)
+    check_forward_pass(analysis, keep_values=True)
+    print_warnings([analysis])  # a channels-last input or an untiled stride, as `table` warns
     gradients = None
     if backward or loss is not None or target is not None:
         from cnncalc.executor.backward import parse_loss, run_backward

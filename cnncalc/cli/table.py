@@ -63,8 +63,6 @@ def table(
     max_file_size: str = max_file_size_option(),
 ) -> None:
     """Print every layer's output shape, parameters and MACs, with totals; one table per spec."""
-    import sys
-
     from cnncalc.engine.propagate import analyze
     from cnncalc.report.table_output import TableOptions, parse_columns, print_tables
 
@@ -88,9 +86,7 @@ def table(
         print_tables(analyses, options)
     else:
         from cnncalc.report.table_output import render_text
-        from cnncalc.report.warning_text import warning_lines
+        from cnncalc.report.warning_text import print_warnings
 
         typer.echo(render_text(analyses, format.value, options), nl=False)
-        for analysis in analyses:  # on stderr, so that JSON, markdown and CSV on stdout stay clean
-            for line in warning_lines(analysis):
-                print(line, file=sys.stderr)
+        print_warnings(analyses)

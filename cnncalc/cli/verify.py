@@ -77,11 +77,13 @@ def verify(
     from cnncalc.engine.pass_memory import check_forward_pass
     from cnncalc.engine.propagate import analyze
     from cnncalc.executor.verify import verify_spec
+    from cnncalc.report.warning_text import print_warnings
 
     loaded = [load(name) for name in specs]  # every file is checked before any (slow) forward pass
     analyses = [analyze(spec) for spec in loaded]
     for analysis in analyses:  # and every pass's memory, before anything is allocated
         check_forward_pass(analysis, batch)
+    print_warnings(analyses)  # a channels-last input or an untiled stride, as `table` warns
     err = Console(stderr=True)
     reports = []
     with _progress(err) as progress:
@@ -111,9 +113,12 @@ def _verify_backward(specs: list[str], seed: int, batch: int, samples: int, form
     from cnncalc.engine.propagate import analyze
     from cnncalc.executor.verify_backward import verify_backward
     from cnncalc.report.verify import print_backward
+    from cnncalc.report.warning_text import print_warnings
 
     loaded = [load(name) for name in specs]
-    for spec in loaded:  # refuse what the engine refuses, and passes too big for memory (backward keeps every
-        check_forward_pass(analyze(spec), batch, keep_values=True)  # activation), before anything is allocated
+    analyses = [analyze(spec) for spec in loaded]
+    for analysis in analyses:  # refuse what the engine refuses, and passes too big for memory (backward keeps
+        check_forward_pass(analysis, batch, keep_values=True)  # every activation), before anything is allocated
+    print_warnings(analyses)
     reports = [verify_backward(spec, seed=seed, batch=batch, samples=samples) for spec in loaded]
     raise typer.Exit(print_backward(reports, format is VerifyFormat.json))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from cnncalc.shown import shown
@@ -16,3 +17,10 @@ def warning_lines(analysis: Analysis) -> list[str]:
         shown(f"{where}: warning: {warning}" if where else f"warning: {warning}")
         for warning, where in analysis.located_warnings()
     ]
+
+
+def print_warnings(analyses: list[Analysis]) -> None:
+    """Each analysis's warning lines on stderr, so that stdout holds the report alone."""
+    for analysis in analyses:
+        for line in warning_lines(analysis):
+            print(line, file=sys.stderr)

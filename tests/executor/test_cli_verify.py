@@ -103,3 +103,17 @@ def test_verify_uses_given_weights_and_input():
 
     x = Executor(0).make_input(load_spec(SEED), batch=2)
     np.testing.assert_array_equal(x[1, 0], [[5, 3, 1], [6, 8, 1], [2, 3, 4]])
+
+
+def test_verify_and_run_warn_on_stderr_as_table_does():
+    # untiled.yaml: Conv2d(3, 8, 3, stride 2) on 224 leaves row and column 223 unread ((224 - 3) / 2 = 110.5).
+    # `verify` and `run` printed no warning, so a stride that drops data passed them silently.
+    untiled = str(SPECS.parent / "tests" / "data" / "untiled.yaml")
+    expected = runner.invoke(app, ["table", untiled]).stderr
+    assert "110.5 is not whole" in expected
+    for args in (["verify"], ["verify", "--format", "json"], ["verify", "--backward"], ["run", "--format", "json"]):
+        result = runner.invoke(app, [*args, untiled])
+        assert result.exit_code == 0, result.output
+        assert result.stderr.startswith(expected) and "warning" not in result.stdout
+        if "json" in args:
+            json.loads(result.stdout)
