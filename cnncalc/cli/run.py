@@ -26,11 +26,10 @@ def run(
     target: str = typer.Option(None, help="mse: the target values (`0.5` or `1,0,2`); cross_entropy: the class."),
 ) -> None:
     """Run the spec forward with NumPy and print every layer's output values (and gradients with --backward)."""
-    from rich.console import Console
-
     from cnncalc.engine.pass_memory import check_forward_pass
     from cnncalc.engine.propagate import analyze
     from cnncalc.executor.forward import run_spec
+    from cnncalc.report.console import console
     from cnncalc.report.values import render_run, run_report
     from cnncalc.report.warning_text import print_warnings
 
@@ -55,10 +54,7 @@ def run(
         import json  # here, not at the top: every command module loads at start-up
 
         typer.echo(json.dumps(run_report(loaded.name, executor, gradients)))
-        if note:
-            Console(stderr=True).print(note)
-        return
-    console = Console()
-    if note:
-        console.print(note, style="yellow", markup=False)
-    render_run(console, executor, gradients)
+    else:
+        render_run(console(), executor, gradients)
+    if note:  # on stderr in every format, with the warnings: stdout holds the values alone
+        console(stderr=True).print(note, style="yellow", markup=False)

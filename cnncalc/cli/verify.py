@@ -68,7 +68,7 @@ def verify(
     a pass of its own, weights apart.
     With --backward: the gradients of the spec's loss (default: the output's sum), timed against the forward pass.
     """
-    from rich.console import Console
+    from cnncalc.report.console import console
 
     if backward:
         _verify_backward(specs, seed, batch, samples, format)
@@ -84,7 +84,7 @@ def verify(
     for analysis in analyses:  # and every pass's memory, before anything is allocated
         check_forward_pass(analysis, batch)
     print_warnings(analyses)  # a channels-last input or an untiled stride, as `table` warns
-    err = Console(stderr=True)
+    err = console(stderr=True)
     reports = []
     with _progress(err) as progress:
         for spec, analysis in zip(loaded, analyses):

@@ -10,15 +10,15 @@ from cnncalc.cli.common import handles_errors
 @handles_errors
 def list_specs() -> None:
     """List the shipped architecture specs (usable by name in every command)."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from cnncalc.report.console import console
     from cnncalc.shown import shown
     from cnncalc.zoo import describe, zoo_specs
 
     table = Table("Name", "Description", header_style="bold")
     for name, path in zoo_specs().items():
         table.add_row(Text(shown(name)), Text(shown(describe(path))))
-    Console().print(table)
+    console().print(table)
     typer.echo("Use a name in place of a file, e.g. `cnncalc table resnet50`.")

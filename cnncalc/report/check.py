@@ -38,9 +38,9 @@ def print_check(results: list[CheckResult], as_json: bool = False, details: bool
                 _print_error(result)
         print(check_json(results))
     else:
-        from rich.console import Console
+        from cnncalc.report.console import console as make_console
 
-        console = Console(highlight=False)
+        console = make_console(highlight=False)
         for result in results:
             if result.error:
                 _print_error(result)

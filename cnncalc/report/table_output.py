@@ -125,18 +125,17 @@ def render_text(analyses: list[Analysis], format: str, options: TableOptions) ->
 def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
     """Each spec's table to stdout (fitted to a terminal's width unless `wide`), its warnings to stderr and its
     memory footer; the notes (FLOPs, memory, receptive fields) once, after the last table."""
-    from rich.console import Console
     from rich.text import Text
 
     from cnncalc.report.columns import display_units
+    from cnncalc.report.console import console as make_console
     from cnncalc.report.table import render_table
     from cnncalc.report.warning_text import warning_lines
     from cnncalc.shown import shown
 
     footer = options.memory or _shows_memory(options)
-    console = Console()
-    errors = Console(stderr=True)  # warnings to stderr: stdout holds the tables only
-    piped_errors = not errors.is_terminal  # then each warning stays one line (rich would break it at 80)
+    console = make_console()
+    errors = make_console(stderr=True)  # warnings to stderr: stdout holds the tables only
     fit = None if options.wide or not console.is_terminal else console.width  # piped output keeps full names
     notes: dict[str, None] = {}  # the notes explaining what is shown, each once, in order
     shown_views = views(analyses, options)
@@ -148,7 +147,7 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
             table = render_table(view.analysis, options.columns, options.layout, options.explain, fit, False, last)
             console.print(table, crop=False)  # the layers' warnings (with_warnings=False) go to stderr, below
             for line in warning_lines(view.analysis):
-                errors.print(Text(line, style="yellow"), crop=False, soft_wrap=piped_errors)
+                errors.print(Text(line, style="yellow"), crop=False)
             if footer and view.estimate is not None:
                 from cnncalc.report.notes import MEMORY_EXPLANATION, memory_footer
 
@@ -159,6 +158,6 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
 
                 notes[RF_CONVENTION] = None
                 for warning in view.fields.warnings:
-                    errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False, soft_wrap=piped_errors)
+                    errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
         for note in notes:
             console.print(Text(note, style="dim"))

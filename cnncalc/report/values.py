@@ -50,15 +50,21 @@ def _cell(value: Any) -> str:
     return str(value) if isinstance(value, int) else f"{value:.4g}"
 
 
-def _matrix(rows: list) -> object:
+def _matrix(rows: list, width: int) -> object:
+    """The values right-aligned in columns, each number whole: a vector too long for `width` columns continues
+    on the next line, as NumPy prints one (rich would cut its cells to `-0.60…`)."""
     from rich.table import Table
 
+    cells = [[_cell(v) for v in row] for row in (rows if isinstance(rows[0], list) else [rows])]
+    widest = max(len(cell) for row in cells for cell in row)
+    if len(cells) == 1:
+        per_line = max(1, (width - 1) // (widest + 2))  # a cell has a space either side
+        cells = [cells[0][i : i + per_line] for i in range(0, len(cells[0]), per_line)]
     grid = Table(show_header=False, box=None, padding=(0, 1))
-    rows = rows if isinstance(rows[0], list) else [rows]
-    for _ in rows[0]:
-        grid.add_column(justify="right")
-    for row in rows:
-        grid.add_row(*(_cell(v) for v in row))
+    for _ in cells[0]:
+        grid.add_column(justify="right", min_width=widest, no_wrap=True)
+    for row in cells:
+        grid.add_row(*row)
     return grid
 
 
@@ -80,12 +86,12 @@ def render_layer(console: Any, name: str, kind: str, values: np.ndarray) -> None
         console.print(f"  {stats}  ({values.size:,} values; too many to print)")
         return
     if len(shape) == 1:
-        console.print(_matrix(plain_values(values)))
+        console.print(_matrix(plain_values(values), console.width))
         return
     for c in range(channels):
         channel = values[c].reshape(-1, values.shape[-1]) if values.ndim > 2 else values[c].reshape(1, -1)
         console.print(f"  channel {c}:")
-        console.print(_matrix(plain_values(channel)))
+        console.print(_matrix(plain_values(channel), console.width))
 
 
 def run_report(name: str, executor: Executor, gradients: Gradients | None) -> dict[str, Any]:

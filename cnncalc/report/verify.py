@@ -16,9 +16,9 @@ def print_forward(reports: list[Any], as_json: bool = False) -> int:
     if as_json:
         print(reports_json([report.to_dict() for report in reports]))
     else:
-        from rich.console import Console
+        from cnncalc.report.console import console
 
-        out = Console()
+        out = console()
         fit = out.width if out.is_terminal else None  # piped output keeps full names
         for report in reports:
             out.print(render_report(report, fit), crop=False)
@@ -30,11 +30,10 @@ def print_backward(reports: list[Any], as_json: bool = False) -> int:
     if as_json:
         print(reports_json([report.model_dump() for report in reports]))
     else:
-        from rich.console import Console
-
+        from cnncalc.report.console import console
         from cnncalc.report.gradients import render_backward_report
 
-        out = Console()
+        out = console()
         for report in reports:
             out.print(render_backward_report(report), crop=False)
     return _errors(backward_failure_lines(reports))

@@ -37,8 +37,28 @@ def test_run_shows_fractions_and_summarises_big_tensors():
     assert ["9.5", "4.75"] in [line.split() for line in result.output.splitlines()]  # mean of 4, 8, 16, 10
     result = runner.invoke(app, ["run", str(SPECS / "lenet5.yaml")])
     assert result.exit_code == 0, result.output
-    assert "random input (seed 0)" in result.output
+    assert "random input (seed 0)" in result.stderr and "random input" not in result.stdout  # a note, not values
     assert "min" in result.output and "std" in result.output
+
+
+def test_run_prints_every_number_whole_in_a_terminal_and_piped():
+    # QA: at 80 columns rich cut LeNet-5's 10 outputs to `-0.60…`; piped, lines were broken at 80 columns.
+    import io
+
+    import numpy as np
+    from rich.console import Console
+
+    from cnncalc.report.values import render_layer
+
+    values = np.array([0.6399, 0.3786, -0.169, -0.6002, 0.005083, -0.7469, 0.6623, 0.2201, -0.2774, 0.4654])
+    out = io.StringIO()
+    render_layer(Console(file=out, width=40, color_system=None), "output", "linear", values)
+    lines = out.getvalue().splitlines()[1:]
+    assert len(lines) > 1 and all(len(line) <= 40 for line in lines)  # continued on the next lines, as NumPy does
+    assert " ".join(lines).split() == ["0.6399", "0.3786", "-0.169", "-0.6002", "0.005083", "-0.7469", "0.6623",
+                                       "0.2201", "-0.2774", "0.4654"]  # fmt: skip
+    piped = runner.invoke(app, ["run", str(SPECS / "lenet5.yaml")]).stdout
+    assert "…" not in piped and len(piped.splitlines()[-1].split()) == 10  # not a terminal: one line each
 
 
 def test_run_exits_2_on_a_missing_file(tmp_path):
