@@ -53,8 +53,9 @@ def render_gradients(console, gradients: Gradients, render: Callable[[Any, str, 
                 console.print(line, markup=False, highlight=False)
 
 
-def render_backward_report(report) -> object:
-    """`verify --backward`: one row per node (✓/✗, shapes, worst relative error), then the times."""
+def render_backward_report(report, max_width: int | None = None) -> object:
+    """`verify --backward`: one row per node (✓/✗, shapes, worst relative error), then the times; fitted to
+    `max_width` (names, kinds and shape problems shortened in the middle, numbers whole) when given."""
     from rich.console import Group
     from rich.text import Text
 
@@ -71,9 +72,9 @@ def render_backward_report(report) -> object:
         body.append(
             (["✓" if layer.ok else "✗", layer.name, layer.kind, shapes, error], None if layer.ok else "bold red")
         )
-    headers = ["", "Layer", "Kind", "Gradient shapes", "Worst rel. error vs finite differences"]
+    headers = ["", "Layer", "Kind", "Gradient shapes", "Worst rel. error"]  # the title says against what
     title = f"{report.name}: backward pass ({report.loss}) vs finite differences"
-    grid = draw_grid(title, headers, body, None, [False] * 4 + [True])
+    grid = draw_grid(title, headers, body, None, [False] * 4 + [True], max_width, [False, True, True, True, False], 1)
     failed = len(report.failures)
     verdict = "every gradient checks out" if report.ok else f"{failed} layer(s) fail"
     ratio = report.backward_seconds / report.forward_seconds if report.forward_seconds else 0.0

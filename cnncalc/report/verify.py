@@ -34,8 +34,9 @@ def print_backward(reports: list[Any], as_json: bool = False) -> int:
         from cnncalc.report.gradients import render_backward_report
 
         out = console()
+        fit = out.width if out.is_terminal else None  # piped output keeps full names
         for report in reports:
-            out.print(render_backward_report(report), crop=False)
+            out.print(render_backward_report(report, fit), crop=False)
     return _errors(backward_failure_lines(reports))
 
 

@@ -68,3 +68,24 @@ def test_a_failed_gradient_check_is_one_error_line_and_exit_1(capsys):
         f"error: {report.name}: layer `conv1` (conv): relative error 0.25 against finite differences."
     ]
     assert print_backward([report]) == 1 and "relative error 0.25" in capsys.readouterr().err
+
+
+def test_the_backward_table_fits_a_terminal_and_keeps_full_names_piped():
+    # QA: `verify lenet5 --backward` drew 85 columns and `verify resnet18 --backward` 112 whatever the terminal.
+    import io
+
+    from rich.console import Console
+
+    from cnncalc.report.gradients import render_backward_report
+
+    report = verify_backward(load_spec(SPECS / "resnet18.yaml"), samples=1)
+
+    def lines(width: int | None) -> list[str]:
+        out = io.StringIO()
+        Console(file=out, width=width or 500, color_system=None).print(render_backward_report(report, width))
+        return out.getvalue().splitlines()
+
+    narrow, piped = lines(80), lines(None)
+    assert max(len(line) for line in narrow) <= 80 and max(len(line) for line in piped) > 80
+    rows = [line for line in narrow if line.startswith("│ ✓")]
+    assert len(rows) == len(report.layers) and any("layer2.0.res.shortcut.conv" in line for line in piped)
