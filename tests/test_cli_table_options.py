@@ -40,6 +40,17 @@ def test_sort_by_macs_lists_leaves_largest_first_without_blocks():
     assert (rows[0]["name"], macs[0]) == ("conv1", 118013952)
 
 
+def test_sorted_rows_in_the_table_keep_their_full_dotted_names():
+    # QA: sorted, ResNet-18's table listed `conv1`, `conv1`, `conv2`... with no telling which block each is in.
+    # layer1.0's 3x3 convs: 56*56 * 3*3*64 * 64 = 115,605,504 MACs, next after the stem's 118,013,952.
+    lines = invoke("resnet18", "--columns", "name,macs", "--sort", "macs").splitlines()
+    assert [line.split()[1] for line in lines if line.startswith("│ ")][:3] == [
+        "conv1",
+        "layer1.0.res.conv1",
+        "layer1.0.res.conv2",
+    ]
+
+
 def test_sort_by_activations_in_the_rich_table():
     output = invoke("alexnet_cs231n", "--columns", "name,activations", "--sort", "activations")
     # conv1 and relu1 (96*55*55 = 290,400 values each) come first.

@@ -35,4 +35,4 @@ def sort_value(row: LayerRow, key: str) -> int:
 def sort_leaves(analysis: Analysis, key: str) -> Analysis:
     """Leaf rows only, largest first (ties keep execution order), shown with their full dotted names."""
     ordered = sorted(analysis.leaves, key=lambda row: sort_value(row, key), reverse=True)
-    return _with_rows(analysis, [replace(row, depth=0) for row in ordered])
+    return _with_rows(analysis, [replace(row, depth=0, parent=None) for row in ordered])  # named from the top
