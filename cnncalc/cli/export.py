@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load
+from cnncalc.cli.common import handles_errors, load, max_file_size_option
 from cnncalc.errors import CnncalcError
 from cnncalc.shown import shown
 
@@ -25,6 +25,7 @@ def export(
     output: Path | None = typer.Option(None, "--output", "-o", help="Output file (required for onnx)."),
     no_weights: bool = typer.Option(False, "--no-weights", help="ONNX: weight shapes only (as graph inputs)."),
     seed: int = typer.Option(0, help="Seed of the random weights (the NumPy executor's, as `cnncalc run`)."),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Export a spec: PyTorch code to train, or ONNX for Netron and onnxruntime."""
     from cnncalc.interchange.files import write_output

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors
+from cnncalc.cli.common import handles_errors, max_file_size_option
 
 
 @handles_errors
@@ -29,6 +29,7 @@ def quiz(
     replace: bool = typer.Option(
         False, "--replace", help="Replace the quiz the folder already holds (its variant-K folders)."
     ),
+    max_file_size: str = max_file_size_option(),
 ) -> None:
     """Write N variants of a spec: spec.yaml, problems.md, a blank answers.yaml and key.yaml each."""
     from cnncalc.classroom.quiz import generate, parse_vary, write_quiz

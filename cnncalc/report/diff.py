@@ -26,7 +26,7 @@ def _shape(row: Figures | None) -> str:
 
 
 def _layer_cells(d: LayerDiff) -> list[str]:
-    name = " / ".join(shown(r.name) for r in (d.a, d.b) if r is not None)
+    name = " / ".join(dict.fromkeys(shown(r.name) for r in (d.a, d.b) if r is not None))  # once if the same
     kind = " / ".join(dict.fromkeys(shown(r.kind) for r in (d.a, d.b) if r is not None))
     cells = [d.status, name, kind, _shape(d.a), _shape(d.b)]
     for key in ("params", "macs"):
@@ -39,6 +39,12 @@ def _layer_cells(d: LayerDiff) -> list[str]:
 HEADERS = ["change", "layer (A / B)", "kind", "shape A", "shape B", "params", "MACs"]
 
 
+def _change_text(c: list[str]) -> str:
+    """`F6 (linear): shape [84] -> [100], params ...`; a shape that did not change is given once."""
+    shape = c[3] if c[3] == c[4] else f"{c[3]} -> {c[4]}"
+    return f"{c[1]} ({c[2]}): shape {shape}, params {c[5]}, MACs {c[6]}"
+
+
 def render_text(result: Diff) -> str:
     lines = [f"A: {shown(result.a_name)}", f"B: {shown(result.b_name)}"]
     for key, (a, b) in result.totals.items():
@@ -49,7 +55,7 @@ def render_text(result: Diff) -> str:
         lines.append(f"{len(result.layers)} layer difference{'s' if len(result.layers) > 1 else ''}:")
         for d in result.layers:
             c = _layer_cells(d)
-            lines.append(f"  {c[0]:<8} {c[1]} ({c[2]}): shape {c[3]} -> {c[4]}, params {c[5]}, MACs {c[6]}")
+            lines.append(f"  {c[0]:<8} {_change_text(c)}")
     lines.append(
         "same: no difference in shapes, params or MACs."
         if result.same
@@ -103,7 +109,7 @@ def render_github(result: Diff) -> str:
             lines.append(f"::error title={title}::{LABELS[key]}: {a:,} -> {b:,} ({delta(a, b)})")
     for d in result.layers:
         c = _layer_cells(d)
-        message = f"{c[0]} layer {c[1]} ({c[2]}): shape {c[3]} -> {c[4]}, params {c[5]}, MACs {c[6]}"
+        message = f"{c[0]} layer {_change_text(c)}"
         lines.append(f"::error title={title}::{_command_data(message)}")
     return "\n".join(lines) + "\n"
 

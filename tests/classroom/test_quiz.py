@@ -271,3 +271,10 @@ def test_each_kind_is_written_as_the_slides_write_it_and_asked_the_questions_its
 
 def generate_one(text: str) -> Variant:
     return Variant(1, "v1", {}, text, analyze(parse_spec(text)))
+
+
+def test_quiz_takes_max_file_size_as_every_spec_reading_command_does(tmp_path):
+    # the README: `--max-file-size` on every command that reads a spec; LeNet-5's spec is over 1 kB
+    result = CliRunner().invoke(app, ["quiz", "lenet5", "-n", "1", "-o", str(tmp_path / "q"), "--max-file-size", "1KB"])
+    assert result.exit_code == 2 and "files over 1.0 kB are refused" in result.stderr
+    assert not (tmp_path / "q").exists()

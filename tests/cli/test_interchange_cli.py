@@ -151,3 +151,22 @@ def test_a_near_layernorm_spelling_is_one_paragraph_exit_2(tmp_path: Path):
         in done.stderr
     )
     assert "stem_norm" not in done.stderr  # the other three norms still read as layer norms
+
+
+def test_diff_names_a_layer_once_and_a_shape_that_did_not_change_once(tmp_path: Path):
+    # LeNet-5 with F6 widened from 84 to 100: nn.Linear(120, 100) has 120*100 + 100 = 12,100 params (10,164
+    # before, the paper's), and the output layer nn.Linear(100, 10) 1,010; its shape [10] stays.
+    wide = tmp_path / "lenet5_wide.yaml"
+    wide.write_text((ROOT / "specs" / "lenet5.yaml").read_text().replace("out_features: 84}", "out_features: 100}"))
+    text = cnncalc("diff", "lenet5", str(wide)).stdout
+    assert "  changed  F6 (linear): shape [84] -> [100], params 10,164 -> 12,100, MACs 10,080 -> 12,000\n" in text
+    assert "  changed  output (linear): shape [10], params 850 -> 1,010, MACs 840 -> 1,000\n" in text
+
+
+@pytest.mark.parametrize("args", [["diff", "lenet5", "resnet18"], ["export", "lenet5", "--to", "pytorch"]])
+def test_max_file_size_is_an_option_of_every_command_that_reads_a_spec(args: list[str]):
+    # the README: `--max-file-size` on every command that reads a spec; LeNet-5's spec is over 1 kB
+    done = cnncalc(*args, "--max-file-size", "1KB")
+    assert (
+        done.returncode == 2 and "files over 1.0 kB are refused" in done.stderr and "No such option" not in done.stderr
+    )
