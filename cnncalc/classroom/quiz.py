@@ -15,6 +15,7 @@ from typing import Any
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError, Position, SpecError
+from cnncalc.layers.base import Layer
 from cnncalc.shown import shown
 from cnncalc.spec.yaml_source import YList, YMap
 
@@ -78,17 +79,19 @@ def generate(
         raise SpecError("a spec is a mapping with at least `input:` and `layers:`.", Position(display, 1, 1))
     own, own_inexact = declared(raw, display)
     vary = vary or own  # the command line, when it says what varies, replaces the spec's declaration
+    spots = _layer_spots(raw, display)
     if not vary:
+        example = next((f"{n}.out_channels" for n, s in spots.items() if "out_channels" in _arguments(s[2])), None)
         raise SpecError(
             f"`{display}` declares nothing to vary.",
             Position(display, 1, 1),
-            "Add `quiz: {vary: {conv1.out_channels: [16, 32, 64]}}` to the spec, or pass `--vary TARGET=3,5`.",
+            f"Add `quiz: {{vary: {{{example or 'input_size'}: [...]}}}}` to the spec, or pass "
+            f"`--vary {example or 'input_size'}=CHOICES` (e.g. `=16,32,64`).",
         )
     if not 1 <= count <= MAX_VARIANTS:
         raise SpecError(f"--variants must be from 1 to {MAX_VARIANTS}.")
     plain = _plain(raw)
     cli_given = vary is not own
-    spots = _layer_spots(raw, display)
     where = {t: None if cli_given else _target_position(raw, t) for t in vary}
     places = {t: _check_target(t, spots, raw, where[t]) for t in vary}
     rng = random.Random(seed)
@@ -109,7 +112,9 @@ def generate(
             variants.append(made)
     if len(variants) < count:
         raise SpecError(
-            f"only {len(variants)} distinct variants of `{display}` load and tile exactly; {count} were asked.",
+            f"only {len(variants)} distinct variant{'' if len(variants) == 1 else 's'} of `{display}` load"
+            f"{'s' if len(variants) == 1 else ''} and tile{'s' if len(variants) == 1 else ''} exactly; "
+            f"{count} were asked.",
             Position(display, 1, 1),
             "Give more choices to vary, fewer --variants, or --allow-inexact.",
         )
@@ -128,23 +133,33 @@ def _plain(value: Any) -> Any:
 Place = tuple[Any, ...]  # the keys and indices from the spec's root to a layer item
 
 
-def _layer_spots(raw: YMap, display: str) -> dict[str, tuple[Position | None, list[str]]]:
-    """Each table name -> where its layer is written, and every table name written there (a block used
-    twice, or a repeat, writes one item for several layers)."""
+Spot = tuple[Position | None, list[str], Layer]  # where a layer is written, every name written there, the layer
+
+
+def _arguments(layer: Layer) -> list[str]:
+    """The arguments a spec may give a leaf layer; [] for a structure (a block's take its own `$args`)."""
+    from cnncalc.layers.base import Structure
+
+    return [] if isinstance(layer, Structure) else [f for f in type(layer).model_fields if f != "name"]
+
+
+def _layer_spots(raw: YMap, display: str) -> dict[str, Spot]:
+    """Each table name -> where its layer is written, every table name written there (a block used
+    twice, or a repeat, writes one item for several layers), and the layer."""
     from cnncalc.layers.base import Structure
     from cnncalc.spec.build import build_spec
 
     spec = build_spec(raw, display, Path(display).stem)
     written: dict[Position | None, list[str]] = {}
-    found: dict[str, Position | None] = {}
+    found: dict[str, Layer] = {}
     stack = list(reversed(spec.layers))
     while stack:
         layer = stack.pop()
-        found[layer.path] = layer.source
+        found[layer.path] = layer
         written.setdefault(layer.source, []).append(layer.path)
         if isinstance(layer, Structure):
             stack.extend(reversed([child for group in layer.groups() for child in group]))
-    return {name: (source, written[source]) for name, source in found.items()}
+    return {name: (layer.source, written[layer.source], layer) for name, layer in found.items()}
 
 
 def _target_position(raw: YMap, target: str) -> Position | None:
@@ -153,11 +168,10 @@ def _target_position(raw: YMap, target: str) -> Position | None:
     return vary.key_pos.get(target) if isinstance(vary, YMap) else None
 
 
-def _check_target(
-    target: str, spots: dict[str, tuple[Position | None, list[str]]], raw: Any, where: Position | None
-) -> Place | None:
+def _check_target(target: str, spots: dict[str, Spot], raw: Any, where: Position | None) -> Place | None:
     """Where in the spec a target's layer item is written (None for input_size and input); refuses a
-    name that is no layer, and a layer written once for several (varying it would vary them all)."""
+    name that is no layer, an argument its kind does not take, and a layer written once for several
+    (varying it would vary them all)."""
     from cnncalc.spec.messages import did_you_mean
 
     origin = "" if where else "--vary: "
@@ -175,9 +189,20 @@ def _check_target(
             f"{origin}cannot vary `{shown(target)}`: a target is input_size, input or LAYER.ARGUMENT, LAYER "
             "named as in `cnncalc table`.",
             where,
-            f"Did you mean `{guess}.{argument or 'out_channels'}`?" if guess else "`cnncalc table` shows names.",
+            f"Did you mean `{guess}.{argument or 'out_channels'}`?"
+            if guess
+            else f"Its layers: {', '.join(f'`{shown(n)}`' for n in list(spots)[:8])}{' ...' if len(spots) > 8 else ''}",
         )
-    source, sharing = spots[layer]
+    source, sharing, built = spots[layer]
+    arguments = _arguments(built)
+    aliases = getattr(type(built), "arg_aliases", {})
+    if arguments and argument not in arguments:
+        guess = aliases.get(argument) or did_you_mean(argument, arguments)
+        raise SpecError(
+            f"{origin}cannot vary `{shown(target)}`: `{shown(built.kind_label)}` has no argument `{shown(argument)}`.",
+            where,
+            f"Did you mean `{shown(layer)}.{guess}`?" if guess else f"Its arguments: {', '.join(arguments)}.",
+        )
     place = _place_of(raw, source) if source is not None else None
     if len(sharing) > 1 or place is None:
         others = ", ".join(f"`{shown(n)}`" for n in sharing[:4] if n != layer) + (" ..." if len(sharing) > 5 else "")

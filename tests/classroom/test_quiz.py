@@ -111,7 +111,7 @@ def test_variation_on_the_command_line_and_exact_tiling(tmp_path):
     # 224 with AlexNet's stride-4 11x11 conv1: (224 - 11)/4 is not whole, so only 227 tiles exactly.
     result = cli("quiz", str(ALEXNET), "-n", "2", "-o", str(tmp_path / "q"), "--vary", "input_size=224,227",
                  "--vary", "conv1.out_channels=96")  # fmt: skip
-    assert result.exit_code == 2 and "only 1 distinct variants" in result.stderr
+    assert result.exit_code == 2 and "only 1 distinct variant of" in result.stderr
     result = cli("quiz", str(ALEXNET), "-n", "2", "-o", str(tmp_path / "q"), "--vary", "input_size=224,227",
                  "--vary", "conv1.out_channels=96", "--allow-inexact")  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -126,6 +126,22 @@ def test_bad_declarations_are_clear(tmp_path):
     plain.write_text("input: [1, 8, 8]\nlayers:\n  - relu\n")
     result = cli("quiz", str(plain), "-n", "1", "-o", str(tmp_path / "q"))
     assert result.exit_code == 2 and "declares nothing to vary" in result.stderr
+    assert "--vary input_size=CHOICES" in result.stderr  # it has no conv to suggest
+
+
+def test_a_misspelt_argument_or_layer_is_named_with_what_exists(tmp_path):
+    # QA: `--vary C1.kernel_sz=3,5` said "only 0 distinct variants"; `C9` got no suggestion, and the advice
+    # for a spec declaring nothing named `conv1`, which LeNet-5 (C1, C3, C5) does not have.
+    out = str(tmp_path / "q")
+    result = cli("quiz", "lenet5", "-n", "2", "-o", out, "--vary", "C1.kernel_sz=3,5")
+    assert result.exit_code == 2 and "`conv` has no argument `kernel_sz`. Did you mean `C1.kernel_size`?" in " ".join(
+        result.stderr.split()
+    )
+    result = cli("quiz", "lenet5", "-n", "2", "-o", out, "--vary", "C9.kernel_size=3,5")
+    assert result.exit_code == 2 and "Its layers: `C1`, `tanh1`, `S2`, `C3`" in result.stderr
+    result = cli("quiz", "lenet5", "-n", "2", "-o", out)
+    assert result.exit_code == 2 and "--vary C1.out_channels=CHOICES" in result.stderr
+    assert not (tmp_path / "q").exists()
 
 
 def test_the_output_never_overwrites_the_input_spec(quiz, tmp_path):
