@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cnncalc.engine.propagate import Analysis
+from cnncalc.errors import Position
 from cnncalc.layers import Layer, Merge, Shape
 
 Status = Literal["window", "global", "n/a"]
@@ -51,6 +52,7 @@ class ReceptiveFields:
 
     by_name: dict[str, ReceptiveField]
     warnings: list[str] = field(default_factory=list)
+    sources: list[Position | None] = field(default_factory=list)  # where each warning's layer is written
 
 
 UNCOVERED = ReceptiveField(None, None, None, "n/a")
@@ -73,7 +75,7 @@ def receptive_fields(analysis: Analysis) -> ReceptiveFields:
         else:  # a split's channel section: the same positions
             fields.append(inputs[0])
     by_name = {row.name: fields[row.layer.output_node] for row in analysis.rows}
-    return ReceptiveFields(by_name, walker.warnings)
+    return ReceptiveFields(by_name, walker.warnings, walker.sources)
 
 
 def annotate(analysis: Analysis) -> ReceptiveFields:
@@ -88,6 +90,7 @@ class _Walker:
     def __init__(self, extent: Shape):
         self.extent = extent
         self.warnings: list[str] = []
+        self.sources: list[Position | None] = []
         self.warned_exceeds = False
         self.noted_gate = False
 
@@ -114,6 +117,7 @@ class _Walker:
         if self.warned_exceeds or rf.size is None or not any(r > n for r, n in zip(rf.size, self.extent)):
             return
         self.warned_exceeds = True
+        self.sources.append(layer.source)
         self.warnings.append(
             f"{layer.path}: receptive field {format_dims(rf.size)} already exceeds the input "
             f"{format_dims(tuple(self.extent))}; deeper layers see no new context, only more padding."
@@ -126,12 +130,14 @@ class _Walker:
         operands' values but widen nothing, so only the other operands count.
         """
         path_name = op.path if isinstance(op, Layer) else "merge"
+        source = op.source if isinstance(op, Layer) else None
         if any(p.status == "n/a" for p in paths):
             return UNCOVERED
         windows = [p for p in paths if p.status == "window"]
         if op.gate and windows and len(windows) < len(paths):
             if not self.noted_gate:  # once: an EfficientNet has a gate in every block
                 self.noted_gate = True
+                self.sources.append(source)
                 self.warnings.append(
                     f"{path_name}: a gate that sees the whole input scales this product; the receptive field "
                     "reported is the other operands' (and likewise at every such gate)."
@@ -143,6 +149,7 @@ class _Walker:
             shown = "; ".join(
                 f"path {i}: stride {format_dims(p.jump)}, centre {format_dims(p.center)}" for i, p in enumerate(windows)
             )
+            self.sources.append(source)
             self.warnings.append(
                 f"{path_name}: the paths are not aligned ({shown}); reporting the largest receptive field."
             )

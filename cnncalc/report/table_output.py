@@ -157,7 +157,8 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
                 from cnncalc.report.notes import RF_CONVENTION
 
                 notes[RF_CONVENTION] = None
-                for warning in view.fields.warnings:
-                    errors.print(Text(shown(f"warning: {warning}"), style="yellow"), crop=False)
+                for warning, where in zip(view.fields.warnings, view.fields.sources):
+                    line = f"{where}: warning: {warning}" if where else f"warning: {warning}"
+                    errors.print(Text(shown(line), style="yellow"), crop=False)
         for note in notes:
             console.print(Text(note, style="dim"))

@@ -94,6 +94,7 @@ layers:
     assert (c.size, d.size, e.size) == ((17,), (17,), (25,))
     assert len(result.warnings) == 1
     assert result.warnings[0].startswith("c: receptive field 17 already exceeds the input 10")
+    assert [(p.line, p.column) for p in result.sources if p] == [(7, 5)]  # c's line, as every warning points
 
 
 def test_residual_paths_take_the_largest_field_and_warn_when_misaligned():
