@@ -44,5 +44,7 @@ def quiz(
     for variant in made:
         choices = ", ".join(f"{k}={v}" for k, v in variant.choices.items())
         lines.append(f"{shown(out / f'variant-{variant.number}')}: variant {variant.id} ({shown(choices)})")
-    lines.append(f"Grade with: cnncalc check {shown(out)} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv")
+    lines.append("Grade with:")
     typer.echo(prose("\n".join(lines)))
+    # a command to copy: its own line, never broken (pasting two halves would run it without the gradebook)
+    typer.echo(f"  cnncalc check {shown(out)} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv")

@@ -80,6 +80,7 @@ def show(value: Any) -> str:
 def render_check(result: CheckResult) -> RenderableType:
     """✓/✗ per answer in a table; below it, each wrong answer's formula and hint."""
     from rich.console import Group
+    from rich.padding import Padding
     from rich.table import Table
     from rich.text import Text
 
@@ -111,11 +112,11 @@ def render_check(result: CheckResult) -> RenderableType:
         block.append(
             f"{shown(answer.key)}{where}: you gave {show(answer.given)}, correct is {show(answer.correct_value)}"
         )
-        for line in answer.formula:
-            block.append(f"\n    {shown(line)}")
-        if answer.hint:
-            block.append(f"\n    Hint: {shown(answer.hint)}", style="yellow")
         parts.append(block)
+        # Indented as a block, so that a line the terminal is too narrow for continues at the indentation.
+        parts += [Padding(Text(shown(line)), (0, 0, 0, 4), expand=False) for line in answer.formula]
+        if answer.hint:
+            parts.append(Padding(Text(f"Hint: {shown(answer.hint)}", style="yellow"), (0, 0, 0, 4), expand=False))
     right = len(result.answers) - len(result.wrong)
     score = f"; score {_number(result.score)}/{_number(result.max_score)}" if with_points else ""
     status = "bold green" if result.passed else "bold red"

@@ -294,3 +294,14 @@ def test_quiz_takes_max_file_size_as_every_spec_reading_command_does(tmp_path):
     result = CliRunner().invoke(app, ["quiz", "lenet5", "-n", "1", "-o", str(tmp_path / "q"), "--max-file-size", "1KB"])
     assert result.exit_code == 2 and "files over 1.0 kB are refused" in result.stderr
     assert not (tmp_path / "q").exists()
+
+
+def test_the_grading_command_is_printed_on_a_line_of_its_own(tmp_path):
+    # QA: wrapped with the prose before it, the command broke between its glob and `--gradebook`; pasted,
+    # the first half graded without writing the gradebook.
+    out = tmp_path / "q"
+    result = cli("quiz", "alexnet_cs231n", "-n", "1", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    *_, intro, command = result.stdout.splitlines()
+    assert intro == "Grade with:"
+    assert command == f"  cnncalc check {out} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv"

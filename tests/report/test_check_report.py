@@ -56,3 +56,13 @@ def test_several_files_json_has_the_results_and_the_summary(capsys):
     conv1 = next(a for a in report["results"][1]["answers"] if a["key"] == "layers.conv1.params")
     assert (conv1["given"], conv1["correct_value"]) == (34848, 34944)
     assert (conv1["expected"], conv1["actual"]) == (34848, 34944)  # the legacy keys, backwards, kept as they were
+
+
+def test_a_long_hint_continues_at_its_indentation():
+    # QA: at 80 columns the missing-biases hint went on at column 0, under the ✗ lines, as if a new answer.
+    console = Console(record=True, width=60, color_system=None)
+    console.print(render_check(_results(HOMEWORK)[0]))
+    lines = console.export_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("    Hint:"))
+    continued = lines[start + 1]
+    assert continued.startswith("    ") and continued.strip() and not continued.startswith("     ")
