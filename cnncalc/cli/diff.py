@@ -22,7 +22,9 @@ class DiffFormat(str, Enum):
 def diff(
     a: str = typer.Argument(..., help="A spec file, a shipped spec's name, or an .onnx file."),
     b: str = typer.Argument(..., help="The same kinds of file, to compare with A."),
-    format: DiffFormat = typer.Option(DiffFormat.text, "--format", "-f", help="text, json, markdown or github."),
+    format: DiffFormat = typer.Option(
+        DiffFormat.text, "--format", "-f", metavar="FORMAT", help="Output format: text, json, markdown or github."
+    ),
     max_file_size: str = max_file_size_option(),
 ) -> None:
     """Compare two networks layer by layer; exit 0 when they agree, 1 when they differ."""

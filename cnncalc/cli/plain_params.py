@@ -47,12 +47,21 @@ def _plain_help(param: Any) -> None:
         return
     if getattr(param, "is_flag", False):
         param.metavar = ""
+    elif getattr(param, "param_type_name", "") == "option" and hasattr(param, "type_descriptor"):
+        # typer 0.29: one word per kind of value (`N`, `PATH`), not its `<int range>`, `<path>` and `<str>`
+        # beside the FILE and SIZE cnncalc names itself; choices stay `<table|json>`.
+        word = VALUE_WORDS.get(_strip_optional(param.type_descriptor.annotation))
+        if word is not None:
+            param.metavar = word
     elif getattr(param, "param_type_name", "") == "argument" and param.name:
         # typer 0.29 adds the "..." of a variadic argument itself (`{SPECS}...`); click's metavar does not.
         adds_dots = hasattr(param, "_usage_display_name")
         param.metavar = param.name.upper() + ("..." if param.nargs != 1 and not adds_dots else "")
         if hasattr(param, "display_type_rich"):  # typer 0.29's type column: `<str>`, `<list[str]>` say nothing here
             param.display_type_rich = lambda ctx: None
+
+
+VALUE_WORDS: dict[Any, str] = {int: "N", float: "X", Path: "PATH", str: "TEXT"}
 
 
 class _Plain:

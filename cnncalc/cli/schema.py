@@ -13,7 +13,7 @@ from cnncalc.cli.common import handles_errors
 def schema(
     output: Path = typer.Option(None, "--output", "-o", help="Write the schema to this file instead of printing it."),
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of spec files, e.g. for `# yaml-language-server: $schema=...`."""
+    """Print the JSON Schema (draft 2020-12) of spec files, for editors (yaml-language-server's `$schema`) and CI."""
     import json  # here, not at the top: every command module loads at start-up
 
     from cnncalc.output_file import check_output, write_atomically

@@ -64,8 +64,8 @@ def verify(
 ) -> None:
     """Run each spec forward with NumPy and check every layer's shape and params against the engine.
 
-    Time: the median of --runs passes after a warm-up (weights are made before). Peak memory: tracemalloc over
-    a pass of its own, weights apart.
+    Time: the median of --runs passes after a warm-up (weights are made before).
+    Peak memory: tracemalloc over a pass of its own, weights apart.
     With --backward: the gradients of the spec's loss (default: the output's sum), timed against the forward pass.
     """
     from cnncalc.report.console import console

@@ -49,6 +49,11 @@ def test_help_pages_show_no_bool_placeholder_and_offer_completion():
         assert "...}..." not in usage and "......" not in usage, usage  # a variadic argument says `...` once
         # At 80 columns (ENV) no placeholder breaks across lines, as `<float32|float16|bfloat1` / `6|int8>` did.
         assert not re.search(r"│ +[\w|-]+> ", page), page
+        # one word per kind of value, as SIZE and FILE (typer 0.29 wrote `<int range>`, `<path>`, `<str>`)
+        assert not re.search(r"<(int|float|str|path)\b", page), command
+    # a sentence of a command's description is never broken by the docstring's own line breaks
+    verify = invoke("verify", "--help").stdout
+    assert re.search(r"\n Peak memory: tracemalloc over a pass of its own, weights apart\. *\n", verify)
     top = invoke("--help").stdout
     assert "--install-completion" in top and "--version" in top
 
