@@ -64,7 +64,7 @@ def load_sheet(path: Path, display: str, layout: str = "chw") -> AnswerSheet:
     try:
         text = read_text(path, display, "answers")
     except SpecError as error:
-        if error.message == "is empty.":  # against a key, an empty submission is graded: every answer missing
+        if error.message == "the file is empty.":  # against a key, an empty submission is graded: every answer missing
             return AnswerSheet(display, layout=layout, empty=True)
         raise
     if not text.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):

@@ -27,4 +27,4 @@ def schema(
         typer.echo(text, nl=False)
         return
     write_atomically(output, text)
-    typer.echo(shown(f"Wrote {output}."), err=True)
+    typer.echo(shown(f"wrote {output}"), err=True)  # as draw, plot, import and export say it

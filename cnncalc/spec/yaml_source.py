@@ -256,12 +256,12 @@ def read_text(path: Path, display: str | None = None, kind: str = "spec") -> str
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise SpecError(
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded).",
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded).",
             Position(name, line, column),
             "Save the file as UTF-8.",
         ) from None
     if not text.strip():
-        raise SpecError("is empty.", start, WHAT_A_FILE_HOLDS.get(kind))
+        raise SpecError("the file is empty.", start, WHAT_A_FILE_HOLDS.get(kind))
     return text
 
 
@@ -272,22 +272,24 @@ def _read_regular_file(path: Path, start: Position, max_bytes: int, kind: str = 
     except FileNotFoundError:
         if os.path.islink(path):
             raise SpecError(
-                f"is a symbolic link to `{os.readlink(path)}`, which does not exist.", start, "Fix or remove the link."
+                f"this is a symbolic link to `{os.readlink(path)}`, which does not exist.",
+                start,
+                "Fix or remove the link.",
             ) from None
         raise SpecError("no such file.", Position(start.file, 0, 0)) from None  # no line to point at
     except IsADirectoryError:
         raise _folder(start, kind) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise SpecError("is a symbolic link loop (the link leads back to itself).", start) from None
-        raise SpecError(f"cannot be read ({exc.strerror}).", start) from None
+            raise SpecError("this is a symbolic link loop (the link leads back to itself).", start) from None
+        raise SpecError(f"the file cannot be read ({exc.strerror}).", start) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise _folder(start, kind)
         if not stat.S_ISREG(info.st_mode):
             what = _FILE_KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
-            raise SpecError(f"is {what}, not a regular file; cnncalc reads spec files only.", start)
+            raise SpecError(f"this is {what}, not a regular file; cnncalc reads spec files only.", start)
         if info.st_size > max_bytes:
             raise _too_big(start, info.st_size, max_bytes)
         if hasattr(os, "set_blocking"):
@@ -303,7 +305,7 @@ def _read_regular_file(path: Path, start: Position, max_bytes: int, kind: str = 
             raise _too_big(start, size, max_bytes, at_least=True)
         return b"".join(chunks)
     except OSError as exc:
-        raise SpecError(f"cannot be read ({exc.strerror}).", start) from None
+        raise SpecError(f"the file cannot be read ({exc.strerror}).", start) from None
     finally:
         os.close(fd)
 
@@ -311,9 +313,9 @@ def _read_regular_file(path: Path, start: Position, max_bytes: int, kind: str = 
 def _folder(start: Position, kind: str = "spec") -> SpecError:
     if kind == "answers":  # a folder of submissions is graded through a glob, not through `validate`
         pattern = Path(start.file) / "*.yaml"
-        return SpecError("is a folder, not an answers file.", start, f"Give a glob such as '{pattern}'.")
+        return SpecError("this is a folder, not an answers file.", start, f"Give a glob such as '{pattern}'.")
     return SpecError(
-        "is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders."
+        "this is a folder, not a spec file.", start, "Give a .yaml file, or use `cnncalc validate` for folders."
     )
 
 
@@ -321,7 +323,7 @@ def _too_big(start: Position, size: int, max_bytes: int, at_least: bool = False)
     from cnncalc import limits
 
     return SpecError(
-        f"is {'more than ' if at_least else ''}{limits.format_bytes(size)}; files over "
+        f"the file is {'more than ' if at_least else ''}{limits.format_bytes(size)}; files over "
         f"{limits.format_bytes(max_bytes)} are refused before parsing (a spec is a few kB).",
         start,
         f"To read it anyway, raise the limit: `--max-file-size 100MB` (or {limits.FILE_SIZE_ENV}=100MB).",
@@ -364,7 +366,7 @@ def parse_yaml(text: str, file: str, kind: str = "spec") -> Any:
         if loader is not None:
             loader.dispose()
     if node is None:
-        raise SpecError("is empty.", Position(file, 1, 1), WHAT_A_FILE_HOLDS.get(kind))
+        raise SpecError("the file is empty.", Position(file, 1, 1), WHAT_A_FILE_HOLDS.get(kind))
     return _Converter(file).convert(node)
 
 

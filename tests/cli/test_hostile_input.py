@@ -424,7 +424,9 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path, monkeypa
     spec = tmp_path / "big.yaml"
     spec.write_text(HEADER + "  - relu\n" + "# padding\n" * 600_000)  # 6 MB of comments
     result = cli("table", str(spec), code=2)
-    assert result.stderr.startswith(f"{spec}:1:1: error: is 6.0 MB; files over 5.0 MB are refused before parsing")
+    assert result.stderr.startswith(
+        f"{spec}:1:1: error: the file is 6.0 MB; files over 5.0 MB are refused before parsing"
+    )
     assert "--max-file-size" in result.stderr and "alias" not in result.stderr
     cli("table", str(spec), "--max-file-size", "10MB", code=0)
     monkeypatch.setenv("CNNCALC_MAX_FILE_SIZE", "10MB")
@@ -438,7 +440,8 @@ def test_fifos_and_devices_are_refused_without_hanging(tmp_path):
         run = [sys.executable, "-m", "cnncalc", "table", str(path)]
         result = subprocess.run(run, capture_output=True, text=True, timeout=30)
         assert result.returncode == 2
-        assert result.stderr == f"{path}:1:1: error: is {kind}, not a regular file; cnncalc reads spec files only.\n"
+        expected = f"{path}:1:1: error: this is {kind}, not a regular file; cnncalc reads spec files only.\n"
+        assert result.stderr == expected
     answers = cli("check", "lenet5", "--answers", str(fifo), code=2)
     assert "a FIFO" in answers.stderr
 
@@ -506,10 +509,10 @@ def test_validate_reports_unreadable_candidates_and_follows_no_loop(tmp_path):
         lines = result.stdout.splitlines()
         assert lines[-1].endswith("1 passed, 0 failed, 3 unusable.") or lines[-1].endswith("4 unusable."), lines
         assert sum("good.yaml" in line for line in lines) == 1  # once, however many links reach it
-        assert f"✗ {folder}/dangling.yaml:1:1: is a symbolic link to " in result.stdout
-        assert f"✗ {folder}/loop1.yaml:1:1: is a symbolic link loop" in result.stdout
+        assert f"✗ {folder}/dangling.yaml:1:1: this is a symbolic link to " in result.stdout
+        assert f"✗ {folder}/loop1.yaml:1:1: this is a symbolic link loop" in result.stdout
         if given != f"{folder}/**/*.yaml":
-            assert f"✗ {folder}/pipe.yml:1:1: is a FIFO (named pipe)" in result.stdout
+            assert f"✗ {folder}/pipe.yml:1:1: this is a FIFO (named pipe)" in result.stdout
 
 
 # --- 9. messages that point the right way ----------------------------------------------------------------------

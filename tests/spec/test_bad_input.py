@@ -186,17 +186,17 @@ def test_a_block_using_itself(tmp_path):
 
 def test_non_utf8_file(tmp_path):
     path, err = refused(tmp_path, HEADER.encode() + b"  - relu # caf\xe9\n")
-    assert err.startswith(f"{path}:3:15: error: is not UTF-8 text (byte 0xe9")
+    assert err.startswith(f"{path}:3:15: error: the file is not UTF-8 text (byte 0xe9")
 
 
 def test_empty_file(tmp_path):
     path, err = refused(tmp_path, "")
-    assert err.startswith(f"{path}:1:1: error: is empty.")
+    assert err.startswith(f"{path}:1:1: error: the file is empty.")
 
 
 def test_comments_only_file(tmp_path):
     path, err = refused(tmp_path, "# nothing here yet\n")
-    assert err.startswith(f"{path}:1:1: error: is empty.")
+    assert err.startswith(f"{path}:1:1: error: the file is empty.")
 
 
 def test_folder_given_as_a_file_to_table(tmp_path):
@@ -204,7 +204,7 @@ def test_folder_given_as_a_file_to_table(tmp_path):
     folder.mkdir()
     result = runner.invoke(app, ["table", str(folder)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.stderr.startswith(f"{folder}:1:1: error: is a folder, not a spec file.")
+    assert result.stderr.startswith(f"{folder}:1:1: error: this is a folder, not a spec file.")
 
 
 def test_folder_given_as_answers_to_check(tmp_path):
@@ -213,7 +213,7 @@ def test_folder_given_as_answers_to_check(tmp_path):
     result = runner.invoke(app, ["check", str(spec), "--answers", str(tmp_path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     # QA: answers are not validated: the advice is a glob of the folder's files, not `cnncalc validate`
-    assert result.stderr == f"{tmp_path}:1:1: error: is a folder, not an answers file. Give a glob such as " \
+    assert result.stderr == f"{tmp_path}:1:1: error: this is a folder, not an answers file. Give a glob such as " \
         f"'{tmp_path / '*.yaml'}'.\n"  # fmt: skip
 
 
@@ -318,7 +318,7 @@ def test_argument_reference_outside_a_block(tmp_path):
 def test_folder_given_as_the_spec_to_check(tmp_path):
     result = runner.invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.stderr.startswith(f"{tmp_path}:1:1: error: is a folder, not a spec file.")
+    assert result.stderr.startswith(f"{tmp_path}:1:1: error: this is a folder, not a spec file.")
 
 
 def test_bare_pool_suggests_maxpool_not_lppool(tmp_path):

@@ -105,7 +105,7 @@ def test_files_that_are_not_utf8_give_the_line_and_column_of_the_bad_byte(tmp_pa
 def test_empty_file_missing_file_and_folder_are_clear_errors(tmp_path):
     (tmp_path / "empty.yaml").write_text("  \n", encoding="utf-8")
     for path, gist, line in (
-        (tmp_path / "empty.yaml", "is empty", 1),
+        (tmp_path / "empty.yaml", "the file is empty", 1),
         (tmp_path / "nope.yaml", "no such file", 0),  # no line to point at: line 0 shows as the name alone
         (tmp_path, "folder", 1),
     ):
