@@ -105,9 +105,10 @@ class QuizGrader(Grader):
 
     def target(self, variant: str | None, where: Position) -> tuple[Analysis, Rules]:
         if variant is None or variant not in self.variants:
-            known = ", ".join(sorted(self.variants, key=_by_number)[:5])
+            ids = sorted(self.variants, key=_by_number)
+            known = ", ".join(ids[:5]) + (f" ... ({len(ids)} in all)" if len(ids) > 5 else "")
             said = f"names variant `{shown(variant)}`" if variant else "has no `variant:` line"
-            raise SpecError(f"the answers file {said}; {shown(self.folder)} holds variants {known}...", where)
+            raise SpecError(f"the answers file {said}; {shown(self.folder)} holds variants {known}.", where)
         if variant not in self.loaded:
             from cnncalc.engine.propagate import analyze
             from cnncalc.spec.build import load_spec

@@ -9,11 +9,10 @@ LABELS = {"params": "params", "trainable_params": "trainable params", "buffers":
 
 
 def short(n: int) -> str:
-    """1234567 -> 1.2M: how a reviewer reads a change."""
-    for unit, size in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if abs(n) >= size:
-            return f"{n / size:.1f}{unit}"
-    return str(n)
+    """1234567 -> 1.23M: how a reviewer reads a change, written as `--units human` writes counts."""
+    from cnncalc.report.columns import human
+
+    return human(n)
 
 
 def delta(a: int, b: int) -> str:

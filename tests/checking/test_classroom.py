@@ -336,7 +336,7 @@ def test_the_variants_a_quiz_holds_are_listed_by_number(quiz12, tmp_path):
     student.write_text("variant: s2026-v99\nparams: 1\n")
     result = check(str(quiz12), "-a", str(student))
     assert result.exit_code == 2
-    assert "holds variants s2026-v1, s2026-v2, s2026-v3, s2026-v4, s2026-v5...\n" in result.stderr
+    assert "holds variants s2026-v1, s2026-v2, s2026-v3, s2026-v4, s2026-v5 ... (12 in all).\n" in result.stderr
 
 
 def test_an_empty_file_in_a_quiz_class_is_refused_as_empty(quiz12, tmp_path):
@@ -370,3 +370,13 @@ def test_each_problem_of_a_key_file_is_a_line_at_its_position(klass):
     assert len(lines) == 2 and str(key) not in lines[0][len(f"{key}:3:10:") :]  # one position per line
     assert lines[0].startswith(f"{key}:3:10: error: the key file cannot be used: `points` names `layers.conv1.parms`")
     assert lines[1].startswith(f"{key}:4:12: error: the key file cannot be used: `tolerance` is a fraction")
+
+
+def test_a_quiz_of_three_variants_lists_all_three_without_an_ellipsis(tmp_path):
+    # QA: "holds variants s2026-v1, s2026-v2, s2026-v3..." when those three were all there were.
+    out = tmp_path / "quiz"
+    assert runner.invoke(app, ["quiz", "alexnet_cs231n", "-n", "3", "--seed", "2026", "-o", str(out)]).exit_code == 0
+    student = tmp_path / "s.yaml"
+    student.write_text("variant: s2026-v9\nparams: 1\n")
+    result = check(str(out), "-a", str(student))
+    assert result.exit_code == 2 and "holds variants s2026-v1, s2026-v2, s2026-v3.\n" in result.stderr
