@@ -60,10 +60,19 @@ def plot_costs(
     plt.close(fig)
 
 
+def tick_text(value: float) -> str:
+    """An axis tick in K/M/G without trailing zeros: 10K, 2.5M (a bar's own label keeps three digits)."""
+    text = human(value)
+    if "." in text:
+        number, unit = (text[:-1], text[-1]) if text[-1] in "KMG" else (text, "")
+        text = number.rstrip("0").rstrip(".") + unit
+    return text
+
+
 def cost_figure(analysis: Analysis, log_scale: bool = False, skip_zero_macs: bool = False) -> Any:
     """Two panels, params and MACs, one bar per layer, with K/M/G axes and each bar's value beside it."""
     plt = import_pyplot()
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     rows = cost_rows(analysis, skip_zero_macs)
     height = max(3.0, ROW_INCHES * len(rows) + 1.6)
@@ -75,11 +84,14 @@ def cost_figure(analysis: Analysis, log_scale: bool = False, skip_zero_macs: boo
     ):
         ax.barh(positions, values, color=colour, height=0.75)
         ax.set_title(title, fontsize=10)
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: human(v)))
-        if log_scale:
+        positive = [value for value in values if value > 0]
+        if log_scale and positive:  # room on the right for the largest bar's label, as the linear axis has
             ax.set_xscale("log")
+            ax.set_xlim(min(positive) / 2, max(positive) * 8)
+            ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             ax.set_xlim(0, max(values, default=0) * 1.18 or 1)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: tick_text(v)))  # after the scale, which resets it
         ax.grid(axis="x", alpha=0.3)
         if len(rows) > 40:  # a tall chart: the scale at the top too, where the reader starts
             ax.tick_params(axis="x", labeltop=True)

@@ -111,6 +111,26 @@ def test_resnet50_chart_has_m_g_axes_and_a_title_clear_of_the_panels():
     plt.close(fig)
 
 
+def test_a_log_chart_has_room_for_its_labels_and_k_m_axes():
+    # QA: with --log the ticks read 10^3..10^7 and EfficientNet's largest MACs label, 20.1M, ran off the image.
+    pytest.importorskip("matplotlib")
+    from cnncalc.report.plot import cost_figure, tick_text
+
+    assert [tick_text(v) for v in (1e3, 1e4, 1e5, 2.5e6, 0)] == ["1K", "10K", "100K", "2.5M", "0"]
+    fig = cost_figure(analyze(load("efficientnet_b0")), log_scale=True, skip_zero_macs=True)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+        assert ticks and all(t[-1] in "KMG" or t.isdigit() for t in ticks), ticks
+        frame = ax.get_window_extent(renderer)
+        labels = [t.get_window_extent(renderer) for t in ax.texts]
+        assert labels and all(label.x1 <= frame.x1 for label in labels)  # every value label inside its panel
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
 def test_skip_zero_macs_leaves_out_batchnorm(tmp_path):
     pytest.importorskip("matplotlib")
     from cnncalc.report.plot import cost_rows
