@@ -65,6 +65,7 @@ from cnncalc.layers.pooling import (
 from cnncalc.layers.rearrange import ChannelShuffle, Pad, PixelShuffle, PixelUnshuffle
 from cnncalc.layers.structure import ChannelConcat, ProductMerge, SumMerge
 from cnncalc.registry import ClassRegistry
+from cnncalc.shown import shown
 from cnncalc.spec.model import Spec
 
 # The helper modules a generated file may need; only those it uses are written into it.
@@ -591,7 +592,8 @@ def _class_name(text: str) -> str:
 
 
 def _is_attribute(name: str) -> bool:
-    return name.isidentifier() and not keyword.iskeyword(name)
+    # ASCII only: Python folds other identifiers (NFKC), so `ａ` would be the attribute `a`
+    return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
 
 
 def _access(path: str, sequential: set[str]) -> str:
@@ -603,7 +605,7 @@ def _access(path: str, sequential: set[str]) -> str:
         elif _is_attribute(part):
             out += f".{part}"
         else:
-            return f'self.get_submodule("{path}")'
+            return f"self.get_submodule({_v(path)})"
         prefix = f"{prefix}.{part}" if prefix else part
     return out
 
@@ -612,7 +614,7 @@ def _var(graph: Graph, index: int) -> str:
     """A short local name: the layer's own name and its node number (`conv1_5`)."""
     if index == 0:
         return "x"
-    name = re.sub(r"\W", "_", graph.nodes[index].name.rsplit(".", 1)[-1])
+    name = re.sub(r"\W", "_", graph.nodes[index].name.rsplit(".", 1)[-1], flags=re.ASCII)
     return f"{name}_{index}" if name[:1].isalpha() or name[:1] == "_" else f"n{name}_{index}"
 
 
@@ -641,7 +643,7 @@ class _Class:
 
 
 def _identifier(text: str) -> str:
-    name = re.sub(r"\W", "_", text)
+    name = re.sub(r"\W", "_", text, flags=re.ASCII)
     name = name if name[:1].isalpha() or name[:1] == "_" else f"n{name}"
     return f"{name}_" if keyword.iskeyword(name) else name
 
@@ -699,7 +701,7 @@ class _Writer:
             for key, attr in (("weights", "weight"), ("bias_values", "bias")):
                 values = getattr(layer, key, None)
                 if values is not None:
-                    self.weights.append(f'    _set(model.get_submodule("{layer.path}"), "{attr}", {values!r})')
+                    self.weights.append(f'    _set(model.get_submodule({_v(layer.path)}), "{attr}", {values!r})')
 
     def block_args(self, use: BlockCall) -> dict[str, Any]:
         """The use's argument values after evaluation: given, or the block's default (evaluated for this use)."""
@@ -734,9 +736,9 @@ class _Writer:
         code, _, comment = code.partition("  # ")
         comment = f"  # {comment}" if comment else ""
         target, name, by_name = self.child(rel, root)
-        line = f'{indent}{target}.add_module("{name}", {code})' if by_name else f"{indent}{target}.{name} = {code}"
+        line = f"{indent}{target}.add_module({_v(name)}, {code})" if by_name else f"{indent}{target}.{name} = {code}"
         if wrap and len(line) > 120:  # a deep path: name the holder first
-            holder = f'{indent}holder = self.get_submodule("{rel.rpartition(".")[0]}")'
+            holder = f"{indent}holder = self.get_submodule({_v(rel.rpartition('.')[0])})"
             line = holder + "\n" + line.replace(target, "holder", 1)
         return line + (comment if len(line.rsplit("\n", 1)[-1]) + len(comment) <= 120 else "")
 
@@ -761,7 +763,7 @@ class _Writer:
         cls, index = value
         if cls.name in self.resolving:  # a block inside itself (U-Net's levels): this use's layers inline
             use = cls.uses[index]
-            parts = [self.assign(rel, f"nn.Module()  # block {cls.block}", root, indent, wrap)]
+            parts = [self.assign(rel, f"nn.Module()  # block {shown(cls.block)}", root, indent, wrap)]
             parts += [self.statement(f"{rel}.{k}", v, root, indent, wrap) for k, v in use.statements.items()]
             return "\n".join(parts)
         self.resolve(cls)
@@ -770,7 +772,7 @@ class _Writer:
         if by_name:
             return (
                 _call("block = ", cls.name, kwargs, indent, limit=limit)
-                + f'\n{indent}{target}.add_module("{name}", block)'
+                + f"\n{indent}{target}.add_module({_v(name)}, block)"
             )
         return _call(f"{target}.{name} = ", cls.name, kwargs, indent, limit=limit)
 
@@ -888,10 +890,10 @@ class _Writer:
                 lines.append(f"        {out} = {ins[0]}[:, {start}:{stop}]")
             elif isinstance(op, Structure) and isinstance(op, Merge):
                 if isinstance(op, ChannelConcat):
-                    lines.append(f"        {out} = torch.cat([{', '.join(ins)}], dim=1)  # {op.path}")
+                    lines.append(f"        {out} = torch.cat([{', '.join(ins)}], dim=1)  # {shown(op.path)}")
                 else:
                     symbol = " * " if isinstance(op, ProductMerge) else " + "
-                    lines.append(f"        {out} = {symbol.join(ins)}  # {op.path}")
+                    lines.append(f"        {out} = {symbol.join(ins)}  # {shown(op.path)}")
             else:
                 assert isinstance(op, Layer)
                 call = f"        {out} = {_access(op.path, self.sequential)}({', '.join(ins)})"
@@ -905,12 +907,12 @@ class _Writer:
         return lines
 
     def write(self) -> str:
-        from cnncalc.shown import shown
 
         top = _Use({})
         self.tree(self.spec.layers, top, "")
         init = [self.statement(key, value, "") for key, value in top.statements.items()]  # resolves the classes
-        title = shown(self.spec.name).replace('"""', "'''")
+        # escaped, then its backslashes doubled: in a docstring `\x1b` or `\N` would be escapes again
+        title = shown(self.spec.name).replace("\\", "\\\\").replace('"""', "'''")
         returns = "torch.Tensor" if len(self.graph.outputs) == 1 else "tuple[torch.Tensor, ...]"
         shape = ", ".join(map(str, self.spec.input_shape))
         summary = f"{title}: written by `cnncalc export --to pytorch` (input [N, {shape}])."
@@ -967,7 +969,6 @@ def _annotated(name: str, values: list[Any]) -> str:
 
 def _class_code(cls: _Class) -> list[str]:
     """A block's class: keyword parameters (the block's arguments, then what its uses resolve), its layers."""
-    from cnncalc.shown import shown
 
     params = ["self", "*", *(_annotated(p, [v[p] for v in cls.values]) for p in cls.params)]
     block = shown(cls.block).replace('"""', "'" * 3)

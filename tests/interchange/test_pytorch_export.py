@@ -117,3 +117,18 @@ def test_a_kind_without_torch_code_is_refused_at_its_layer(monkeypatch: pytest.M
     assert raised.value.message == "layer `tanh1`: cnncalc has no PyTorch export for the kind `tanh` yet."
     position = raised.value.position
     assert position is not None and (position.line, position.column) == (row + 1, lines[row].index("tanh") + 1)
+
+
+def test_hostile_names_stay_inside_string_literals_and_comments():
+    # Security review: a name `a", None); open(...); print("b` became code in `add_module("...")`, and names
+    # with ESC or a newline wrote raw control characters and a `::error::` line into the file.
+    import ast
+
+    code = export_pytorch(load_spec(DATA / "hostile_names.yaml"))
+    tree = ast.parse(code)  # still Python
+    calls = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert "open" not in calls and "print" not in calls
+    assert not any((ord(c) < 32 and c != "\n") or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029\u202e" for c in code)
+    assert not any(line.lstrip().startswith("::") for line in code.splitlines())
+    strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    assert 'a", None); open("/tmp/cnncalc-pwned", "w"); print("b' in strings  # the name itself, as a string
