@@ -90,13 +90,13 @@ class _Builder:
         self.in_shapes: list[tuple[int, ...]] = []
 
     def tensor(self, index: int) -> str:
-        return "input" if index == 0 else self.spec.graph.nodes[index].name
+        return "input" if index == 0 else _safe(self.spec.graph.nodes[index].name)
 
     def init(self, name: str, shape: tuple[int, ...], layer: Layer | None = None, key: str = "") -> str:
         """An initializer: the executor's array for (layer, key), or dims only without weights."""
         from onnx import numpy_helper
 
-        full = f"{layer.path}.{key}" if layer is not None else name
+        full = _safe(f"{layer.path}.{key}" if layer is not None else name)
         if self.weights is None:  # `--no-weights`: the weight is a graph input with its shape, as older files have it
             info = self.onnx.helper.make_tensor_value_info(full, self.onnx.TensorProto.FLOAT, list(shape))
             self.weight_inputs.append(info)
@@ -111,10 +111,13 @@ class _Builder:
     def constant(self, name: str, values: Any, dtype: Any = np.int64) -> str:
         from onnx import numpy_helper
 
+        name = _safe(name)
         self.initializers.append(numpy_helper.from_array(np.asarray(values, dtype), name))
         return name
 
     def add(self, op: str, inputs: list[str], output: str, name: str, **attrs: Any) -> None:
+        # Every name escaped (idempotent): a layer's name is the spec's text, and Netron shows it.
+        inputs, output, name = [_safe(i) for i in inputs], _safe(output), _safe(name)
         self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], name=name, **attrs))
 
     def fixed(self, name: str, shape: tuple[int, ...], fill: float) -> str:
@@ -547,6 +550,7 @@ class _Builder:
 
 
 def _safe(text: str) -> str:
+    """A name from the spec with control characters escaped; escaping it again changes nothing."""
     from cnncalc.shown import shown
 
     return shown(text)

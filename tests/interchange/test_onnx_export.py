@@ -178,3 +178,19 @@ def test_a_pads_fill_keeps_its_sign_through_export_and_import(fill: str):
     back = import_model(export_onnx(spec, weights=False), "pad.onnx")
     assert f"value: {fill}" in back.text
     assert back.spec.layers[0].value == spec.layers[0].value
+
+
+def test_hostile_names_are_escaped_in_every_onnx_name():
+    # Security review: only graph.name was escaped; node, tensor and initializer names kept ESC, BEL, newlines
+    # and U+2028 raw, for Netron (or a log printing them) to show.
+    from cnncalc.shown import shown
+
+    model = export_onnx(load_spec(DATA / "hostile_names.yaml"))
+    onnx.checker.check_model(model)
+    graph = model.graph
+    names = [graph.name, *(n.name for n in graph.node), *(t.name for t in graph.initializer)]
+    names += [name for n in graph.node for name in (*n.input, *n.output)]
+    names += [v.name for v in (*graph.input, *graph.output)]
+    bad = [n for n in names if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029\u202e" for c in n)]
+    assert not bad, bad
+    assert shown("c\x1b]0;t\x07\n::error::x") in {n.name for n in graph.node}  # escaped as everywhere, not dropped
