@@ -42,7 +42,10 @@ def expand_answers(patterns: list[str]) -> Found:
             if not matches:
                 found.append(unreadable(given, f"{shown(given)}: error: the pattern matches no files."))
         for match in matches:
-            key = match.resolve()
+            try:
+                key = match.resolve()
+            except (RuntimeError, OSError):  # a link loop (RuntimeError before Python 3.13): reading it says so
+                key = match.absolute()
             if key not in seen:
                 seen.add(key)
                 found.append((match, shown(match)))

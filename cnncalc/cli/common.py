@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import typer
 
 from cnncalc.errors import EXIT_INTERNAL_ERROR, TRACEBACK_ENV, CnncalcError, out_of_memory
+from cnncalc.shown import shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,13 +63,31 @@ def handles_errors(command: F) -> F:
         except BrokenPipeError:  # the reader went away (`cnncalc table x | head`): nothing more to say
             _silence_stdout()
             raise typer.Exit(128 + 13) from None  # as a shell reports a process ended by SIGPIPE
+        except OSError as error:
+            if error.errno not in UNUSABLE_PATH or not error.filename:
+                raise _internal(error) from None
+            # a path the system refuses (too long, no permission, a read-only disk...): unusable input
+            raise fail(CnncalcError(f"{shown(str(error.filename))}: {error.strerror}.")) from None
         except Exception as error:
-            if os.environ.get(TRACEBACK_ENV):
-                raise
-            print(internal_error_line(error), file=sys.stderr)
-            raise typer.Exit(EXIT_INTERNAL_ERROR) from None
+            raise _internal(error) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _internal(error: Exception) -> typer.Exit:
+    """The internal-error line (or, with CNNCALC_TRACEBACK set, the traceback itself) and exit code 3."""
+    if os.environ.get(TRACEBACK_ENV):
+        raise error
+    print(internal_error_line(error), file=sys.stderr)
+    return typer.Exit(EXIT_INTERNAL_ERROR)
+
+
+# What the system says of a path the user gave, not of cnncalc's code: exit 2 with the path and the reason.
+UNUSABLE_PATH = {
+    getattr(errno, name)
+    for name in ("ENAMETOOLONG", "EACCES", "EPERM", "EROFS", "ENOSPC", "EDQUOT", "ELOOP", "ENOTDIR", "EISDIR", "ENOENT")
+    if hasattr(errno, name)
+}
 
 
 def internal_error_line(error: BaseException) -> str:

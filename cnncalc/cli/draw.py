@@ -22,6 +22,7 @@ def draw(
     width: int = typer.Option(
         None,
         min=300,
+        max=20_000,  # a PNG may be at most 65,536 px a side; a wider picture is no longer a picture to look at
         help="The picture's width in pixels (default: as wide as the network needs, at most 1500); the network "
         "wraps into lines.",
     ),

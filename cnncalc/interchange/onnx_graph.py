@@ -149,8 +149,18 @@ def read_graph(model: Any, file: str) -> OnnxGraph:
     g = OnnxGraph(model, opset, source.name, input_dims, dict(inferred), const_shape, const_value)
     g.shapes[source.name] = input_dims
     g.weights = {t.name for t in graph.initializer} | {i.name for i in graph.input if i.name in const_shape}
+    made = {source.name}
     for position, node in enumerate(graph.node):
         inputs = [name for name in node.input if name]
+        unmade = next((name for name in inputs if name not in made and not g.is_const(name)), None)
+        if unmade is not None:  # ONNX requires nodes in topological order; a cycle cannot be in it
+            raise CnncalcError(
+                f"{shown(file)}: node {position} `{shown(node.name or '(unnamed)')}` ({shown(node.op_type)}) reads "
+                f"`{shown(unmade)}` before any node makes it: the graph is not in topological order, or has a cycle.",
+                None,
+                "Save the model with its nodes sorted, as ONNX requires (onnx.checker.check_model says so too).",
+            )
+        made.update(name for name in node.output if name)
         if node.op_type == "Constant" or node.op_type == "Shape" or all(g.is_const(name) for name in inputs):
             _fold(g, node)
             continue

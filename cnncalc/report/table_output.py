@@ -50,6 +50,8 @@ def parse_columns(text: str | None, default: tuple[str, ...] | None = None) -> l
     if not text:
         return list(DEFAULT_COLUMNS if default is None else default)
     chosen = [c.strip() for c in text.split(",") if c.strip()]
+    if not chosen:
+        raise SpecError(f"`--columns {text}` names no column.", hint=f"Columns: {', '.join(COLUMNS)}.")
     for key in chosen:
         if key not in COLUMNS:
             guess = did_you_mean(key, COLUMNS)

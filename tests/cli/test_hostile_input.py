@@ -548,3 +548,32 @@ def test_an_empty_answers_file_is_told_what_answers_look_like(tmp_path):
     assert result.stderr.startswith(f"{answers}:1:1: error: the answers file is empty")
     assert "`cnncalc quiz` writes" in result.stderr and "layers: {conv1: {output_shape:" in result.stderr
     assert "input:" not in result.output
+
+
+def test_inputs_that_gave_internal_errors_are_unusable_input(tmp_path):
+    # Security review: each of these ended in "internal error" (exit 3), not one clear message and exit 2.
+    long = "x" * 300  # over the 255 bytes a file name may have (ENAMETOOLONG)
+    for args in (["table", f"{long}.yaml"], ["draw", "lenet5", "-o", str(tmp_path / f"{long}.svg")]):
+        result = cli(*args, code=2)
+        assert "File name too long" in result.stderr and "internal error" not in result.stderr
+    loop = tmp_path / "loop1.yaml"
+    loop.symlink_to(tmp_path / "loop2.yaml")
+    (tmp_path / "loop2.yaml").symlink_to(loop)
+    assert "symbolic link loop" in cli("check", "lenet5", "--answers", str(loop), code=2).stderr
+    for format in ("table", "csv", "markdown"):
+        assert "names no column" in cli("table", "lenet5", "--columns", ",", "--format", format, code=2).stderr
+    assert "--width" in cli("draw", "lenet5", "-o", str(tmp_path / "x.png"), "--width", "100000000", code=2).stderr
+
+
+def test_an_onnx_graph_with_a_cycle_is_refused_by_name(tmp_path):
+    pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 4, 4])
+    nodes = [helper.make_node("Relu", ["x2"], ["y"], name="r"), helper.make_node("Add", ["x", "y"], ["x2"], name="a")]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]), opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "cycle.onnx"
+    path.write_bytes(model.SerializeToString())
+    for command in (["import", str(path)], ["diff", "lenet5", str(path)]):
+        assert "reads `x2` before any node makes it" in cli(*command, code=2).stderr
