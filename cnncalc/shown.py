@@ -49,3 +49,16 @@ def shown(text: object) -> str:
     """`text` with every control or invisible character, and `::`, escaped visibly (see the module docstring)."""
     result = _UNSAFE.sub(_escape, text if isinstance(text, str) else str(text))
     return _COMMAND.sub(r"\\x3a", result) if "::" in result else result
+
+
+# What can begin markup inside a line: emphasis, code, raw HTML and autolinks, entities, table cells,
+# strikethrough, and the `](` or `][` that makes a link or an image of brackets (a shape's `[6, 28, 28]`
+# stays as it is); `\` too, so that a name's own backslash stays one. `_` is left: inside a word
+# (`conv_bn`) CommonMark makes no emphasis of it, and escaping it would clutter every name.
+_MARKDOWN = re.compile(r"[\\`*<>|~&]|\](?=[(\[])")
+
+
+def shown_markdown(text: object) -> str:
+    """`shown(text)` for markdown: also its markup characters backslash-escaped, so a layer named
+    `<img src=...>` or `[x](http://...)` is text in a rendered PR comment, not an image or a link."""
+    return _MARKDOWN.sub(lambda match: "\\" + match.group(), shown(text))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.errors import CnncalcError, Position, SpecError
 from cnncalc.layers.base import Layer
-from cnncalc.shown import shown
+from cnncalc.shown import shown, shown_markdown
 from cnncalc.spec.yaml_source import YList, YMap
 
 MAX_VARIANTS = 1000
@@ -240,7 +241,6 @@ def _variant(
     allow_inexact: bool,
 ) -> Variant | None:
     """The spec with `choices` applied, or None if it does not load or does not tile exactly."""
-    import yaml  # type: ignore[import-untyped]
 
     from cnncalc.engine.propagate import analyze
     from cnncalc.spec.build import parse_spec
@@ -261,7 +261,7 @@ def _variant(
             for step in path:
                 container = container[step]
             container[index] = _with_argument(container[index], target.rpartition(".")[2], value)
-    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120)
+    text = _dump_yaml(data)
     try:
         analysis = analyze(parse_spec(text, f"variant {vid}", "quiz"))
     except CnncalcError:
@@ -286,6 +286,35 @@ def _with_argument(item: Any, argument: str, value: Any) -> Any:
     return {**item, kind: args}
 
 
+# A layer name as a key of the answers template: plain when YAML reads it back as that same text, else quoted
+# (`@c1`, `a: b`, `null`, `yes`, `1e3` would be invalid YAML, or read as something else).
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
+_YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}
+# Text that cnncalc's reader takes for a number (it reads `5e9`, which PyYAML's writer leaves unquoted).
+_NUMBER_LIKE = re.compile(r"[-+]?(\.\d+|\d[\d_]*(\.\d*)?)([eE][-+]?\d+)?|[-+]?\.?(inf|nan)", re.IGNORECASE)
+
+
+def _yaml_key(text: str) -> str:
+    import json
+
+    return text if _PLAIN_KEY.fullmatch(text) and text.lower() not in _YAML_WORDS else json.dumps(text)
+
+
+def _dump_yaml(data: Any) -> str:
+    """`data` as YAML that cnncalc reads back as the same values: number-like text quoted."""
+    import yaml  # type: ignore[import-untyped]
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def text(dumper: Any, value: str) -> Any:
+        style = '"' if _NUMBER_LIKE.fullmatch(value) else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    return yaml.dump(data, Dumper=Dumper, sort_keys=False, default_flow_style=None, width=120, allow_unicode=False)
+
+
 def questions(variant: Variant) -> list[tuple[str, LayerRow | None, str]]:
     """(question key, layer row or None for the network, quantity), in the network's order: the top-level
     layers', and those of every nested layer that varies."""
@@ -301,7 +330,6 @@ def questions(variant: Variant) -> list[tuple[str, LayerRow | None, str]]:
 
 def key_text(variant: Variant) -> str:
     """The answer key, in the answers format, with the variant id."""
-    import yaml  # type: ignore[import-untyped]
 
     layers: dict[str, dict[str, Any]] = {}
     totals: dict[str, Any] = {}
@@ -314,7 +342,7 @@ def key_text(variant: Variant) -> str:
         else:
             layers.setdefault(row.name, {})[quantity] = value
     key = {"variant": variant.id, "layers": layers, **totals}
-    body = yaml.safe_dump(key, sort_keys=False, default_flow_style=None, width=120)
+    body = _dump_yaml(key)
     return f"# Answer key for quiz variant {variant.id}: grade with `cnncalc check QUIZ_FOLDER --answers ...`.\n{body}"
 
 
@@ -333,7 +361,7 @@ def template_text(variant: Variant) -> str:
             lines.append(f"{quantity}:")
             continue
         if row.name != current:
-            lines.append(f"  {row.name}:")
+            lines.append(f"  {_yaml_key(row.name)}:")
             current = row.name
         lines.append(f"    {quantity}:")
     return "\n".join(lines) + "\n"
@@ -342,19 +370,22 @@ def template_text(variant: Variant) -> str:
 def problems_text(variant: Variant) -> str:
     """The problem sheet: the network as the slides describe it, then the numbered questions."""
     analysis = variant.analysis
-    lines = [f"# {analysis.spec.name}", "", f"Input volume: {_slides_shape(analysis.spec.input_shape)}", ""]
+    name = shown_markdown  # names are the spec's text, and the sheet is markdown
+    lines = [f"# {name(analysis.spec.name)}", "", f"Input volume: {_slides_shape(analysis.spec.input_shape)}", ""]
     for number, top in enumerate((r for r in analysis.rows if r.depth == 0), start=1):
-        lines.append(f"{number}. {top.name.upper()}: {top.layer.slides_text()}")
+        lines.append(f"{number}. {name(top.name.upper())}: {name(top.layer.slides_text())}")
         inside = [r for r in top.leaves() if r is not top] if not top.leaf else []
-        lines += [f"   - {r.name.upper()}: {r.layer.slides_text()}" for r in inside]  # a block's, varied or not
+        lines += [
+            f"   - {name(r.name.upper())}: {name(r.layer.slides_text())}" for r in inside
+        ]  # a block's, varied or not
     lines += ["", "## Questions", "", "Write your answers in `answers.yaml` (shapes channels first, `[C, H, W]`).", ""]
     for number, (key, row, quantity) in enumerate(questions(variant), start=1):
         if row is None:
             text = "What is the network's output shape?" if quantity == "output_shape" else ""
             text = text or "How many parameters does the whole network have?"
         else:
-            text = QUESTION_TEXT[quantity].format(layer=row.name.upper())
-        lines.append(f"{number}. {text} (`{key}`)")
+            text = QUESTION_TEXT[quantity].format(layer=name(row.name.upper()))
+        lines.append(f"{number}. {text} (`{shown(key).replace('`', chr(39))}`)")
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.engine.diff import Diff, Figures, LayerDiff
-from cnncalc.shown import shown
+from cnncalc.shown import shown, shown_markdown
 
 LABELS = {"params": "params", "trainable_params": "trainable params", "buffers": "buffers", "macs": "MACs"}
 
@@ -83,7 +83,7 @@ def render_markdown(result: Diff) -> str:
         lines.append(f"| outputs | {[list(s) for s in result.outputs[0]]} | {[list(s) for s in result.outputs[1]]} | |")
     if result.layers:
         lines += ["", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-        lines += ["| " + " | ".join(_md(c) for c in _layer_cells(d)) + " |" for d in result.layers]
+        lines += ["| " + " | ".join(shown_markdown(c) for c in _layer_cells(d)) + " |" for d in result.layers]
     return "\n".join(lines) + "\n"
 
 

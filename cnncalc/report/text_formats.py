@@ -7,7 +7,7 @@ import io
 
 from cnncalc.engine.propagate import Analysis, LayerRow
 from cnncalc.report.columns import COLUMNS, Column, Layout, format_shape, inputs_text
-from cnncalc.shown import shown
+from cnncalc.shown import shown, shown_markdown
 
 
 def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[str]]:
@@ -21,8 +21,8 @@ def _rows(analysis: Analysis, columns: list[str], layout: Layout) -> list[list[s
 
 
 def _markdown_cell(text: str) -> str:
-    """Control characters escaped (cnncalc.shown); a `|` would end the cell."""
-    return shown(text).replace("|", "\\|")
+    """Control characters and markup escaped (cnncalc.shown): a `|` would end the cell, a `<img>` show an image."""
+    return shown_markdown(text)
 
 
 def render_markdown(analysis: Analysis, columns: list[str], layout: Layout = "chw", titled: bool = False) -> str:

@@ -305,3 +305,33 @@ def test_the_grading_command_is_printed_on_a_line_of_its_own(tmp_path):
     *_, intro, command = result.stdout.splitlines()
     assert intro == "Grade with:"
     assert command == f"  cnncalc check {out} --answers 'SUBMISSIONS/*.yaml' --gradebook grades.csv"
+
+
+HOSTILE_QUIZ = """\
+name: "Q\\n::error::injected\\e[2J <img src=x>"
+input: [3, 8, 8]
+layers:
+  - conv: {name: "@c1", out_channels: 4, kernel_size: 3}
+  - conv: {name: "1e3", out_channels: 4, kernel_size: 1}
+  - conv: {name: "null", out_channels: 4, kernel_size: 1}
+quiz:
+  vary: {"@c1.out_channels": [4, 8], "1e3.out_channels": [2, 4]}
+"""
+
+
+def test_a_quiz_of_hostile_names_writes_escaped_sheets_and_templates_that_load(tmp_path):
+    # Security review: problems.md carried a raw ESC and a `::error::` line; answers.yaml had the key `@c1:`
+    # (invalid YAML) and `null:` (read as no name); a layer named `1e3` was read back as a number.
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(HOSTILE_QUIZ)
+    out = tmp_path / "q"
+    assert cli("quiz", str(spec), "-n", "2", "-o", str(out)).exit_code == 0
+    for folder in sorted(out.iterdir()):
+        sheet = (folder / "problems.md").read_text()
+        assert "\x1b" not in sheet and not re.search(r"(?<!\\)<img", sheet) and "\\<img" in sheet
+        assert not any(line.startswith("::") for line in sheet.splitlines())
+        template = yaml.safe_load((folder / "answers.yaml").read_text())
+        assert set(template["layers"]) == {"@c1", "1e3", "null"}  # each name as the text it is
+        key = folder / "key.yaml"
+        graded = cli("check", str(out), "--answers", str(key))
+        assert graded.exit_code == 0 and "0 wrong" not in graded.stdout, graded.output

@@ -88,3 +88,17 @@ def test_csv_and_markdown_respect_the_layout():
     rows = list(csv.DictReader(io.StringIO(render_csv(analysis, ["name", "output"], "hwc"))))
     assert rows[0] == {"name": "conv1", "output": "55x55x96"}
     assert "| conv1 | 55x55x96 |" in render_markdown(analysis, ["name", "output"], "hwc")
+
+
+def test_markdown_cells_are_text_not_markup():
+    # Security review: in a PR comment a layer named `<img src=...>` rendered an image and `[x](http://...)` a
+    # link; `a\|b` lost its backslash. A shape's brackets stay as they are.
+    from cnncalc.shown import shown_markdown
+    from cnncalc.spec.build import parse_spec
+
+    assert shown_markdown("<img src='http://evil/x'>") == "\\<img src='http://evil/x'\\>"
+    assert shown_markdown("[click](http://evil)") == "[click\\](http://evil)"
+    assert shown_markdown("a\\|b") == "a\\\\\\|b" and shown_markdown("[6, 28, 28]") == "[6, 28, 28]"
+    spec = parse_spec('input: [1, 4, 4]\nlayers:\n  - relu: {name: "<img src=x>"}\n', "md.yaml")
+    text = render_markdown(analyze(spec), list(DEFAULT_COLUMNS))
+    assert "\\<img src=x\\>" in text and "| [1, 4, 4] |" in text
