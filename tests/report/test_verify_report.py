@@ -89,3 +89,18 @@ def test_the_backward_table_fits_a_terminal_and_keeps_full_names_piped():
     assert max(len(line) for line in narrow) <= 80 and max(len(line) for line in piped) > 80
     rows = [line for line in narrow if line.startswith("│ ✓")]
     assert len(rows) == len(report.layers) and any("layer2.0.res.shortcut.conv" in line for line in piped)
+
+
+def test_backward_json_has_no_nan_literal_and_numpy_says_nothing(tmp_path):
+    # Security review: a -inf pad before a softmax made `"loss_value": NaN`, which strict parsers refuse, and
+    # NumPy's RuntimeWarnings (with cnncalc's source lines) went to stderr.
+    spec = tmp_path / "nan.yaml"
+    spec.write_text("input: [1, 2, 2]\nlayers:\n  - pad: {padding: 1, value: -.inf}\n  - softmax\n")
+    result = CliRunner().invoke(app, ["verify", "--backward", "--format", "json", str(spec)])
+    assert result.exit_code == 1  # the NaN differences fail the check, by layer
+
+    def refuse(constant: str) -> None:
+        raise ValueError(constant)
+
+    report = json.loads(result.stdout, parse_constant=refuse)
+    assert report["loss_value"] == "nan" and "RuntimeWarning" not in result.stderr
