@@ -12,7 +12,6 @@ from math import prod
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from cnncalc.errors import CnncalcError
 from cnncalc.executor import winograd
@@ -465,9 +464,15 @@ def affine(layer: Affine, x: np.ndarray, ctx) -> np.ndarray:
 @op(LRN)
 def local_response_norm(layer: LRN, x: np.ndarray, ctx) -> np.ndarray:
     """torch.nn.LocalResponseNorm: x / (k + alpha * mean of x^2 over `size` channels around)^beta."""
-    size = layer.size
-    squares = np.pad(x * x, ((0, 0), (size // 2, (size - 1) // 2), *((0, 0),) * (x.ndim - 2)))
-    sums = reduce_windows(sliding_window_view(squares, size, axis=1), 1, np.add)  # [N, C, *spatial]
+    size, channels = layer.size, x.shape[1]
+    # Channel c sums the squares of channels c - size//2 .. c + (size-1)//2 that exist (torch pads with zeros):
+    # a difference of prefix sums, in float64 so that it loses nothing to cancellation. Memory and time do not
+    # grow with `size` (a window of a million channels on 3 is the 3 channels).
+    prefix = np.zeros((x.shape[0], channels + 1, *x.shape[2:]), np.float64)
+    np.cumsum(np.square(x, dtype=np.float64), axis=1, out=prefix[:, 1:])
+    c = np.arange(channels)
+    top, bottom = np.minimum(c + (size - 1) // 2 + 1, channels), np.maximum(c - size // 2, 0)
+    sums = (prefix[:, top] - prefix[:, bottom]).astype(x.dtype)
     return x / (layer.k + layer.alpha / size * sums) ** layer.beta
 
 
@@ -589,7 +594,12 @@ def _exp_minus_square(y: np.ndarray) -> np.ndarray:
 def gelu(layer: GELU, x: np.ndarray, ctx) -> np.ndarray:
     if layer.approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
-    return (0.5 * x * (1 + erf(x / np.sqrt(2)))).astype(x.dtype, copy=False)
+    flat, out = x.reshape(-1), np.empty_like(x)
+    done = out.reshape(-1)
+    for start in range(0, flat.size, layer.erf_chunk):  # erf's ~25 temporaries, a bounded slice at a time
+        part = flat[start : start + layer.erf_chunk]
+        done[start : start + layer.erf_chunk] = 0.5 * part * (1 + erf(part / np.sqrt(2)))
+    return out
 
 
 @op(Softmax)

@@ -96,6 +96,9 @@ class Layer(BaseModel):
     asked: ClassVar[tuple[str, ...]] = ()
     # How a quiz sheet names the kind when its arguments do not matter (`batch norm`); default: the kind.
     slides_name: ClassVar[str | None] = None
+    # Temporaries of the input's size the executor's op holds at once, at most: traced, mish, softplus and
+    # groupnorm hold 5 to 6 (tests/engine/test_pass_memory.py checks every kind against its trace).
+    working_copies: ClassVar[int] = 6
 
     name: str | None = Field(None, description="row name; default `<kind><n>`")
 
@@ -189,9 +192,9 @@ class Layer(BaseModel):
     # --- the forward pass's memory estimate (engine/pass_memory.py), per batch item ---
 
     def workspace_elements(self, input_shape: Shape, output_shape: Shape) -> int:
-        """Elements of the working copies the executor makes besides the input and output: at most one temporary
-        the size of the larger."""
-        return max(prod(input_shape), prod(output_shape))
+        """Elements of the working copies the executor makes besides the input and output: at most
+        `working_copies` temporaries the size of the larger."""
+        return self.working_copies * max(prod(input_shape), prod(output_shape))
 
     def prepared_elements(self, input_shape: Shape, output_shape: Shape) -> int:
         """Elements of the weight copies the executor's fast path prepares for this layer, at most."""

@@ -191,7 +191,7 @@ class Conv(_ConvBase):
         if winograd:  # its 4x4 input and product tiles, their row temporaries and an odd size's cropped copy, over
             # the output rounded up to even sizes: at most 8 (C + C_out) values per position
             work = max(work, 8 * (channels + out_channels) * prod(o + o % 2 for o in out))
-        return channels * prod(sizes) + work
+        return channels * prod(sizes) + work + prod(output_shape)  # and the reshaped weights, the bias added
 
     def prepared_elements(self, input_shape: Shape, output_shape: Shape) -> int:
         """Winograd's 16 filter values per 9 weights where it runs, else the weights with a batchnorm folded in;
@@ -314,4 +314,4 @@ class ConvTranspose(_ConvBase):
         ones = (1,) * len(out)
         work = self.correlation_elements(channels, output_shape[0], sizes, g.kernel, ones, g.dilation, out)
         weights = prod(self.weight_shape(channels, g)) * (2 if self.groups > 1 else 1)
-        return stuffed + channels * prod(sizes) + work + weights
+        return stuffed + channels * prod(sizes) + work + weights + prod(output_shape)  # and the bias added

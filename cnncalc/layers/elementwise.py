@@ -1,7 +1,8 @@
 """Kinds that keep the shape: v1's activations, dropout, LRN; and upsample."""
 
 from collections.abc import Sequence
-from typing import Annotated, Literal
+from math import prod
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -20,18 +21,19 @@ from cnncalc.layers.base import (
 )
 
 
-def _activation(kind_name: str, doc: str, slides_name: str | None = None) -> type[Layer]:
-    namespace = {"__doc__": doc, "__module__": __name__, "kind": kind_name, "summary": doc, "slides_name": slides_name}
+def _activation(kind_name: str, doc: str, slides_name: str | None = None, working_copies: int = 6) -> type[Layer]:
+    namespace: dict[str, object] = {"__doc__": doc, "__module__": __name__, "kind": kind_name, "summary": doc}
+    namespace.update(slides_name=slides_name, working_copies=working_copies)
     cls = type(kind_name.title().replace("_", ""), (Layer,), namespace)
     return register(cls)
 
 
-ReLU = _activation("relu", "max(0, x)", "ReLU")
-ReLU6 = _activation("relu6", "min(max(0, x), 6)")
+ReLU = _activation("relu", "max(0, x)", "ReLU", working_copies=1)  # np.maximum: the output only
+ReLU6 = _activation("relu6", "min(max(0, x), 6)", working_copies=2)  # np.clip, and a small temporary
 Sigmoid = _activation("sigmoid", "1 / (1 + exp(-x))")
 Tanh = _activation("tanh", "hyperbolic tangent")
 SiLU = _activation("silu", "x * sigmoid(x) (swish)")
-Identity = _activation("identity", "passes its input through")
+Identity = _activation("identity", "passes its input through", working_copies=0)
 
 
 @register
@@ -50,6 +52,14 @@ class GELU(Layer):
     kind = "gelu"
     summary = "Gaussian error linear unit"
     approximate: Literal["none", "tanh"] = "none"
+    # The exact form's erf (Cody's rational approximations) holds about 25 temporaries: the executor computes it
+    # this many values at a time, so its memory stays bounded whatever the input's size.
+    erf_chunk: ClassVar[int] = 1 << 14
+
+    def workspace_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        if self.approximate == "tanh":
+            return super().workspace_elements(input_shape, output_shape)
+        return 32 * min(self.erf_chunk, prod(input_shape))  # one slice's temporaries, whatever the input's size
 
 
 @register
@@ -123,6 +133,11 @@ class LRN(Layer):
     def output_shape(self, input_shape: Shape) -> Shape:
         self.spatial(input_shape)  # PyTorch's LocalResponseNorm refuses a flat [N, C] input
         return input_shape
+
+    def workspace_elements(self, input_shape: Shape, output_shape: Shape) -> int:
+        """The squares and their prefix sums over the channels in float64 (two values' room each), the window
+        sums and the divisor: traced, about 8 temporaries of the input's size whatever `size` is."""
+        return 10 * prod(input_shape)
 
     def explain(self, input_shape: Shape, output_shape: Shape) -> list[str]:
         return ["shape unchanged; params = 0 (normalisation has no weights)"]

@@ -395,7 +395,9 @@ def test_a_boolean_answer_is_not_marked_correct(tmp_path):
 
 
 def test_a_forward_pass_too_big_for_memory_is_refused_before_allocating(tmp_path, monkeypatch):
-    # A chain of 2x upsamplings: 64x64 -> 262,144x262,144, about 1.9 TB at the end; refused at once.
+    # A chain of 2x upsamplings: 64x64 -> 262,144x262,144 on 3 channels, refused at once: the last layer's input
+    # (206 GB of float32), its output (825 GB) and the working copies of an op (`working_copies`, 6 outputs):
+    # about 6.0 TB.
     spec = write(tmp_path, "ups.yaml", HEADER.replace("8, 8", "64, 64") + "  - upsample: {scale_factor: 2}\n" * 12)
     from cnncalc.executor.forward import Executor
 
@@ -406,8 +408,8 @@ def test_a_forward_pass_too_big_for_memory_is_refused_before_allocating(tmp_path
         assert prepared == []  # refused on the estimate: nothing allocated
         out = result.stderr or result.stdout
         assert f"{spec}:14:5: " in out, out
-        assert "the forward pass would need about 1.9 TB (estimated before allocating), more than the " in out
-        assert "of memory available; layer `upsample12` (upsample) needs the most: 1.9 TB" in out
+        assert "the forward pass would need about 6.0 TB (estimated before allocating), more than the " in out
+        assert "of memory available; layer `upsample12` (upsample) needs the most: 6.0 TB" in out
         assert "--max-memory" in out
 
 

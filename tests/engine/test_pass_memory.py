@@ -155,3 +155,71 @@ def test_the_estimate_covers_a_pass_that_keeps_every_value(spec):
         tracemalloc.stop()
     found = forward_pass_estimate(analyze(spec), 1, keep_values=True)
     assert found.total_bytes >= executor.params.nbytes + pass_peak
+
+
+EVERY_KIND_BIG = (
+    (SPECS.parent / "tests" / "data" / "vocabulary.yaml")
+    .read_text()
+    .replace("input: [8, 12, 12]", "input: [16, 96, 96]")
+)
+ELEMENTWISE_BIG = """\
+input: [16, 64, 64]
+layers: [gelu, {gelu: {approximate: tanh}}, mish, softplus, elu, selu, celu, softmax, layernorm,
+         {groupnorm: {num_groups: 4}}, instancenorm, {lrn: {size: 5}}, {lrn: {size: 50}}, sigmoid, silu, tanh,
+         leaky_relu, hardtanh, relu6, hardswish, hardsigmoid]
+"""
+
+
+@pytest.mark.parametrize("text", [EVERY_KIND_BIG, ELEMENTWISE_BIG], ids=["every-kind", "elementwise"])
+def test_each_layer_allocates_no_more_than_its_output_and_workspace(text):
+    # Security review: gelu held ~25 temporaries of its input's size against the estimate's one, and an lrn of
+    # 2,000,001 channels a padded copy that size, so --max-memory let passes of 24 GB through. Traced per node.
+    from math import prod
+
+    from cnncalc.spec.build import parse_spec
+
+    spec = parse_spec(text, "big.yaml")
+    rows = {row.layer.output_node: row for row in analyze(spec).leaves}
+    executor = Executor(seed=0, keep_values=True)  # every layer through its own op (no folding)
+    executor.prepare(spec)
+    apply, over = executor.apply, []
+
+    def traced_apply(node, inputs):
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = apply(node, inputs)
+        extra = tracemalloc.get_traced_memory()[1] - before
+        row = rows.get(node.index)
+        if row is not None and extra > 4 * (prod(row.output_shape) + workspace_elements(row)) + 4096:
+            over.append((row.name, row.kind, extra))
+        return result
+
+    executor.apply = traced_apply
+    tracemalloc.start()
+    try:
+        executor.forward(spec, executor.make_input(spec, 1))
+    finally:
+        tracemalloc.stop()
+    assert not over, over
+
+
+def test_an_lrn_of_any_size_takes_the_memory_of_its_channels():
+    # Security review: `lrn: {size: 2000001}` on 3 channels took 27 s and 565 MiB (size 1e9: killed at 24 GB).
+    # torch.nn.LocalResponseNorm zero-pads the channels, so a window of 1e9 sums all 3 of each position:
+    # b_c = a_c / (k + alpha / size * sum_c' a_c'^2) ** beta, with torch's defaults k = 1, alpha = 1e-4, beta = 0.75.
+    import numpy as np
+
+    from cnncalc.executor.forward import run_spec
+    from cnncalc.spec.build import parse_spec
+
+    spec = parse_spec("input: [3, 4, 4]\nlayers:\n  - lrn: {size: 1000000000}\n", "lrn.yaml")
+    tracemalloc.start()
+    try:
+        executor, y = run_spec(spec)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # bytes: the 48 values' arrays, not a window's
+    x = executor.make_input(spec, 1).astype(np.float64)
+    expected = x / (1 + 1e-4 / 1e9 * (x * x).sum(axis=1, keepdims=True)) ** 0.75
+    assert np.allclose(y, expected, rtol=1e-6)
