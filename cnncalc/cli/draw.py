@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load, max_file_size_option
+from cnncalc.cli.common import STDIN, handles_errors, load, max_file_size_option
 from cnncalc.shown import shown
 
 MATPLOTLIB_SUFFIXES = (".png", ".pdf")
@@ -34,7 +34,7 @@ def draw(
     from cnncalc.report import draw as drawing
     from cnncalc.zoo import resolve_spec
 
-    check_output(output, [resolve_spec(spec)], (".svg", *MATPLOTLIB_SUFFIXES), "the drawing")
+    check_output(output, [] if spec == STDIN else [resolve_spec(spec)], (".svg", *MATPLOTLIB_SUFFIXES), "the drawing")
     if output.suffix.lower() != ".svg":
         from cnncalc.report.plot import import_pyplot
 

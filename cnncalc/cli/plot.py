@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import handles_errors, load, max_file_size_option
+from cnncalc.cli.common import STDIN, handles_errors, load, max_file_size_option
 from cnncalc.shown import shown
 
 PICTURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -32,7 +32,7 @@ def plot(
     from cnncalc.report.row_views import collapse_below
     from cnncalc.zoo import resolve_spec
 
-    check_output(output, [resolve_spec(spec)], PICTURE_SUFFIXES, "the plot")
+    check_output(output, [] if spec == STDIN else [resolve_spec(spec)], PICTURE_SUFFIXES, "the plot")
     import_pyplot()  # fail before the analysis if matplotlib is missing
     analysis = analyze(load(spec))
     save_costs(analysis if depth is None else collapse_below(analysis, depth), output, log, skip_zero_macs)

@@ -11,9 +11,7 @@ from cnncalc.cli.common import handles_errors, max_file_size_option
 
 @handles_errors
 def quiz(
-    spec: str = typer.Argument(
-        ..., help="A spec file, the name of a shipped spec (see `cnncalc list`), or - to read standard input."
-    ),
+    spec: str = typer.Argument(..., help="A spec file, or the name of a shipped spec (see `cnncalc list`)."),
     variants: int = typer.Option(..., "--variants", "-n", min=1, help="How many variants to write."),
     seed: int = typer.Option(0, "--seed", help="The same seed writes the same variants."),
     out: Path = typer.Option(..., "--output", "-o", help="Folder to write DIR/variant-K/ into."),

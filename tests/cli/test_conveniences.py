@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from cnncalc import __version__
@@ -33,6 +34,16 @@ def test_a_dash_reads_the_spec_from_standard_input():
     from_file = json.loads(invoke("table", "lenet5", "--format", "json").stdout)
     from_stdin = json.loads(invoke("table", "-", "--format", "json", stdin=text).stdout)
     assert from_stdin["layers"] == from_file["layers"] and from_stdin["file"] == "<stdin>"
+
+
+def test_draw_and_plot_read_a_dash_as_their_help_says(tmp_path):
+    # Security review: both said "`-` is neither a file nor a shipped spec", looking for it as an input file.
+    pytest.importorskip("matplotlib")
+    text = (SPECS / "lenet5.yaml").read_text()
+    for command, name in (("draw", "net.svg"), ("plot", "net.png")):
+        out = tmp_path / name
+        invoke(command, "-", "-o", str(out), stdin=text)
+        assert out.stat().st_size > 0, command
 
 
 def test_a_bad_spec_on_standard_input_is_positioned_as_stdin():
