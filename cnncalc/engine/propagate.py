@@ -88,6 +88,7 @@ class Analysis:
     warnings: list[str]  # every warning: the input's first, then each layer's in execution order
     outputs: list[tuple[str, Shape]] = field(default_factory=list)
     input_warnings: list[str] = field(default_factory=list)  # about `input:` itself (it looks channels-last)
+    _by_name: dict[str, LayerRow] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def graph(self) -> Graph:
@@ -122,7 +123,11 @@ class Analysis:
         return 2 * self.macs
 
     def row(self, name: str) -> LayerRow | None:
-        return next((row for row in self.rows if row.name == name), None)
+        if self._by_name is None:  # built once: import checks every node's row, 20,000 of them in a big model
+            self._by_name = {}
+            for row in self.rows:
+                self._by_name.setdefault(row.name, row)
+        return self._by_name.get(name)
 
     def located_warnings(self) -> list[tuple[str, Position | None]]:
         """`warnings`, each with where it points: the input's at `input:`, a layer's at the layer."""

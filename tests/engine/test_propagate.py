@@ -192,3 +192,24 @@ def test_warnings_are_collected_once_per_layer_in_order():
     # maxpool k2 on 9 -> 4, cell 8 unread; conv k2 s3 on 4: windows [0,1], next would start at 3 -> cell 3 unread.
     assert [w.split(":")[0] for w in analysis.warnings] == ["maxpool1", "conv1"]
     assert "the last 1 input cell is never read" in analysis.warnings[0]
+
+
+def test_looking_up_every_row_by_name_reads_each_name_once(monkeypatch):
+    # Security review: `import` of an N-node chain checked each node's row by a linear search, N^2 / 2 name
+    # reads: 31 s at 8,000 Relus. A lookup of all N rows must read each row's name a bounded number of times.
+    from cnncalc.engine.propagate import LayerRow
+    from cnncalc.spec.build import parse_spec
+
+    analysis = analyze(parse_spec("input: [1, 4]\nlayers:\n" + "  - relu\n" * 500, "chain.yaml"))
+    names = [row.name for row in analysis.rows]
+    reads = 0
+    original = LayerRow.name.fget
+
+    def counted(row):
+        nonlocal reads
+        reads += 1
+        return original(row)
+
+    monkeypatch.setattr(LayerRow, "name", property(counted))
+    assert all(analysis.row(name).name == name for name in names)
+    assert reads <= 3 * len(names)
