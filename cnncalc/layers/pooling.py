@@ -100,7 +100,7 @@ class _WindowPool(SlidingWindow):
         (windows.reduce_separable) the input reduced over the first dim, else the window copy."""
         g = self.geometry(input_shape)
         sizes = [n + before + after + s for n, s, (before, after) in zip(g.spatial, g.stride, g.pads)]
-        return input_shape[0] * (prod(sizes) + output_shape[1] * prod(sizes[1:])) + 2 * prod(output_shape)
+        return input_shape[0] * (prod(sizes) + output_shape[1] * prod(sizes[1:])) + 3 * prod(output_shape)
 
     def slides_text(self) -> str:
         stride = self.kernel_size if self.stride is None else self.stride
