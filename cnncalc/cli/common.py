@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 from enum import Enum
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -92,8 +93,6 @@ UNUSABLE_PATH = {
 
 def internal_error_line(error: BaseException) -> str:
     """One line: what failed, that it is cnncalc's bug, and how to report it."""
-    from cnncalc.shown import shown
-
     try:
         detail = str(error)
     except Exception:
@@ -149,6 +148,13 @@ def load(spec: str):
     path = resolve_spec(spec)
     display = spec if path.exists() and not path.is_relative_to(zoo_dir()) else str(path)
     return load_spec(path, display)
+
+
+def spec_inputs(spec: str) -> list[Path]:
+    """The file a spec argument reads (none for `-`): what an output must not replace."""
+    from cnncalc.zoo import resolve_spec
+
+    return [] if spec == STDIN else [resolve_spec(spec)]
 
 
 def read_stdin_spec():

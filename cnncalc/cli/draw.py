@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import STDIN, handles_errors, load, max_file_size_option
+from cnncalc.cli.common import handles_errors, load, max_file_size_option, spec_inputs
 from cnncalc.shown import shown
 
 MATPLOTLIB_SUFFIXES = (".png", ".pdf")
@@ -32,9 +32,8 @@ def draw(
     from cnncalc.engine.propagate import analyze
     from cnncalc.output_file import check_output
     from cnncalc.report import draw as drawing
-    from cnncalc.zoo import resolve_spec
 
-    check_output(output, [] if spec == STDIN else [resolve_spec(spec)], (".svg", *MATPLOTLIB_SUFFIXES), "the drawing")
+    check_output(output, spec_inputs(spec), (".svg", *MATPLOTLIB_SUFFIXES), "the drawing")
     if output.suffix.lower() != ".svg":
         from cnncalc.report.plot import import_pyplot
 

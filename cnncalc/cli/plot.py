@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.cli.common import STDIN, handles_errors, load, max_file_size_option
+from cnncalc.cli.common import handles_errors, load, max_file_size_option, spec_inputs
 from cnncalc.shown import shown
 
 PICTURE_SUFFIXES = (".png", ".pdf", ".svg")
@@ -30,9 +30,8 @@ def plot(
     from cnncalc.output_file import check_output
     from cnncalc.report.plot import import_pyplot, save_costs
     from cnncalc.report.row_views import collapse_below
-    from cnncalc.zoo import resolve_spec
 
-    check_output(output, [] if spec == STDIN else [resolve_spec(spec)], PICTURE_SUFFIXES, "the plot")
+    check_output(output, spec_inputs(spec), PICTURE_SUFFIXES, "the plot")
     import_pyplot()  # fail before the analysis if matplotlib is missing
     analysis = analyze(load(spec))
     save_costs(analysis if depth is None else collapse_below(analysis, depth), output, log, skip_zero_macs)
