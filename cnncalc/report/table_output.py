@@ -132,8 +132,7 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
     from cnncalc.report.columns import display_units
     from cnncalc.report.console import console as make_console
     from cnncalc.report.table import render_table
-    from cnncalc.report.warning_text import warning_lines
-    from cnncalc.shown import shown
+    from cnncalc.report.warning_text import warning_line, warning_lines
 
     footer = options.memory or _shows_memory(options)
     console = make_console()
@@ -160,7 +159,6 @@ def print_tables(analyses: list[Analysis], options: TableOptions) -> None:
 
                 notes[RF_CONVENTION] = None
                 for warning, where in zip(view.fields.warnings, view.fields.sources):
-                    line = f"{where}: warning: {warning}" if where else f"warning: {warning}"
-                    errors.print(Text(shown(line), style="yellow"), crop=False)
+                    errors.print(Text(warning_line(warning, where), style="yellow"), crop=False)
         for note in notes:
             console.print(Text(note, style="dim"))
