@@ -14,10 +14,7 @@ _COMPACT = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": "))
 
 
 def dumps(value: Any, depth: int = 2, indent: int = 2, _level: int = 0) -> str:
-    """`value` as JSON: dicts and lists indented down to `depth` levels, each deeper value on one line;
-    NaN and the infinities as the strings "nan", "inf" and "-inf", as every JSON cnncalc writes has them."""
-    if _level == 0:
-        value = _finite(value)
+    """`value` as JSON: dicts and lists indented down to `depth` levels, each deeper value on one line."""
     if _level >= depth or not isinstance(value, (dict, list)) or not value or _flat(value):
         return _COMPACT.encode(value)
     inner = " " * (indent * (_level + 1))
@@ -36,14 +33,3 @@ def dumps(value: Any, depth: int = 2, indent: int = 2, _level: int = 0) -> str:
 def _flat(value: Any) -> bool:
     """A list of plain values (a shape) stays on one line at any level."""
     return isinstance(value, list) and not any(isinstance(item, (dict, list)) for item in value)
-
-
-def _finite(value: Any) -> Any:
-    """`value` with every non-finite float replaced by its string: JSON has no NaN (strict parsers refuse it)."""
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        return "nan" if value != value else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value

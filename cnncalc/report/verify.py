@@ -28,7 +28,7 @@ def print_forward(reports: list[Any], as_json: bool = False) -> int:
 def print_backward(reports: list[Any], as_json: bool = False) -> int:
     """Print the backward-pass reports, then the failed checks to stderr; 1 if any layer failed."""
     if as_json:
-        print(reports_json([report.model_dump() for report in reports]))
+        print(reports_json([_finite(report.model_dump()) for report in reports]))
     else:
         from cnncalc.report.console import console
         from cnncalc.report.gradients import render_backward_report
@@ -38,6 +38,22 @@ def print_backward(reports: list[Any], as_json: bool = False) -> int:
         for report in reports:
             out.print(render_backward_report(report, fit), crop=False)
     return _errors(backward_failure_lines(reports))
+
+
+def _finite(value: Any) -> Any:
+    """A backward report's dump with NaN and infinities (a -inf pad's loss, its errors) as `json_number` writes
+    them, "nan" and "inf": JSON has no such numbers, and strict parsers refuse Python's `NaN`."""
+    from math import isfinite
+
+    from cnncalc.report.values import json_number
+
+    if isinstance(value, float) and not isfinite(value):
+        return json_number(value)
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
 
 
 def reports_json(dumped: list[dict[str, Any]]) -> str:
