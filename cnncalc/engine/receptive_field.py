@@ -94,6 +94,11 @@ class _Walker:
         self.warned_exceeds = False
         self.noted_gate = False
 
+    def warn(self, source: Position | None, text: str) -> None:
+        """A warning and where its layer is written, kept in step (ReceptiveFields pairs them)."""
+        self.sources.append(source)
+        self.warnings.append(text)
+
     def step(self, layer: Layer, input_shape: Shape, rf: ReceptiveField) -> ReceptiveField:
         window = layer.receptive_window(input_shape)
         if window is None:
@@ -117,10 +122,10 @@ class _Walker:
         if self.warned_exceeds or rf.size is None or not any(r > n for r, n in zip(rf.size, self.extent)):
             return
         self.warned_exceeds = True
-        self.sources.append(layer.source)
-        self.warnings.append(
+        self.warn(
+            layer.source,
             f"{layer.path}: receptive field {format_dims(rf.size)} already exceeds the input "
-            f"{format_dims(tuple(self.extent))}; deeper layers see no new context, only more padding."
+            f"{format_dims(tuple(self.extent))}; deeper layers see no new context, only more padding.",
         )
 
     def merge(self, op: Merge, paths: list[ReceptiveField]) -> ReceptiveField:
@@ -137,10 +142,10 @@ class _Walker:
         if op.gate and windows and len(windows) < len(paths):
             if not self.noted_gate:  # once: an EfficientNet has a gate in every block
                 self.noted_gate = True
-                self.sources.append(source)
-                self.warnings.append(
+                self.warn(
+                    source,
                     f"{path_name}: a gate that sees the whole input scales this product; the receptive field "
-                    "reported is the other operands' (and likewise at every such gate)."
+                    "reported is the other operands' (and likewise at every such gate).",
                 )
         elif len(windows) < len(paths):
             return next(p for p in paths if p.status == "global")
@@ -149,9 +154,8 @@ class _Walker:
             shown = "; ".join(
                 f"path {i}: stride {format_dims(p.jump)}, centre {format_dims(p.center)}" for i, p in enumerate(windows)
             )
-            self.sources.append(source)
-            self.warnings.append(
-                f"{path_name}: the paths are not aligned ({shown}); reporting the largest receptive field."
+            self.warn(
+                source, f"{path_name}: the paths are not aligned ({shown}); reporting the largest receptive field."
             )
         # Per dimension, the path with the largest field there gives its size and start: Inception's 1x3 and
         # 3x1 branches widen W and H respectively.

@@ -19,6 +19,6 @@ def console(stderr: bool = False, **options: Any) -> Console:
     from rich.console import Console
 
     out = Console(stderr=stderr, **options)
-    if out.is_terminal:
-        return out
-    return Console(stderr=stderr, width=UNBOUNDED, soft_wrap=True, **options)
+    if not out.is_terminal:
+        out.width, out.soft_wrap = UNBOUNDED, True
+    return out
