@@ -112,10 +112,10 @@ def generate(
         if made is not None:
             variants.append(made)
     if len(variants) < count:
+        one = len(variants) == 1
         raise SpecError(
-            f"only {len(variants)} distinct variant{'' if len(variants) == 1 else 's'} of `{display}` load"
-            f"{'s' if len(variants) == 1 else ''} and tile{'s' if len(variants) == 1 else ''} exactly; "
-            f"{count} were asked.",
+            f"only {len(variants)} distinct {'variant' if one else 'variants'} of `{display}` "
+            f"{'loads and tiles' if one else 'load and tile'} exactly; {count} were asked.",
             Position(display, 1, 1),
             "Give more choices to vary, fewer --variants, or --allow-inexact.",
         )
@@ -241,7 +241,6 @@ def _variant(
     allow_inexact: bool,
 ) -> Variant | None:
     """The spec with `choices` applied, or None if it does not load or does not tile exactly."""
-
     from cnncalc.engine.propagate import analyze
     from cnncalc.spec.build import parse_spec
 
@@ -289,26 +288,29 @@ def _with_argument(item: Any, argument: str, value: Any) -> Any:
 # A layer name as a key of the answers template: plain when YAML reads it back as that same text, else quoted
 # (`@c1`, `a: b`, `null`, `yes`, `1e3` would be invalid YAML, or read as something else).
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
-_YAML_WORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}
-# Text that cnncalc's reader takes for a number (it reads `5e9`, which PyYAML's writer leaves unquoted).
-_NUMBER_LIKE = re.compile(r"[-+]?(\.\d+|\d[\d_]*(\.\d*)?)([eE][-+]?\d+)?|[-+]?\.?(inf|nan)", re.IGNORECASE)
 
 
 def _yaml_key(text: str) -> str:
     import json
 
-    return text if _PLAIN_KEY.fullmatch(text) and text.lower() not in _YAML_WORDS else json.dumps(text)
+    import yaml  # type: ignore[import-untyped]
+
+    plain = _PLAIN_KEY.fullmatch(text) and yaml.safe_load(text) == text  # YAML's own resolver: `null`, `yes`...
+    return text if plain else json.dumps(text)
 
 
 def _dump_yaml(data: Any) -> str:
-    """`data` as YAML that cnncalc reads back as the same values: number-like text quoted."""
+    """`data` as YAML that cnncalc reads back as the same values: PyYAML quotes what YAML would read as another
+    type, and this also what cnncalc's reader takes for a float (`5e9`, FLOAT_WITHOUT_DOT)."""
     import yaml  # type: ignore[import-untyped]
+
+    from cnncalc.spec.yaml_source import FLOAT_WITHOUT_DOT
 
     class Dumper(yaml.SafeDumper):
         pass
 
     def text(dumper: Any, value: str) -> Any:
-        style = '"' if _NUMBER_LIKE.fullmatch(value) else None
+        style = '"' if FLOAT_WITHOUT_DOT.match(value) else None
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
     Dumper.add_representer(str, text)
@@ -330,7 +332,6 @@ def questions(variant: Variant) -> list[tuple[str, LayerRow | None, str]]:
 
 def key_text(variant: Variant) -> str:
     """The answer key, in the answers format, with the variant id."""
-
     layers: dict[str, dict[str, Any]] = {}
     totals: dict[str, Any] = {}
     for _, row, quantity in questions(variant):
@@ -375,9 +376,8 @@ def problems_text(variant: Variant) -> str:
     for number, top in enumerate((r for r in analysis.rows if r.depth == 0), start=1):
         lines.append(f"{number}. {name(top.name.upper())}: {name(top.layer.slides_text())}")
         inside = [r for r in top.leaves() if r is not top] if not top.leaf else []
-        lines += [
-            f"   - {name(r.name.upper())}: {name(r.layer.slides_text())}" for r in inside
-        ]  # a block's, varied or not
+        # a block's layers, varied or not
+        lines += [f"   - {name(r.name.upper())}: {name(r.layer.slides_text())}" for r in inside]
     lines += ["", "## Questions", "", "Write your answers in `answers.yaml` (shapes channels first, `[C, H, W]`).", ""]
     for number, (key, row, quantity) in enumerate(questions(variant), start=1):
         if row is None:

@@ -28,7 +28,7 @@ MAX_NODES = 200_000
 MAX_DEPTH = 100
 
 # PyYAML (YAML 1.1) reads `5e9` and `5.0e9` (exponent without a sign) as strings; a PyTorch user means floats.
-_FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
+FLOAT_WITHOUT_DOT = re.compile(r"^[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+$")
 
 
 class _BoundedComposer(Composer):
@@ -536,7 +536,7 @@ class _Converter:
             shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
             raise SpecError(f"`{shown}` is not a valid `{short_tag(node.tag)}` value.", self.pos(node)) from None
         # libyaml marks a plain (unquoted) scalar with style '', pure-Python PyYAML with None.
-        if isinstance(value, str) and not node.style and _FLOAT_WITHOUT_DOT.match(value):
+        if isinstance(value, str) and not node.style and FLOAT_WITHOUT_DOT.match(value):
             return float(value)
         return value
 
