@@ -556,8 +556,8 @@ def test_inputs_that_gave_internal_errors_are_unusable_input(tmp_path):
     # Security review: each of these ended in "internal error" (exit 3), not one clear message and exit 2.
     long = "x" * 300  # over the 255 bytes a file name may have (ENAMETOOLONG)
     for args in (["table", f"{long}.yaml"], ["draw", "lenet5", "-o", str(tmp_path / f"{long}.svg")]):
-        result = cli(*args, code=2)
-        assert "File name too long" in result.stderr and "internal error" not in result.stderr
+        result = cli(*args, code=2)  # the system's own reason follows the path; its wording is libc's
+        assert f"{long}." in result.stderr.split(": ")[1] and "internal error" not in result.stderr
     loop = tmp_path / "loop1.yaml"
     loop.symlink_to(tmp_path / "loop2.yaml")
     (tmp_path / "loop2.yaml").symlink_to(loop)
