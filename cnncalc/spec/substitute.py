@@ -18,7 +18,8 @@ from typing import Any
 from cnncalc.errors import Position, SpecError
 from cnncalc.spec.yaml_source import YList, YMap
 
-_REFERENCE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# A name as Python's parser reads the expression: `$widthé` is `widthé`, not `width` followed by `é`.
+_REFERENCE = re.compile(r"\$([^\W\d]\w*)")
 _PLACEHOLDER = "_cnncalc_"
 # Far beyond any real size or count, far below Python's 4,300-digit int/str conversion limit.
 MAX_MAGNITUDE = 10**30
@@ -189,6 +190,8 @@ class _Evaluator:
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, bool, str)):
             return node.value
         if isinstance(node, ast.Name) and node.id.startswith(_PLACEHOLDER):
+            if node.id[len(_PLACEHOLDER) :] not in self.env:  # a character the parser joins to the name (`·`)
+                raise TypeError(f"`${node.id[len(_PLACEHOLDER) :]}` is no argument here")
             value = self.env.value(node.id[len(_PLACEHOLDER) :])
             if isinstance(value, (YMap, YList, list, dict)):
                 raise TypeError(f"`${node.id[len(_PLACEHOLDER) :]}` is not a number")

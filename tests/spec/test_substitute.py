@@ -72,6 +72,9 @@ def test_text_without_a_reference_is_left_alone():
         ("open($w)", {"w": 3}, "cannot evaluate"),
         ("$w * 10000000000 * 10000000000 * 10000000000", {"w": 3}, "far beyond any size"),
         ("$in_channels * 2", None, "outside every block"),
+        # CI's fuzzing: a letter after the name made Python read `widthé`, a name no argument has (KeyError)
+        ("$wé", {"w": 1}, "`$wé` is not an argument of block `b`"),
+        ('"$w· + 1"', {"w": 1}, "`$w·` is no argument here"),  # U+00B7 continues a Python name, not \\w
     ],
 )
 def test_errors_name_the_value_and_its_position(written, env, gist):
