@@ -122,8 +122,8 @@ def render_report(report: Any, max_width: int | None = None) -> object:
             executed,
         ]
         body.append((cells, None if layer.match else "bold red"))
-    # "Executed" twice: the shape and the params the forward pass gave, each right of the engine's.
-    headers = ["", "Layer", "Kind", "Engine shape", "Executed", "Params", "Executed"]
+    # What the forward pass gave stands right of the engine's figure; "Run" tells the two pairs apart.
+    headers = ["", "Layer", "Kind", "Engine shape", "Run shape", "Params", "Run params"]
     shrinks = [False, True, True, False, False, False, False]
     right = [False] * 5 + [True, True]
     if max_width is not None:
